@@ -1,0 +1,37 @@
+//! The one error type of access-audit. Each variant maps to an exit code, a message and a hint
+//! (`main.rs` prints them); per-file problems are not errors but [`crate::finding::Diagnostic`]s.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A path given on the command line does not exist or cannot be read.
+    #[error("cannot read `{path}`: {message}")]
+    UnreadablePath { path: String, message: String },
+    /// A rule file is invalid: `file` carries `path:line` when the line is known.
+    #[error("invalid rule file {file}: {message}")]
+    Rules { file: String, message: String },
+    /// An output file cannot be written.
+    #[error("cannot write `{path}`: {message}")]
+    Output { path: String, message: String },
+    /// Anything else the user asked for that cannot be done.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code for this error (0 success and 1 violations are not errors).
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+
+    /// One line telling the user what to do next.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::UnreadablePath { .. } => Some("check the path exists and is readable; PATH defaults to `.`"),
+            Error::Rules { .. } => Some("`access-audit rules validate DIR` checks rule files; see README \"Rules format\""),
+            Error::Output { .. } => Some("check the directory exists and is writable"),
+            Error::Usage(_) => None,
+        }
+    }
+}

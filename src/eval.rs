@@ -1,0 +1,384 @@
+//! The constant evaluator: turns a [`StrExpr`] into the text it builds, following names through the
+//! file's scopes, filling `.format` / `%` / `format!` templates and taking env and argument defaults.
+//!
+//! Whatever cannot be known statically becomes a *hole*: a `{name}` placeholder kept in the text
+//! between private-use marker characters, so that later steps can tell a hole in the host from a
+//! hole in the path. Evaluation is bounded in depth, so cycles (`A = B`, `B = A`) terminate.
+
+use crate::ir::{Binding, FileFacts, FormatStyle, InputKind, Pos, StrExpr};
+
+/// Opens a hole in [`Value::text`].
+pub const HOLE_OPEN: char = '\u{E000}';
+/// Closes a hole in [`Value::text`].
+pub const HOLE_CLOSE: char = '\u{E001}';
+
+const MAX_DEPTH: usize = 24;
+const MAX_LEN: usize = 4096;
+
+/// Where part of a value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub kind: SourceKind,
+    pub pos: Option<Pos>,
+    /// For inputs: was a literal default used?
+    pub has_default: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A binding in the code (constant, variable, attribute).
+    Binding,
+    Env,
+    CliArg,
+    Param,
+}
+
+/// The evaluated text (holes between markers) and the sources it was built from, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Value {
+    pub text: String,
+    pub sources: Vec<Source>,
+}
+
+impl Value {
+    /// The text with holes shown as `{name}`.
+    pub fn display(&self) -> String {
+        display_text(&self.text)
+    }
+    fn push_hole(&mut self, label: &str) {
+        self.text.push(HOLE_OPEN);
+        self.text.push_str(label);
+        self.text.push(HOLE_CLOSE);
+    }
+    fn append(&mut self, other: Value) {
+        if self.text.len() < MAX_LEN {
+            self.text.push_str(&other.text);
+        }
+        self.sources.extend(other.sources);
+    }
+}
+
+/// Show holes as `{name}`.
+pub fn display_text(text: &str) -> String {
+    text.replace(HOLE_OPEN, "{").replace(HOLE_CLOSE, "}")
+}
+
+/// Evaluates expressions of one file.
+pub struct Evaluator<'a> {
+    facts: &'a FileFacts,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(facts: &'a FileFacts) -> Evaluator<'a> {
+        Evaluator { facts }
+    }
+
+    /// Evaluate `expr` as seen from `scope` at `at`.
+    pub fn eval(&self, expr: &StrExpr, scope: usize, at: Pos) -> Value {
+        self.eval_depth(expr, scope, at, 0)
+    }
+
+    /// The binding `name` refers to from `scope` at `at`, if any.
+    pub fn lookup(&self, name: &str, scope: usize, at: Pos) -> Option<&'a Binding> {
+        for s in self.facts.scope_chain(scope) {
+            let mut found: Vec<&Binding> = self
+                .facts
+                .bindings
+                .iter()
+                .filter(|b| b.scope == s && b.name == name && !matches!(b.value, StrExpr::Unknown(_)))
+                .collect();
+            if found.is_empty() {
+                found = self.facts.bindings.iter().filter(|b| b.scope == s && b.name == name).collect();
+            }
+            if found.is_empty() {
+                continue;
+            }
+            if s == scope {
+                // Same scope: the last assignment before the use, else the first one.
+                if let Some(b) = found.iter().rev().find(|b| b.pos <= at) {
+                    return Some(b);
+                }
+            }
+            return found.first().copied();
+        }
+        None
+    }
+
+    fn eval_depth(&self, expr: &StrExpr, scope: usize, at: Pos, depth: usize) -> Value {
+        let mut v = Value::default();
+        if depth > MAX_DEPTH {
+            v.push_hole("…");
+            return v;
+        }
+        match expr {
+            StrExpr::Lit(s) => v.text.push_str(s),
+            StrExpr::Int(i) => v.text.push_str(&i.to_string()),
+            StrExpr::Concat(parts) => {
+                for p in parts {
+                    v.append(self.eval_depth(p, scope, at, depth + 1));
+                }
+            }
+            StrExpr::Unknown(label) => v.push_hole(label),
+            StrExpr::Input { kind, name, default } => {
+                let source = |has_default| Source { name: name.clone(), kind: kind_of(*kind), pos: None, has_default };
+                match default {
+                    Some(d) => {
+                        v.sources.push(source(true));
+                        v.append(self.eval_depth(d, scope, at, depth + 1));
+                    }
+                    None => {
+                        v.sources.push(source(false));
+                        v.push_hole(name);
+                    }
+                }
+            }
+            StrExpr::Ref(name) => match self.lookup(name, scope, at) {
+                Some(b) => {
+                    v.sources.push(Source { name: name.clone(), kind: SourceKind::Binding, pos: Some(b.pos), has_default: false });
+                    // `X = os.environ["X"]`: the hole is named after the reference, the source is the env var.
+                    if let StrExpr::Input { kind, name: input, default: None } = &b.value {
+                        v.sources.push(Source { name: input.clone(), kind: kind_of(*kind), pos: Some(b.pos), has_default: false });
+                        v.push_hole(name);
+                    } else {
+                        let at = if b.scope == scope { b.pos } else { Pos { line: u32::MAX, column: 0 } };
+                        v.append(self.eval_depth(&b.value, b.scope, at, depth + 1));
+                    }
+                }
+                None => v.push_hole(name),
+            },
+            StrExpr::Format { template, style, args, named } => {
+                let t = self.eval_depth(template, scope, at, depth + 1);
+                v.sources.extend(t.sources);
+                let arg = |i: usize| args.get(i).map(|a| self.eval_depth(a, scope, at, depth + 1));
+                let named_arg = |n: &str| {
+                    named
+                        .iter()
+                        .find(|(k, _)| k == n)
+                        .map(|(_, a)| self.eval_depth(a, scope, at, depth + 1))
+                        .or_else(|| match n.parse::<usize>() {
+                            Ok(i) => arg(i),
+                            // Rust inline captures and Python `{name}` from the surrounding scope.
+                            Err(_) => Some(self.eval_depth(&StrExpr::Ref(n.to_string()), scope, at, depth + 1)),
+                        })
+                };
+                match style {
+                    FormatStyle::Brace => fill_brace(&t.text, &mut v, arg, named_arg),
+                    FormatStyle::Percent => fill_percent(&t.text, &mut v, arg, named_arg),
+                }
+            }
+        }
+        v
+    }
+}
+
+fn kind_of(k: InputKind) -> SourceKind {
+    match k {
+        InputKind::Env => SourceKind::Env,
+        InputKind::CliArg => SourceKind::CliArg,
+        InputKind::Param => SourceKind::Param,
+    }
+}
+
+/// Fill a `{}` template.
+fn fill_brace(
+    template: &str,
+    out: &mut Value,
+    arg: impl Fn(usize) -> Option<Value>,
+    named: impl Fn(&str) -> Option<Value>,
+) {
+    let mut next = 0usize;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.text.push('}');
+            }
+            '{' => {
+                let mut field = String::new();
+                let mut closed = false;
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        closed = true;
+                        break;
+                    }
+                    field.push(c);
+                }
+                if !closed {
+                    out.text.push('{');
+                    out.text.push_str(&field);
+                    continue;
+                }
+                // `name!r:spec` → `name`; `name.attr` / `name[0]` keep the base name.
+                let name = field.split([':', '!']).next().unwrap_or("").trim();
+                let base = name.split(['.', '[']).next().unwrap_or("");
+                let value = if name.is_empty() {
+                    next += 1;
+                    arg(next - 1)
+                } else if base != name {
+                    None
+                } else {
+                    named(name)
+                };
+                match value {
+                    Some(v) => out.append(v),
+                    None => out.push_hole(if name.is_empty() { "?" } else { name }),
+                }
+            }
+            c => out.text.push(c),
+        }
+    }
+}
+
+/// Fill a `%s` template.
+fn fill_percent(
+    template: &str,
+    out: &mut Value,
+    arg: impl Fn(usize) -> Option<Value>,
+    named: impl Fn(&str) -> Option<Value>,
+) {
+    let mut next = 0usize;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.text.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'%') {
+            chars.next();
+            out.text.push('%');
+            continue;
+        }
+        let mut key = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let k: String = chars.by_ref().take_while(|&c| c != ')').collect();
+            key = Some(k);
+        }
+        // flags, width, precision, length modifier
+        while chars.peek().is_some_and(|c| "#0- +.*0123456789hlL".contains(*c)) {
+            chars.next();
+        }
+        let conv = chars.next();
+        if conv.is_none() {
+            out.text.push('%');
+            break;
+        }
+        let value = match &key {
+            Some(k) => named(k),
+            None => {
+                next += 1;
+                arg(next - 1)
+            }
+        };
+        match value {
+            Some(v) => out.append(v),
+            None => out.push_hole(key.as_deref().unwrap_or("?")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Binding, FileFacts};
+
+    fn lit(s: &str) -> StrExpr {
+        StrExpr::Lit(s.into())
+    }
+    fn at(line: u32) -> Pos {
+        Pos { line, column: 1 }
+    }
+
+    fn facts_with(bindings: Vec<(&str, StrExpr, u32)>) -> FileFacts {
+        let mut f = FileFacts::new();
+        for (name, value, line) in bindings {
+            f.bindings.push(Binding { scope: 0, name: name.into(), value, pos: at(line) });
+        }
+        f
+    }
+
+    #[test]
+    fn format_with_a_module_constant() {
+        let f = facts_with(vec![("server_address", lit("127.0.0.1:8188"), 1)]);
+        let e = StrExpr::Format {
+            template: Box::new(lit("http://{}/prompt")),
+            style: FormatStyle::Brace,
+            args: vec![StrExpr::Ref("server_address".into())],
+            named: vec![],
+        };
+        let v = Evaluator::new(&f).eval(&e, 0, at(5));
+        assert_eq!(v.display(), "http://127.0.0.1:8188/prompt");
+        assert_eq!(v.sources[0].pos, Some(at(1)));
+    }
+
+    #[test]
+    fn percent_with_tuple_and_escape() {
+        let f = facts_with(vec![("HOST", lit("comfyui"), 1), ("PORT", StrExpr::Int(8188), 2)]);
+        let e = StrExpr::Format {
+            template: Box::new(lit("http://%s:%d/queue?x=100%%")),
+            style: FormatStyle::Percent,
+            args: vec![StrExpr::Ref("HOST".into()), StrExpr::Ref("PORT".into())],
+            named: vec![],
+        };
+        assert_eq!(Evaluator::new(&f).eval(&e, 0, at(9)).display(), "http://comfyui:8188/queue?x=100%");
+    }
+
+    #[test]
+    fn inline_captures_and_positional_indexes() {
+        let f = facts_with(vec![("host", lit("localhost"), 1)]);
+        let e = StrExpr::Format {
+            template: Box::new(lit("http://{host}:{0}/history/{prompt_id:?}{{x}}")),
+            style: FormatStyle::Brace,
+            args: vec![StrExpr::Int(8188)],
+            named: vec![],
+        };
+        assert_eq!(Evaluator::new(&f).eval(&e, 0, at(9)).display(), "http://localhost:8188/history/{prompt_id}{x}");
+    }
+
+    #[test]
+    fn env_without_default_is_a_hole_named_after_the_reference() {
+        let f = facts_with(vec![(
+            "base",
+            StrExpr::Input { kind: InputKind::Env, name: "COMFYUI_URL".into(), default: None },
+            1,
+        )]);
+        let e = StrExpr::Concat(vec![StrExpr::Ref("base".into()), lit("/prompt")]);
+        let v = Evaluator::new(&f).eval(&e, 0, at(3));
+        assert_eq!(v.display(), "{base}/prompt");
+        assert!(v.sources.iter().any(|s| s.kind == SourceKind::Env && s.name == "COMFYUI_URL" && !s.has_default));
+    }
+
+    #[test]
+    fn env_default_is_used() {
+        let f = facts_with(vec![(
+            "URL",
+            StrExpr::Input { kind: InputKind::Env, name: "COMFYUI_URL".into(), default: Some(Box::new(lit("http://comfyui:8188"))) },
+            1,
+        )]);
+        let e = StrExpr::Concat(vec![StrExpr::Ref("URL".into()), lit("/prompt")]);
+        let v = Evaluator::new(&f).eval(&e, 0, at(3));
+        assert_eq!(v.display(), "http://comfyui:8188/prompt");
+        assert!(v.sources.iter().any(|s| s.kind == SourceKind::Env && s.has_default));
+    }
+
+    #[test]
+    fn cycles_terminate() {
+        let f = facts_with(vec![("A", StrExpr::Ref("B".into()), 1), ("B", StrExpr::Ref("A".into()), 2)]);
+        let v = Evaluator::new(&f).eval(&StrExpr::Ref("A".into()), 0, at(3));
+        assert!(v.display().contains('{'));
+    }
+
+    #[test]
+    fn same_scope_uses_the_latest_assignment_before_the_use() {
+        let f = facts_with(vec![("u", lit("http://a:8188"), 1), ("u", lit("http://b:8188"), 5)]);
+        let ev = Evaluator::new(&f);
+        assert_eq!(ev.eval(&StrExpr::Ref("u".into()), 0, at(3)).display(), "http://a:8188");
+        assert_eq!(ev.eval(&StrExpr::Ref("u".into()), 0, at(7)).display(), "http://b:8188");
+    }
+}

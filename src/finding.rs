@@ -1,0 +1,129 @@
+//! What a scan produces: [`Finding`]s (one per expression that builds a service address where it is
+//! used, or one per `docker exec`), [`Diagnostic`]s (per-file problems), and the [`Report`] that holds
+//! both, sorted so every output is deterministic.
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::Group;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Rust,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Rust => "rust",
+        }
+    }
+}
+
+/// What produced a finding: the syntax tree, or the text fallback for files that did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    Ast,
+    Text,
+}
+
+/// One place where code builds (or execs into) a service address.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Finding {
+    /// Relative to the scanned root, `/`-separated.
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// The address with run-time parts shown as `{name}`; `null` for container exec.
+    pub url: Option<String>,
+    pub scheme: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub group: Group,
+    /// Does the request carry a Cloudflare Access credential?
+    pub tokenized: bool,
+    pub service: String,
+    pub language: Language,
+    pub evidence: Evidence,
+    /// Client library (`requests`, `reqwest`, …) or helper that makes the request, when known.
+    pub client: Option<String>,
+    /// Enclosing function (`Class.method`), when any.
+    pub function: Option<String>,
+    /// The env var that supplies (or would supply) the address.
+    pub env_var: Option<String>,
+    /// `path:line` of the constant, env read or default that supplied the host, when elsewhere.
+    pub defined_at: Option<String>,
+    /// For container exec: the command run in the container.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub command: Option<String>,
+}
+
+impl Finding {
+    /// Does this finding break once Access is on (a remote use without a credential)?
+    pub fn breaks(&self) -> bool {
+        self.group == Group::Remote && !self.tokenized
+    }
+}
+
+/// A problem with one file: it could not be read, decoded or parsed, or was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub path: String,
+    pub message: String,
+}
+
+/// Counts for the summary line and the JSON `summary` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub files_scanned: usize,
+    pub files_with_findings: usize,
+    pub findings: usize,
+    pub local: usize,
+    pub docker_network: usize,
+    pub private_network: usize,
+    pub container_exec: usize,
+    pub remote: usize,
+    pub remote_tokenized: usize,
+    pub remote_untokenized: usize,
+    pub unresolved: usize,
+    pub diagnostics: usize,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Report {
+    /// Sort findings and diagnostics and compute the summary.
+    pub fn new(mut findings: Vec<Finding>, mut diagnostics: Vec<Diagnostic>, files_scanned: usize) -> Report {
+        findings.sort();
+        findings.dedup();
+        diagnostics.sort();
+        diagnostics.dedup();
+        let count = |g: Group| findings.iter().filter(|f| f.group == g).count();
+        let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+        files.dedup();
+        let summary = Summary {
+            files_scanned,
+            files_with_findings: files.len(),
+            findings: findings.len(),
+            local: count(Group::Local),
+            docker_network: count(Group::DockerNetwork),
+            private_network: count(Group::PrivateNetwork),
+            container_exec: count(Group::ContainerExec),
+            remote: count(Group::Remote),
+            remote_tokenized: findings.iter().filter(|f| f.group == Group::Remote && f.tokenized).count(),
+            remote_untokenized: findings.iter().filter(|f| f.breaks()).count(),
+            unresolved: count(Group::Unresolved),
+            diagnostics: diagnostics.len(),
+        };
+        Report { findings, diagnostics, summary }
+    }
+}

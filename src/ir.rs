@@ -1,0 +1,175 @@
+//! The string IR: how a string is built, in a form shared by every language front end.
+//!
+//! The Python and Rust front ends lower "how this string is built" into [`StrExpr`], and the facts
+//! around it (bindings, call sites, credentials, `docker exec` commands) into [`FileFacts`]. Resolution,
+//! classification, token detection and reporting are written once, over this IR.
+
+/// How a string value is built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrExpr {
+    /// A literal piece of text.
+    Lit(String),
+    /// An integer literal (`PORT = 8188`).
+    Int(i64),
+    /// Pieces joined in order (f-strings, `+`, `concat!`).
+    Concat(Vec<StrExpr>),
+    /// A name or dotted attribute path (`BASE`, `self.base`, `args.server`), resolved by scope.
+    Ref(String),
+    /// A value from outside the program: an env var, a CLI argument or a parameter, with its default.
+    Input { kind: InputKind, name: String, default: Option<Box<StrExpr>> },
+    /// A template filled from arguments: `"{}".format(a)`, `"%s" % a`, `format!("{}", a)`.
+    Format { template: Box<StrExpr>, style: FormatStyle, args: Vec<StrExpr>, named: Vec<(String, StrExpr)> },
+    /// Something that cannot be evaluated statically; the label is shown as `{label}`.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Env,
+    CliArg,
+    Param,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatStyle {
+    /// `{}` / `{0}` / `{name}` / `{name:spec}`, `{{` escapes (Python `.format`, Rust `format!`).
+    Brace,
+    /// `%s` / `%d` / `%(name)s`, `%%` escapes (Python `%`).
+    Percent,
+}
+
+/// A lexical scope. Scope 0 is the module (file); others nest through `parent`.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub parent: Option<usize>,
+    pub kind: ScopeKind,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Class,
+    Function,
+}
+
+/// A source position, 1-based line and column (column counted in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// `name = value` in a scope.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub scope: usize,
+    pub name: String,
+    pub value: StrExpr,
+    pub pos: Pos,
+}
+
+/// A string-building expression: a literal, f-string, format call, concatenation, env read with a
+/// default, `format!`. Only the outermost one of a nested group is recorded.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub expr: StrExpr,
+    pub pos: Pos,
+    pub scope: usize,
+    /// Enclosing function (`Class.method`, `fn_name`), if any.
+    pub function: Option<String>,
+    /// The name this expression is assigned to, when it is the right-hand side of a binding.
+    pub bound_to: Option<String>,
+    /// The call (index into [`FileFacts::uses`]) this expression is passed to directly.
+    pub consumer: Option<usize>,
+}
+
+/// A place that consumes strings: a call (Python) or a statement / builder chain (Rust).
+#[derive(Debug, Clone, Default)]
+pub struct Use {
+    pub scope: usize,
+    /// HTTP / WebSocket client library that makes the request, or the helper called.
+    pub client: Option<String>,
+    /// Does the call carry an Access credential (headers, cookie, session, helper)?
+    pub credentialed: bool,
+    /// Names passed along as-is (`requests.post(url)`, `client.get(&url)`).
+    pub names: Vec<String>,
+}
+
+/// `docker exec` / `docker compose exec` run from code.
+#[derive(Debug, Clone)]
+pub struct ExecSite {
+    pub pos: Pos,
+    pub container: String,
+    pub command: String,
+    pub function: Option<String>,
+    pub scope: usize,
+}
+
+/// `let b = <something built from a>`: taint flows from `from` to `to` (Rust request builders).
+#[derive(Debug, Clone)]
+pub struct Alias {
+    pub scope: usize,
+    pub from: String,
+    pub to: String,
+}
+
+/// Everything one front end extracted from one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    pub scopes: Vec<Scope>,
+    pub bindings: Vec<Binding>,
+    pub candidates: Vec<Candidate>,
+    pub uses: Vec<Use>,
+    pub execs: Vec<ExecSite>,
+    pub aliases: Vec<Alias>,
+    /// Per-file problems worth telling the user (syntax errors the parser recovered from, …).
+    pub notes: Vec<String>,
+}
+
+impl FileFacts {
+    pub fn new() -> FileFacts {
+        FileFacts {
+            scopes: vec![Scope { parent: None, kind: ScopeKind::Module, name: String::new() }],
+            ..Default::default()
+        }
+    }
+
+    pub fn push_scope(&mut self, parent: usize, kind: ScopeKind, name: &str) -> usize {
+        self.scopes.push(Scope { parent: Some(parent), kind, name: name.to_string() });
+        self.scopes.len() - 1
+    }
+
+    /// `scope` itself followed by its ancestors (innermost first).
+    pub fn scope_chain(&self, scope: usize) -> Vec<usize> {
+        let mut out = vec![scope];
+        let mut cur = scope;
+        while let Some(p) = self.scopes.get(cur).and_then(|s| s.parent) {
+            out.push(p);
+            cur = p;
+        }
+        out
+    }
+}
+
+impl StrExpr {
+    /// Visit every `Ref` name in this expression.
+    pub fn refs<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            StrExpr::Ref(n) => out.push(n),
+            StrExpr::Concat(parts) => parts.iter().for_each(|p| p.refs(out)),
+            StrExpr::Input { default: Some(d), .. } => d.refs(out),
+            StrExpr::Format { template, args, named, .. } => {
+                template.refs(out);
+                args.iter().for_each(|a| a.refs(out));
+                named.iter().for_each(|(_, a)| a.refs(out));
+            }
+            _ => {}
+        }
+    }
+
+    /// Does this expression contain anything but a bare reference (i.e. does it build something)?
+    pub fn is_bare_ref(&self) -> bool {
+        matches!(self, StrExpr::Ref(_))
+    }
+}

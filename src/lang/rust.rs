@@ -1,0 +1,1 @@
+//! Rust front end (placeholder, being written).

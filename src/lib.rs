@@ -1,0 +1,14 @@
+//! access-audit: find every place code talks to a self-hosted service (ComfyUI first) and tell what
+//! breaks when its public domain goes behind Cloudflare Access.
+//!
+//! Data flows one way: [`walk`] → [`source`] → [`lang`] (Python / Rust / text → [`ir`]) → [`eval`] +
+//! [`resolve`] (→ [`address`], [`classify`]) → [`finding::Report`] → [`report`] formats.
+
+pub mod address;
+pub mod classify;
+pub mod error;
+pub mod eval;
+pub mod finding;
+pub mod ir;
+pub mod lang;
+pub mod rules;

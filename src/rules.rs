@@ -1,0 +1,342 @@
+//! The service model: what access-audit knows about each service (ports, host names, domains, API
+//! paths, credential headers, token env vars, helper modules), read from `rules/*.toml`.
+//!
+//! The default rules are embedded in the binary with `include_str!`; `--rules DIR` adds files
+//! (a file whose `service.id` matches an embedded one replaces it). Rule files are validated when
+//! loaded: an unknown field, a wrong type or an invalid pattern is an error naming the file, line and
+//! field.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The rule files compiled into the binary: (file name, contents).
+pub const EMBEDDED: &[(&str, &str)] = &[("comfyui.toml", include_str!("../rules/comfyui.toml"))];
+
+/// One rule file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub service: ServiceMeta,
+    pub address: AddressRules,
+    #[serde(default)]
+    pub access: AccessRules,
+    #[serde(default)]
+    pub helpers: HelperRules,
+    #[serde(default)]
+    pub report: ReportRules,
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMeta {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressRules {
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub containers: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRules {
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    #[serde(default)]
+    pub not_credentials: Vec<String>,
+    #[serde(default)]
+    pub token_env: Vec<String>,
+    #[serde(default)]
+    pub recommended_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelperRules {
+    #[serde(default)]
+    pub modules: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRules {
+    #[serde(default)]
+    pub vendored: Vec<String>,
+}
+
+/// A code sample the rule file promises to classify: with `negative = true` it must yield no finding.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub language: String,
+    pub code: String,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub tokenized: Option<bool>,
+    #[serde(default)]
+    pub negative: bool,
+}
+
+/// A validated service, ready for matching.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub source: String,
+    pub ports: Vec<u16>,
+    pub hosts: Vec<String>,
+    pub domains: Vec<String>,
+    pub paths: Vec<String>,
+    pub containers: Option<Regex>,
+    pub access: AccessRules,
+    pub helpers: HelperRules,
+    pub report: ReportRules,
+    pub examples: Vec<Example>,
+}
+
+/// All services in force for a scan, plus lookups shared by every file.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub services: Vec<Service>,
+    /// Lower-cased credential header names of every service.
+    pub credential_headers: BTreeSet<String>,
+    /// Lower-cased cookie names of every service.
+    pub credential_cookies: BTreeSet<String>,
+    /// Lower-cased names that look like credentials but are not.
+    pub not_credentials: BTreeSet<String>,
+    /// Helper modules (dotted) and function names of every service.
+    pub helper_modules: BTreeSet<String>,
+    pub helper_functions: BTreeSet<String>,
+}
+
+impl RuleSet {
+    /// The embedded default rules.
+    pub fn embedded() -> Result<RuleSet, Error> {
+        RuleSet::load(None)
+    }
+
+    /// The embedded rules plus every `*.toml` in `dir` (same `service.id` replaces).
+    pub fn load(dir: Option<&Path>) -> Result<RuleSet, Error> {
+        let mut services: Vec<Service> = Vec::new();
+        for (name, text) in EMBEDDED {
+            services.push(parse_rule_file(&format!("rules/{name}"), text)?);
+        }
+        if let Some(dir) = dir {
+            let entries = std::fs::read_dir(dir).map_err(|e| Error::Rules {
+                file: dir.display().to_string(),
+                message: format!("cannot read rules directory: {e}"),
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::Rules {
+                    file: path.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                })?;
+                let svc = parse_rule_file(&path.display().to_string(), &text)?;
+                services.retain(|s| s.id != svc.id);
+                services.push(svc);
+            }
+        }
+        Ok(RuleSet::from_services(services))
+    }
+
+    pub fn from_services(services: Vec<Service>) -> RuleSet {
+        let lower = |v: &Vec<String>| v.iter().map(|s| s.to_ascii_lowercase()).collect::<Vec<_>>();
+        let mut set = RuleSet {
+            credential_headers: BTreeSet::new(),
+            credential_cookies: BTreeSet::new(),
+            not_credentials: BTreeSet::new(),
+            helper_modules: BTreeSet::new(),
+            helper_functions: BTreeSet::new(),
+            services,
+        };
+        for s in &set.services {
+            set.credential_headers.extend(lower(&s.access.headers));
+            set.credential_cookies.extend(lower(&s.access.cookies));
+            set.not_credentials.extend(lower(&s.access.not_credentials));
+            set.helper_modules.extend(s.helpers.modules.iter().cloned());
+            set.helper_functions.extend(s.helpers.functions.iter().cloned());
+        }
+        set
+    }
+
+    /// The first service (the report's subject when only one is in force).
+    pub fn primary(&self) -> &Service {
+        &self.services[0]
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    /// Is this string literal a piece of an Access credential (header name or cookie)?
+    pub fn is_credential_literal(&self, s: &str) -> bool {
+        let t = s.trim().trim_end_matches(':').trim();
+        let lower = t.to_ascii_lowercase();
+        if self.not_credentials.contains(&lower) {
+            return false;
+        }
+        if self.credential_headers.contains(&lower) || self.credential_cookies.contains(&lower) {
+            return true;
+        }
+        // `"CF-Access-Client-Id: abc"` header lines and `"CF_Authorization=..."` cookie strings.
+        if let Some((name, _)) = lower.split_once(':') {
+            if self.credential_headers.contains(name.trim()) {
+                return true;
+            }
+        }
+        lower.split(';').any(|part| {
+            part.split_once('=')
+                .is_some_and(|(name, _)| self.credential_cookies.contains(name.trim()))
+        })
+    }
+}
+
+/// Parse and validate one rule file; errors name the file, line and field.
+pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
+    let raw: RuleFile = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        Error::Rules {
+            file: match line {
+                Some(l) => format!("{file}:{l}"),
+                None => file.to_string(),
+            },
+            message: e.message().to_string(),
+        }
+    })?;
+    let invalid = |field: &str, message: String| Error::Rules {
+        file: format!("{file}:{}", line_of(text, field)),
+        message: format!("field `{field}`: {message}"),
+    };
+    if raw.service.id.trim().is_empty() || !raw.service.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(invalid("id", "must be a non-empty name of letters, digits, `-` or `_`".into()));
+    }
+    if raw.address.ports.is_empty() && raw.address.hosts.is_empty() && raw.address.domains.is_empty() {
+        return Err(invalid("address", "declare at least one of `ports`, `hosts`, `domains`".into()));
+    }
+    if let Some(p) = raw.address.paths.iter().find(|p| !p.starts_with('/')) {
+        return Err(invalid("paths", format!("`{p}` must start with `/`")));
+    }
+    if raw.address.ports.contains(&0) {
+        return Err(invalid("ports", "0 is not a port".into()));
+    }
+    let containers = match &raw.address.containers {
+        Some(pat) => Some(Regex::new(pat).map_err(|e| invalid("containers", format!("invalid pattern: {e}")))?),
+        None => None,
+    };
+    for (i, ex) in raw.examples.iter().enumerate() {
+        if !matches!(ex.language.as_str(), "python" | "rust") {
+            return Err(invalid("language", format!("example {}: `{}` is not python or rust", i + 1, ex.language)));
+        }
+        if ex.negative == ex.group.is_some() {
+            return Err(invalid(
+                "examples",
+                format!("example {}: give either `group` (a positive example) or `negative = true`", i + 1),
+            ));
+        }
+    }
+    let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
+    Ok(Service {
+        id: raw.service.id,
+        name: raw.service.name,
+        source: file.to_string(),
+        ports: raw.address.ports,
+        hosts: lower(raw.address.hosts),
+        domains: lower(raw.address.domains),
+        paths: raw.address.paths,
+        containers,
+        access: raw.access,
+        helpers: raw.helpers,
+        report: raw.report,
+        examples: raw.examples,
+    })
+}
+
+/// The 1-based line on which `field` is first assigned in a TOML text (1 when not found).
+fn line_of(text: &str, field: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(field) && l[field.len()..].trim_start().starts_with('=')
+                || l.trim() == format!("[{field}]")
+        })
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_rules_load() {
+        let rules = RuleSet::embedded().unwrap();
+        assert_eq!(rules.primary().id, "comfyui");
+        assert!(rules.primary().ports.contains(&8188));
+    }
+
+    #[test]
+    fn credential_literals_match_case_insensitively() {
+        let rules = RuleSet::embedded().unwrap();
+        assert!(rules.is_credential_literal("CF-Access-Client-ID"));
+        assert!(rules.is_credential_literal("cf-access-token"));
+        assert!(rules.is_credential_literal("CF_Authorization="));
+        assert!(rules.is_credential_literal("CF-Access-Client-Secret: abc"));
+        assert!(!rules.is_credential_literal("Cf-Access-Jwt-Assertion"));
+        assert!(!rules.is_credential_literal("Content-Type"));
+    }
+
+    #[test]
+    fn unknown_field_names_file_line_and_field() {
+        let text = "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\nportz = [2]\n";
+        let err = parse_rule_file("rules/x.toml", text).unwrap_err().to_string();
+        assert!(err.contains("rules/x.toml:6"), "{err}");
+        assert!(err.contains("portz"), "{err}");
+    }
+
+    #[test]
+    fn invalid_container_pattern_is_reported() {
+        let text = "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\ncontainers = \"(\"\n";
+        let err = parse_rule_file("x.toml", text).unwrap_err().to_string();
+        assert!(err.contains("x.toml:6") && err.contains("containers"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported() {
+        let text = "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [\"eighty\"]\n";
+        let err = parse_rule_file("x.toml", text).unwrap_err().to_string();
+        assert!(err.contains("x.toml:5"), "{err}");
+    }
+}
