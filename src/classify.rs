@@ -42,6 +42,30 @@ impl Group {
         }
     }
 
+    /// One line for `explain` without an id.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Group::Local => "loopback (localhost, 127.0.0.0/8, ::1, 0.0.0.0): unaffected",
+            Group::DockerNetwork => "a container / compose service name: bypasses the tunnel, unaffected",
+            Group::ContainerExec => "docker exec / docker compose exec into the container: unaffected",
+            Group::Remote => "a public domain or IP: breaks unless every request carries an Access credential",
+            Group::PrivateNetwork => "LAN, Tailscale and other private addresses: not behind the tunnel, listed",
+            Group::Unresolved => "the host is only known at run time (env var without default, CLI argument)",
+        }
+    }
+
+    /// The full explanation printed by `access-audit explain <group>`.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Group::Local => "What: the address is the loopback interface: `localhost`, `127.0.0.0/8`, `::1`, `0.0.0.0`.\nWhy it matters: requests never leave the machine, so they never pass through the Cloudflare\ntunnel and Access does not see them.\nWhat to do: nothing.\nExample: requests.post(\"http://127.0.0.1:8188/prompt\", json=payload)",
+            Group::DockerNetwork => "What: the host is a single-label name (a container or compose service such as `comfyui`) or a\nhost name the rules declare.\nWhy it matters: traffic stays on the Docker network and bypasses the tunnel.\nWhat to do: nothing; prefer this for service-to-service calls.\nExample: requests.get(\"http://comfyui:8188/system_stats\")",
+            Group::ContainerExec => "What: code runs a command inside the service container with `docker exec` or\n`docker compose exec`.\nWhy it matters: no HTTP request is made, so Access is not involved.\nWhat to do: nothing.\nExample: subprocess.run([\"docker\", \"exec\", \"comfyui\", \"ls\", \"/root/ComfyUI/output\"])",
+            Group::Remote => "What: the host is a public domain or a public IP address.\nWhy it matters: once Cloudflare Access protects the domain, a request without a credential gets\nthe sign-in page (302) or 403 instead of the API.\nWhat to do: send `CF-Access-Client-Id` + `CF-Access-Client-Secret` (a service token), or a\n`cf-access-token` header, or a `CF_Authorization` cookie - or route the call through the team's\ntoken helper. Read the secret from the environment, never write it in code.\nExample (breaks): requests.get(\"https://comfyui.example.space/prompt\")",
+            Group::PrivateNetwork => "What: an RFC 1918, CGNAT (Tailscale 100.64.0.0/10), link-local or IPv6 ULA address, or a name\nunder .local, .lan, .internal, .home.arpa or .ts.net.\nWhy it matters: these do not pass through the public tunnel today, so Access does not affect\nthem - but moving them behind the tunnel later would.\nWhat to do: nothing now; keep them listed.\nExample: requests.get(\"http://192.168.1.20:8188/queue\")",
+            Group::Unresolved => "What: the host comes from an environment variable without a default, a command-line argument\nor a function parameter.\nWhy it matters: whether it breaks depends on the value at run time.\nWhat to do: check the variable in each deployment; if it can point at the public domain, add\nthe credential.\nExample: requests.get(os.environ[\"COMFYUI_URL\"] + \"/prompt\")",
+        }
+    }
+
     /// Does Cloudflare Access on the public domain change anything for this group?
     pub fn affected(self) -> bool {
         matches!(self, Group::Remote)

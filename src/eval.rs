@@ -137,12 +137,17 @@ impl<'a> Evaluator<'a> {
                 Some(b) => {
                     v.sources.push(Source { name: name.clone(), kind: SourceKind::Binding, pos: Some(b.pos), has_default: false });
                     // `X = os.environ["X"]`: the hole is named after the reference, the source is the env var.
-                    if let StrExpr::Input { kind, name: input, default: None } = &b.value {
-                        v.sources.push(Source { name: input.clone(), kind: kind_of(*kind), pos: Some(b.pos), has_default: false });
-                        v.push_hole(name);
-                    } else {
-                        let at = if b.scope == scope { b.pos } else { Pos { line: u32::MAX, column: 0 } };
-                        v.append(self.eval_depth(&b.value, b.scope, at, depth + 1));
+                    match &b.value {
+                        StrExpr::Input { kind, name: input, default: None } => {
+                            v.sources.push(Source { name: input.clone(), kind: kind_of(*kind), pos: Some(b.pos), has_default: false });
+                            v.push_hole(name);
+                        }
+                        // `client_id = str(uuid.uuid4())`: the hole is named after the variable.
+                        StrExpr::Unknown(_) => v.push_hole(name),
+                        _ => {
+                            let at = if b.scope == scope { b.pos } else { Pos { line: u32::MAX, column: 0 } };
+                            v.append(self.eval_depth(&b.value, b.scope, at, depth + 1));
+                        }
                     }
                 }
                 None => v.push_hole(name),

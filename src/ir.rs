@@ -54,7 +54,7 @@ pub enum ScopeKind {
 }
 
 /// A source position, 1-based line and column (column counted in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
@@ -159,10 +159,21 @@ impl StrExpr {
             StrExpr::Ref(n) => out.push(n),
             StrExpr::Concat(parts) => parts.iter().for_each(|p| p.refs(out)),
             StrExpr::Input { default: Some(d), .. } => d.refs(out),
-            StrExpr::Format { template, args, named, .. } => {
+            StrExpr::Format { template, args, named, style } => {
                 template.refs(out);
                 args.iter().for_each(|a| a.refs(out));
                 named.iter().for_each(|(_, a)| a.refs(out));
+                // Inline captures: `format!("{host}/prompt")`.
+                if let (StrExpr::Lit(t), FormatStyle::Brace) = (&**template, style) {
+                    for field in t.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(f, _)| f)) {
+                        let name = field.split([':', '!']).next().unwrap_or("").trim();
+                        let is_ident = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+                        if is_ident && !named.iter().any(|(k, _)| k == name) {
+                            out.push(name);
+                        }
+                    }
+                }
             }
             _ => {}
         }

@@ -4,4 +4,37 @@
 //! - [`rust`]: `syn`, plus the token trees of `format!`-like macros;
 //! - [`text`]: a regex fallback for files that cannot be parsed or decoded.
 
+pub mod python;
 pub mod rust;
+pub mod text;
+
+/// `docker exec [flags] NAME cmd…` / `docker compose exec [flags] SERVICE cmd…` → (NAME, cmd).
+pub fn docker_exec(words: &[String]) -> Option<(String, String)> {
+    let mut i = words.iter().position(|w| w == "docker" || w == "docker-compose" || w.ends_with("/docker"))?;
+    let compose_bin = words[i] == "docker-compose";
+    i += 1;
+    if !compose_bin && words.get(i).is_some_and(|w| w == "compose") {
+        i += 1;
+    }
+    // `docker compose -f file.yml exec …`
+    while words.get(i).is_some_and(|w| w.starts_with('-')) {
+        i += if matches!(words[i].as_str(), "-f" | "--file" | "-p" | "--project-name") { 2 } else { 1 };
+    }
+    if words.get(i).map(String::as_str) != Some("exec") {
+        return None;
+    }
+    i += 1;
+    while let Some(w) = words.get(i) {
+        if !w.starts_with('-') {
+            break;
+        }
+        let takes_value = matches!(w.as_str(), "-u" | "--user" | "-e" | "--env" | "-w" | "--workdir" | "--env-file" | "--index");
+        i += if takes_value { 2 } else { 1 };
+    }
+    let container = words.get(i)?.clone();
+    if container.is_empty() || container.contains('{') {
+        return None;
+    }
+    Some((container, words[i + 1..].join(" ")))
+}
+

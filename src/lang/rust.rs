@@ -1,1 +1,1828 @@
-//! Rust front end (placeholder, being written).
+//! Rust front end: `syn` AST (plus the token trees of `format!`-like macros) → [`FileFacts`].
+//!
+//! - every `const` / `static` / `let` / assignment is a [`Binding`], its value lowered to a [`StrExpr`]
+//!   (literals, `format!`, `concat!`, `+`, `env::var(..).unwrap_or(..)`, names and field chains);
+//! - every outermost string-building expression is a [`Candidate`];
+//! - every statement that makes a call is a [`Use`] (names passed along, client crate, credentials);
+//! - `let b = f(a)` makes an [`Alias`] `a → b`;
+//! - `Command::new("docker").args(["exec", …])` is an [`ExecSite`].
+//!
+//! Nothing here panics on input: recursion is bounded, and files nested too deeply for the parser
+//! are refused before parsing.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{
+    Block, Expr, ExprCall, ExprMethodCall, ImplItem, Item, Lit, Local, Macro, Pat, Stmt, TraitItem,
+    UnOp,
+};
+
+use crate::ir::{
+    Alias, Binding, Candidate, ExecSite, FileFacts, FormatStyle, InputKind, Pos, ScopeKind,
+    StrExpr, Use,
+};
+use crate::rules::RuleSet;
+
+/// Recursion bound for our own walks over the AST.
+const MAX_DEPTH: u32 = 200;
+/// Files whose brackets nest deeper than this are refused (the parser recurses on them).
+const MAX_NESTING: usize = 128;
+/// Files with a run of more tokens than this between separators are refused (deep operator chains).
+const MAX_RUN: usize = 4000;
+
+/// Macros whose arguments are messages or logging, never an address that is used.
+#[rustfmt::skip]
+const SKIPPED_MACROS: &[&str] = &[
+    "println", "eprintln", "print", "eprint", "panic", "assert", "assert_eq", "assert_ne", "debug_assert",
+    "debug_assert_eq", "debug_assert_ne", "unreachable", "todo", "unimplemented", "info", "warn", "error",
+    "debug", "trace", "log", "event", "bail", "anyhow", "ensure", "eyre", "dbg", "json", "matches",
+    "compile_error", "include_str", "include_bytes", "include", "stringify", "cfg", "macro_rules",
+    "thread_local", "lazy_static", "info_span", "debug_span", "trace_span", "warn_span", "error_span", "span",
+];
+
+/// Methods that pass their receiver's string through unchanged (closely enough).
+#[rustfmt::skip]
+const TRANSPARENT_METHODS: &[&str] = &[
+    "to_string", "to_owned", "into", "as_str", "clone", "as_ref", "borrow", "as_deref", "deref", "into_owned",
+    "trim", "trim_end", "trim_start", "trim_end_matches", "trim_start_matches", "trim_matches", "unwrap",
+    "expect", "ok", "map_err", "context", "with_context", "wrap_err", "as_path", "to_path_buf",
+];
+
+/// Parse one Rust source file into facts. `Err` carries `line:column: message` when it does not parse.
+pub fn extract(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let content = strip_preamble(source);
+    let tokens = match content.parse::<TokenStream>() {
+        Ok(t) => Some(t),
+        // The parser reports the same lexing error below, with its position.
+        Err(_) => None,
+    };
+    if let Some(tokens) = &tokens {
+        if let Some((span, what)) = too_complex(tokens) {
+            return Err(format!("{}: {what}", pos_text(span)));
+        }
+    }
+    let file = syn::parse_file(source).map_err(|e| format!("{}: {e}", pos_text(e.span())))?;
+    let cred_fns = match &tokens {
+        Some(t) => credential_fns(t, rules),
+        None => HashSet::new(),
+    };
+    let mut ex = Extractor {
+        rules,
+        facts: FileFacts::new(),
+        cred_fns,
+        mentions_reqwest: source.contains("reqwest"),
+        mentions_ureq: source.contains("ureq"),
+    };
+    ex.items(&file.items, 0);
+    Ok(ex.facts)
+}
+
+/// What `syn::parse_file` strips before lexing: a BOM and a shebang line (keeping the newline).
+fn strip_preamble(source: &str) -> &str {
+    let content = source.strip_prefix('\u{feff}').unwrap_or(source);
+    if let Some(rest) = content.strip_prefix("#!") {
+        if !rest.trim_start().starts_with('[') {
+            return match content.find('\n') {
+                Some(i) => &content[i..],
+                None => "",
+            };
+        }
+    }
+    content
+}
+
+fn pos_of(span: Span) -> Pos {
+    let lc = span.start();
+    Pos {
+        line: u32::try_from(lc.line).unwrap_or(u32::MAX),
+        column: u32::try_from(lc.column).unwrap_or(u32::MAX - 1) + 1,
+    }
+}
+
+fn pos_text(span: Span) -> String {
+    let p = pos_of(span);
+    format!("{}:{}", p.line, p.column)
+}
+
+/// Nesting deeper than the parser can take, or an operator chain longer than the AST walks can.
+fn too_complex(tokens: &TokenStream) -> Option<(Span, &'static str)> {
+    let mut stack = vec![tokens.clone().into_iter()];
+    let mut runs = vec![0usize];
+    while let Some(iter) = stack.last_mut() {
+        match iter.next() {
+            None => {
+                stack.pop();
+                runs.pop();
+            }
+            Some(tt) => {
+                let run = runs.last_mut()?;
+                *run += 1;
+                if *run > MAX_RUN {
+                    return Some((tt.span(), "expression too long to analyse"));
+                }
+                match tt {
+                    TokenTree::Group(g) => {
+                        if stack.len() >= MAX_NESTING {
+                            return Some((g.span(), "brackets nested too deeply to analyse"));
+                        }
+                        stack.push(g.stream().into_iter());
+                        runs.push(0);
+                    }
+                    TokenTree::Punct(p) if p.as_char() == ';' || p.as_char() == ',' => *run = 0,
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The string value of a literal token, if it is a string literal.
+fn token_str(lit: &proc_macro2::Literal) -> Option<String> {
+    match Lit::new(lit.clone()) {
+        Lit::Str(s) => Some(s.value()),
+        _ => None,
+    }
+}
+
+/// Functions (by name) whose body holds an Access credential literal, or calls one that does.
+fn credential_fns(tokens: &TokenStream, rules: &RuleSet) -> HashSet<String> {
+    // (name, body) of every `fn name … { body }` at any nesting level.
+    let mut bodies: Vec<(String, TokenStream)> = Vec::new();
+    let mut work = vec![tokens.clone()];
+    while let Some(ts) = work.pop() {
+        let toks: Vec<TokenTree> = ts.into_iter().collect();
+        for (i, tt) in toks.iter().enumerate() {
+            match tt {
+                TokenTree::Group(g) => work.push(g.stream()),
+                TokenTree::Ident(id) if id == "fn" => {
+                    let Some(TokenTree::Ident(name)) = toks.get(i + 1) else {
+                        continue;
+                    };
+                    for t in toks.iter().skip(i + 2) {
+                        match t {
+                            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                                bodies.push((name.to_string(), g.stream()));
+                                break;
+                            }
+                            TokenTree::Punct(p) if p.as_char() == ';' => break,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // For each body: does it hold a credential literal, and which names does it call?
+    let mut facts: Vec<(String, bool, HashSet<String>)> = Vec::new();
+    for (name, body) in bodies {
+        let mut cred = false;
+        let mut calls = HashSet::new();
+        let mut work = vec![body];
+        while let Some(ts) = work.pop() {
+            let toks: Vec<TokenTree> = ts.into_iter().collect();
+            for (i, tt) in toks.iter().enumerate() {
+                match tt {
+                    TokenTree::Group(g) => work.push(g.stream()),
+                    TokenTree::Literal(l) => {
+                        if !cred && token_str(l).is_some_and(|s| rules.is_credential_literal(&s)) {
+                            cred = true;
+                        }
+                    }
+                    TokenTree::Ident(id) => {
+                        if let Some(TokenTree::Group(g)) = toks.get(i + 1) {
+                            if g.delimiter() == Delimiter::Parenthesis {
+                                calls.insert(id.to_string());
+                            }
+                        }
+                    }
+                    TokenTree::Punct(_) => {}
+                }
+            }
+        }
+        facts.push((name, cred, calls));
+    }
+    let mut out: HashSet<String> = facts.iter().filter(|f| f.1).map(|f| f.0.clone()).collect();
+    loop {
+        let before = out.len();
+        for (name, _, calls) in &facts {
+            if !out.contains(name) && calls.iter().any(|c| out.contains(c)) {
+                out.insert(name.clone());
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lowering expressions to StrExpr (pure, bounded)
+// ---------------------------------------------------------------------------------------------
+
+fn unknown(label: &str) -> StrExpr {
+    StrExpr::Unknown(label.to_string())
+}
+
+fn macro_name(mac: &Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+fn macro_pos(mac: &Macro) -> Pos {
+    if let Some(c) = &mac.path.leading_colon {
+        return pos_of(c.spans[0]);
+    }
+    match mac.path.segments.first() {
+        Some(s) => pos_of(s.ident.span()),
+        None => pos_of(mac.bang_token.span),
+    }
+}
+
+/// The comma-separated expressions of a macro's arguments, if they parse as such.
+fn macro_args(mac: &Macro) -> Option<Punctuated<Expr, syn::Token![,]>> {
+    use syn::parse::Parser;
+    Punctuated::<Expr, syn::Token![,]>::parse_terminated
+        .parse2(mac.tokens.clone())
+        .ok()
+}
+
+fn is_format_macro(name: &str) -> bool {
+    matches!(
+        name,
+        "format" | "format_args" | "concat" | "write" | "writeln"
+    )
+}
+
+fn path_segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+/// `a`, `self.a`, `args.server.host` as dotted text.
+fn chain_text(e: &Expr) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut cur = e;
+    for _ in 0..MAX_DEPTH {
+        match cur {
+            Expr::Field(f) => {
+                parts.push(match &f.member {
+                    syn::Member::Named(id) => id.to_string(),
+                    syn::Member::Unnamed(ix) => ix.index.to_string(),
+                });
+                cur = &f.base;
+            }
+            Expr::Path(p) if p.qself.is_none() => {
+                parts.push(p.path.get_ident()?.to_string());
+                parts.reverse();
+                return Some(parts.join("."));
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn lower_lit(lit: &Lit) -> StrExpr {
+    match lit {
+        Lit::Str(s) => StrExpr::Lit(s.value()),
+        Lit::Char(c) => StrExpr::Lit(c.value().to_string()),
+        Lit::Int(i) => i
+            .base10_parse::<i64>()
+            .map(StrExpr::Int)
+            .unwrap_or_else(|_| unknown("int")),
+        _ => unknown("literal"),
+    }
+}
+
+fn is_stringish(e: &StrExpr) -> bool {
+    matches!(
+        e,
+        StrExpr::Lit(_) | StrExpr::Concat(_) | StrExpr::Format { .. }
+    )
+}
+
+/// Lower an expression to the IR.
+fn lower(e: &Expr, depth: u32) -> StrExpr {
+    #[cfg(test)]
+    stress_tmp2::note();
+    if depth > MAX_DEPTH {
+        return unknown("…");
+    }
+    let d = depth + 1;
+    match e {
+        Expr::Lit(l) => lower_lit(&l.lit),
+        Expr::Paren(p) => lower(&p.expr, d),
+        Expr::Group(g) => lower(&g.expr, d),
+        Expr::Reference(r) => lower(&r.expr, d),
+        Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => lower(&u.expr, d),
+        Expr::Try(t) => lower(&t.expr, d),
+        Expr::Cast(c) => lower(&c.expr, d),
+        Expr::Path(p) => match &p.path.segments.last() {
+            Some(seg) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                StrExpr::Ref(seg.ident.to_string())
+            }
+            // `Self::BASE`, `config::BASE_URL`: the constant's own name.
+            Some(seg) => StrExpr::Ref(seg.ident.to_string()),
+            None => unknown("path"),
+        },
+        Expr::Field(f) => match chain_text(e) {
+            Some(t) => StrExpr::Ref(t),
+            None => match &f.member {
+                syn::Member::Named(id) => unknown(&id.to_string()),
+                syn::Member::Unnamed(ix) => unknown(&ix.index.to_string()),
+            },
+        },
+        Expr::Macro(m) => lower_macro(&m.mac, d),
+        Expr::MethodCall(m) => lower_method(m, d),
+        Expr::Call(c) => lower_call(c, d),
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
+            let l = lower(&b.left, d);
+            let r = lower(&b.right, d);
+            if is_stringish(&l) || is_stringish(&r) || matches!(&*b.right, Expr::Reference(_)) {
+                let mut parts = match l {
+                    StrExpr::Concat(p) => p,
+                    other => vec![other],
+                };
+                parts.push(r);
+                StrExpr::Concat(parts)
+            } else {
+                unknown("+")
+            }
+        }
+        Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+            Stmt::Expr(inner, None) => lower(inner, d),
+            _ => unknown("block"),
+        },
+        Expr::Closure(c) => lower(&c.body, d),
+        Expr::If(_) => unknown("if"),
+        Expr::Match(_) => unknown("match"),
+        Expr::Await(_) => unknown("await"),
+        _ => unknown("expr"),
+    }
+}
+
+fn lower_macro(mac: &Macro, depth: u32) -> StrExpr {
+    let name = macro_name(mac);
+    let args = || {
+        macro_args(mac)
+            .map(|a| a.into_iter().collect::<Vec<Expr>>())
+            .unwrap_or_default()
+    };
+    match name.as_str() {
+        "format" | "format_args" => format_from(&args(), 0, depth),
+        "write" | "writeln" => format_from(&args(), 1, depth),
+        "concat" => StrExpr::Concat(args().iter().map(|a| lower(a, depth + 1)).collect()),
+        "env" | "option_env" => {
+            let name = match args().first().map(|a| lower(a, depth + 1)) {
+                Some(StrExpr::Lit(s)) => s,
+                _ => "?".to_string(),
+            };
+            StrExpr::Input {
+                kind: InputKind::Env,
+                name,
+                default: None,
+            }
+        }
+        _ => unknown(&name),
+    }
+}
+
+/// `format!(template, positional…, name = value…)`, the template at `skip`.
+fn format_from(args: &[Expr], skip: usize, depth: u32) -> StrExpr {
+    let Some(tpl) = args.get(skip) else {
+        return unknown("format");
+    };
+    let mut positional = Vec::new();
+    let mut named = Vec::new();
+    for a in args.iter().skip(skip + 1) {
+        match a {
+            Expr::Assign(asg) => match &*asg.left {
+                Expr::Path(p) if p.path.get_ident().is_some() => {
+                    let n = p
+                        .path
+                        .get_ident()
+                        .map(|i| i.to_string())
+                        .unwrap_or_default();
+                    named.push((n, lower(&asg.right, depth + 1)));
+                }
+                _ => positional.push(unknown("arg")),
+            },
+            other => positional.push(lower(other, depth + 1)),
+        }
+    }
+    StrExpr::Format {
+        template: Box::new(lower(tpl, depth + 1)),
+        style: FormatStyle::Brace,
+        args: positional,
+        named,
+    }
+}
+
+/// Attach a default to an input (`env::var(..).unwrap_or(d)`) or a reference (`opt.unwrap_or(d)`).
+fn with_default(recv: StrExpr, default: StrExpr, method: &str) -> StrExpr {
+    if matches!(default, StrExpr::Unknown(_)) {
+        return match recv {
+            StrExpr::Input { .. } => recv,
+            _ => unknown(method),
+        };
+    }
+    match recv {
+        StrExpr::Input {
+            kind,
+            name,
+            default: None,
+        } => StrExpr::Input {
+            kind,
+            name,
+            default: Some(Box::new(default)),
+        },
+        StrExpr::Input { .. } => recv,
+        StrExpr::Ref(name) => StrExpr::Input {
+            kind: InputKind::Param,
+            name,
+            default: Some(Box::new(default)),
+        },
+        _ => unknown(method),
+    }
+}
+
+fn lower_method(m: &ExprMethodCall, depth: u32) -> StrExpr {
+    let name = m.method.to_string();
+    let d = depth + 1;
+    match name.as_str() {
+        n if TRANSPARENT_METHODS.contains(&n) => lower(&m.receiver, d),
+        "unwrap_or" => match m.args.first() {
+            Some(a) => with_default(lower(&m.receiver, d), lower(a, d), &name),
+            None => unknown(&name),
+        },
+        "unwrap_or_else" => match m.args.first() {
+            Some(Expr::Closure(c)) => with_default(lower(&m.receiver, d), lower(&c.body, d), &name),
+            _ => with_default(lower(&m.receiver, d), unknown(&name), &name),
+        },
+        "unwrap_or_default" => {
+            with_default(lower(&m.receiver, d), StrExpr::Lit(String::new()), &name)
+        }
+        _ => unknown(&name),
+    }
+}
+
+fn lower_call(c: &ExprCall, depth: u32) -> StrExpr {
+    let d = depth + 1;
+    let Expr::Path(p) = &*c.func else {
+        return unknown("call");
+    };
+    let segs = path_segments(&p.path);
+    let last = segs.last().map(String::as_str).unwrap_or("");
+    let prev = if segs.len() >= 2 {
+        segs[segs.len() - 2].as_str()
+    } else {
+        ""
+    };
+    let arg0 = c.args.first();
+    match (prev, last) {
+        ("" | "env", "var" | "var_os") => {
+            let name = match arg0.map(|a| lower(a, d)) {
+                Some(StrExpr::Lit(s)) | Some(StrExpr::Ref(s)) => s,
+                _ => "?".to_string(),
+            };
+            StrExpr::Input {
+                kind: InputKind::Env,
+                name,
+                default: None,
+            }
+        }
+        ("String" | "Cow" | "PathBuf" | "OsString", "from")
+        | ("Url", "parse")
+        | ("Uri", "from_static")
+        | ("Box" | "Rc" | "Arc", "new")
+        | ("", "Some" | "Ok") => match arg0 {
+            Some(a) => lower(a, d),
+            None => unknown(last),
+        },
+        ("Lazy" | "LazyLock" | "LazyCell", "new") => match arg0 {
+            Some(Expr::Closure(cl)) => lower(&cl.body, d),
+            _ => unknown(last),
+        },
+        _ => unknown(last),
+    }
+}
+
+/// The expression under transparent wrappers (`&`, `( )`, `.to_string()`, `String::from`, …).
+fn strip(e: &Expr) -> &Expr {
+    let mut cur = e;
+    for _ in 0..MAX_DEPTH {
+        cur = match cur {
+            Expr::Paren(p) => &p.expr,
+            Expr::Group(g) => &g.expr,
+            Expr::Reference(r) => &r.expr,
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => &u.expr,
+            Expr::Try(t) => &t.expr,
+            Expr::MethodCall(m) if TRANSPARENT_METHODS.contains(&m.method.to_string().as_str()) => {
+                &m.receiver
+            }
+            Expr::Call(c) => {
+                let Expr::Path(p) = &*c.func else { return cur };
+                let segs = path_segments(&p.path);
+                let n = segs.len();
+                let last = segs.last().map(String::as_str).unwrap_or("");
+                let prev = if n >= 2 { segs[n - 2].as_str() } else { "" };
+                match ((prev, last), c.args.first()) {
+                    (("Lazy" | "LazyLock" | "LazyCell", "new"), Some(Expr::Closure(cl))) => {
+                        &cl.body
+                    }
+                    (
+                        ("String" | "Cow" | "Url", "from")
+                        | ("Url", "parse")
+                        | ("Uri", "from_static")
+                        | ("", "Some"),
+                        Some(a),
+                    ) => a,
+                    _ => return cur,
+                }
+            }
+            _ => return cur,
+        };
+    }
+    cur
+}
+
+/// The string-building core of `e`, if `e` is a candidate: a string literal, `format!`-like macro, env
+/// read with a literal default, or `+` concatenation.
+fn candidate_core(e: &Expr) -> Option<&Expr> {
+    let core = strip(e);
+    let ok = match core {
+        Expr::Lit(l) => matches!(l.lit, Lit::Str(_)),
+        Expr::Macro(m) => is_format_macro(&macro_name(&m.mac)),
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "unwrap_or" | "unwrap_or_else" | "unwrap_or_default"
+            ) =>
+        {
+            matches!(lower(core, 0), StrExpr::Input { default: Some(d), .. } if is_stringish(&d))
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
+            matches!(lower(core, 0), StrExpr::Concat(_))
+        }
+        _ => false,
+    };
+    ok.then_some(core)
+}
+
+/// Where an expression starts.
+fn start_pos(e: &Expr) -> Pos {
+    let mut cur = e;
+    for _ in 0..MAX_DEPTH {
+        cur = match cur {
+            Expr::Lit(l) => return pos_of(l.lit.span()),
+            Expr::Macro(m) => return macro_pos(&m.mac),
+            Expr::Reference(r) => return pos_of(r.and_token.span),
+            Expr::Paren(p) => return pos_of(p.paren_token.span.open()),
+            Expr::Path(p) => {
+                if let Some(q) = &p.qself {
+                    return pos_of(q.lt_token.span);
+                }
+                if let Some(c) = &p.path.leading_colon {
+                    return pos_of(c.spans[0]);
+                }
+                return match p.path.segments.first() {
+                    Some(s) => pos_of(s.ident.span()),
+                    None => pos_of(cur.span()),
+                };
+            }
+            Expr::MethodCall(m) => &m.receiver,
+            Expr::Call(c) => &c.func,
+            Expr::Field(f) => &f.base,
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Binary(b) => &b.left,
+            Expr::Index(i) => &i.expr,
+            Expr::Cast(c) => &c.expr,
+            _ => return pos_of(cur.span()),
+        };
+    }
+    pos_of(cur.span())
+}
+
+/// Identifiers captured inline by a format template: `{host}`, `{port:>5}`.
+fn inline_captures(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '{' {
+            continue;
+        }
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            continue;
+        }
+        let field: String = chars.by_ref().take_while(|&c| c != '}').collect();
+        let name = field.split(':').next().unwrap_or("").trim();
+        if name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+fn pat_ident(p: &Pat) -> Option<String> {
+    match p {
+        Pat::Ident(pi) if pi.subpat.is_none() => Some(pi.ident.to_string()),
+        Pat::Type(pt) => pat_ident(&pt.pat),
+        _ => None,
+    }
+}
+
+fn type_name(t: &syn::Type) -> String {
+    match t {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        syn::Type::Reference(r) => type_name(&r.elem),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Items
+// ---------------------------------------------------------------------------------------------
+
+struct Extractor<'r> {
+    rules: &'r RuleSet,
+    facts: FileFacts,
+    cred_fns: HashSet<String>,
+    mentions_reqwest: bool,
+    mentions_ureq: bool,
+}
+
+impl<'r> Extractor<'r> {
+    fn items(&mut self, items: &[Item], scope: usize) {
+        for item in items {
+            self.item(item, scope, 0);
+        }
+    }
+
+    fn item(&mut self, item: &Item, scope: usize, depth: u32) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match item {
+            Item::Fn(f) => self.function(&f.sig, &f.block, scope, f.sig.ident.to_string(), depth),
+            Item::Const(c) => self.binding_item(&c.ident, &c.expr, scope, depth),
+            Item::Static(s) => self.binding_item(&s.ident, &s.expr, scope, depth),
+            Item::Impl(imp) => {
+                let ty = type_name(&imp.self_ty);
+                for it in &imp.items {
+                    match it {
+                        ImplItem::Fn(f) => {
+                            let name = if ty.is_empty() {
+                                f.sig.ident.to_string()
+                            } else {
+                                format!("{ty}::{}", f.sig.ident)
+                            };
+                            self.function(&f.sig, &f.block, scope, name, depth);
+                        }
+                        ImplItem::Const(c) => self.binding_item(&c.ident, &c.expr, scope, depth),
+                        _ => {}
+                    }
+                }
+            }
+            Item::Trait(t) => {
+                for it in &t.items {
+                    match it {
+                        TraitItem::Fn(f) => {
+                            if let Some(block) = &f.default {
+                                self.function(
+                                    &f.sig,
+                                    block,
+                                    scope,
+                                    format!("{}::{}", t.ident, f.sig.ident),
+                                    depth,
+                                );
+                            }
+                        }
+                        TraitItem::Const(c) => {
+                            if let Some((_, e)) = &c.default {
+                                self.binding_item(&c.ident, e, scope, depth);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    for it in items {
+                        self.item(it, scope, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn function(
+        &mut self,
+        sig: &syn::Signature,
+        block: &Block,
+        parent: usize,
+        name: String,
+        depth: u32,
+    ) {
+        let scope = self.facts.push_scope(parent, ScopeKind::Function, &name);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(pt) = input {
+                if let Pat::Ident(pi) = &*pt.pat {
+                    let n = pi.ident.to_string();
+                    self.facts.bindings.push(Binding {
+                        scope,
+                        name: n.clone(),
+                        value: StrExpr::Input {
+                            kind: InputKind::Param,
+                            name: n,
+                            default: None,
+                        },
+                        pos: pos_of(pi.ident.span()),
+                    });
+                }
+            }
+        }
+        let mut w = Walker::new(self, scope, Some(name), depth);
+        for s in &block.stmts {
+            w.stmt(s);
+        }
+        w.finish_commands();
+    }
+
+    fn binding_item(&mut self, ident: &syn::Ident, expr: &Expr, scope: usize, depth: u32) {
+        let name = ident.to_string();
+        self.facts.bindings.push(Binding {
+            scope,
+            name: name.clone(),
+            value: lower(expr, 0),
+            pos: start_pos(expr),
+        });
+        let function = self
+            .facts
+            .scopes
+            .get(scope)
+            .filter(|_| scope != 0)
+            .map(|s| s.name.clone());
+        let mut w = Walker::new(self, scope, function, depth);
+        w.bound_init(&name, expr);
+        w.finish_commands();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements and expressions inside a function
+// ---------------------------------------------------------------------------------------------
+
+/// What one statement contains.
+#[derive(Default)]
+struct StmtState {
+    names: Vec<String>,
+    has_call: bool,
+    cred: bool,
+    /// Unbound candidates recorded in this statement.
+    cands: Vec<usize>,
+    /// Paths of the free functions called (`ureq::get`).
+    paths: Vec<Vec<String>>,
+    methods: Vec<String>,
+}
+
+/// A `Command::new(program)` seen in this function, with the literal arguments added to it.
+struct Cmd {
+    pos: Pos,
+    var: Option<String>,
+    program: String,
+    args: Vec<Option<String>>,
+}
+
+struct Walker<'x, 'r> {
+    ex: &'x mut Extractor<'r>,
+    scope: usize,
+    function: Option<String>,
+    st: StmtState,
+    in_cand: u32,
+    depth: u32,
+    in_receiver: bool,
+    cmds: Vec<Cmd>,
+}
+
+impl<'x, 'r> Walker<'x, 'r> {
+    fn new(ex: &'x mut Extractor<'r>, scope: usize, function: Option<String>, depth: u32) -> Self {
+        Walker {
+            ex,
+            scope,
+            function,
+            st: StmtState::default(),
+            in_cand: 0,
+            depth,
+            in_receiver: false,
+            cmds: Vec::new(),
+        }
+    }
+
+    /// Walk one statement with its own state; nested block-like statements get their own.
+    fn stmt(&mut self, s: &Stmt) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        match s {
+            Stmt::Local(l) => self.as_statement(|w| w.local(l)),
+            Stmt::Item(item) => {
+                let depth = self.depth;
+                self.ex.item(item, self.scope, depth);
+            }
+            Stmt::Expr(e, _) => self.expr_stmt(e),
+            Stmt::Macro(m) => self.as_statement(|w| {
+                if w.in_cand == 0 && is_format_macro(&macro_name(&m.mac)) {
+                    w.record(lower_macro(&m.mac, 0), macro_pos(&m.mac), None);
+                    w.in_cand += 1;
+                    w.mac(&m.mac);
+                    w.in_cand -= 1;
+                } else {
+                    w.mac(&m.mac);
+                }
+            }),
+        }
+        self.depth -= 1;
+    }
+
+    /// An expression statement: block-like ones are split into their header and inner statements.
+    fn expr_stmt(&mut self, e: &Expr) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        match e {
+            Expr::If(i) => {
+                self.as_statement(|w| w.visit_expr(&i.cond));
+                self.block(&i.then_branch);
+                if let Some((_, els)) = &i.else_branch {
+                    self.expr_stmt(els);
+                }
+            }
+            Expr::While(wh) => {
+                self.as_statement(|w| w.visit_expr(&wh.cond));
+                self.block(&wh.body);
+            }
+            Expr::ForLoop(f) => {
+                self.as_statement(|w| w.visit_expr(&f.expr));
+                self.block(&f.body);
+            }
+            Expr::Loop(l) => self.block(&l.body),
+            Expr::Block(b) => self.block(&b.block),
+            Expr::Unsafe(u) => self.block(&u.block),
+            Expr::Async(a) => self.block(&a.block),
+            Expr::Match(m) => {
+                self.as_statement(|w| w.visit_expr(&m.expr));
+                for arm in &m.arms {
+                    if let Some((_, guard)) = &arm.guard {
+                        self.as_statement(|w| w.visit_expr(guard));
+                    }
+                    self.expr_stmt(&arm.body);
+                }
+            }
+            _ => self.as_statement(|w| w.visit_expr(e)),
+        }
+        self.depth -= 1;
+    }
+
+    fn block(&mut self, b: &Block) {
+        for s in &b.stmts {
+            self.stmt(s);
+        }
+    }
+
+    /// Run `f` with a fresh statement state, then turn that state into a [`Use`].
+    fn as_statement(&mut self, f: impl FnOnce(&mut Self)) {
+        let saved = std::mem::take(&mut self.st);
+        f(self);
+        let st = std::mem::replace(&mut self.st, saved);
+        self.finish_statement(st);
+    }
+
+    fn finish_statement(&mut self, st: StmtState) {
+        if !st.has_call {
+            return;
+        }
+        let client = self.client(&st);
+        let mut names: Vec<String> = Vec::new();
+        for n in st.names {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        let idx = self.ex.facts.uses.len();
+        self.ex.facts.uses.push(Use {
+            scope: self.scope,
+            client,
+            credentialed: st.cred,
+            names,
+        });
+        for c in st.cands {
+            if let Some(cand) = self.ex.facts.candidates.get_mut(c) {
+                if cand.bound_to.is_none() {
+                    cand.consumer = Some(idx);
+                }
+            }
+        }
+    }
+
+    /// The client library a statement uses.
+    fn client(&self, st: &StmtState) -> Option<String> {
+        let first = |p: &Vec<String>| p.first().map(String::as_str).unwrap_or("").to_string();
+        for p in &st.paths {
+            let name = match first(p).as_str() {
+                "ureq" => "ureq",
+                "reqwest" => "reqwest",
+                "tokio_tungstenite" => "tokio-tungstenite",
+                "tungstenite" => "tungstenite",
+                "hyper" | "hyper_util" => "hyper",
+                "awc" => "awc",
+                "surf" => "surf",
+                "isahc" => "isahc",
+                "attohttpc" => "attohttpc",
+                _ => continue,
+            };
+            return Some(name.to_string());
+        }
+        let last_is = |names: &[&str]| {
+            st.paths
+                .iter()
+                .any(|p| p.last().is_some_and(|l| names.contains(&l.as_str())))
+        };
+        if last_is(&[
+            "connect_async",
+            "connect_async_with_config",
+            "connect_async_tls_with_config",
+        ]) {
+            return Some("tokio-tungstenite".to_string());
+        }
+        let has_method = |names: &[&str]| st.methods.iter().any(|m| names.contains(&m.as_str()));
+        let builder = st
+            .paths
+            .iter()
+            .any(|p| p.len() >= 2 && p[p.len() - 2] == "Request" && p[p.len() - 1] == "builder");
+        if builder && has_method(&["uri"]) {
+            return Some("hyper".to_string());
+        }
+        if self.ex.mentions_ureq
+            && has_method(&[
+                "call",
+                "send_json",
+                "send_string",
+                "send_form",
+                "send_bytes",
+            ])
+        {
+            return Some("ureq".to_string());
+        }
+        #[rustfmt::skip]
+        const VERBS: &[&str] = &[
+            "get", "post", "put", "delete", "patch", "head", "request", "send", "execute",
+        ];
+        if self.ex.mentions_reqwest && has_method(VERBS) {
+            return Some("reqwest".to_string());
+        }
+        if self.ex.mentions_ureq && has_method(VERBS) {
+            return Some("ureq".to_string());
+        }
+        None
+    }
+
+    fn record(&mut self, expr: StrExpr, pos: Pos, bound: Option<&str>) {
+        if bound.is_none() {
+            if let StrExpr::Lit(s) = &expr {
+                if !s.contains(':') && !s.contains('/') {
+                    return;
+                }
+            }
+        }
+        let idx = self.ex.facts.candidates.len();
+        self.ex.facts.candidates.push(Candidate {
+            expr,
+            pos,
+            scope: self.scope,
+            function: self.function.clone(),
+            bound_to: bound.map(str::to_string),
+            consumer: None,
+        });
+        if bound.is_none() {
+            self.st.cands.push(idx);
+        }
+    }
+
+    /// The initializer of `name`: a bound candidate when it builds a string, else walked normally.
+    /// Returns whether it was a candidate.
+    fn bound_init(&mut self, name: &str, init: &Expr) -> bool {
+        if self.in_cand == 0 {
+            if let Some(core) = candidate_core(init) {
+                self.record(lower(core, 0), start_pos(core), Some(name));
+                self.in_cand += 1;
+                self.visit_expr(init);
+                self.in_cand -= 1;
+                return true;
+            }
+        }
+        self.visit_expr(init);
+        false
+    }
+
+    fn local(&mut self, l: &Local) {
+        let Some(init) = &l.init else { return };
+        let expr = &*init.expr;
+        match pat_ident(&l.pat) {
+            Some(name) => {
+                self.ex.facts.bindings.push(Binding {
+                    scope: self.scope,
+                    name: name.clone(),
+                    value: lower(expr, 0),
+                    pos: start_pos(expr),
+                });
+                let was_candidate = self.bound_init(&name, expr);
+                if !was_candidate {
+                    let mut seen: Vec<&String> = Vec::new();
+                    for old in &self.st.names {
+                        if *old != name && !seen.contains(&old) {
+                            seen.push(old);
+                        }
+                    }
+                    let aliases: Vec<Alias> = seen
+                        .into_iter()
+                        .map(|old| Alias {
+                            scope: self.scope,
+                            from: old.clone(),
+                            to: name.clone(),
+                        })
+                        .collect();
+                    self.ex.facts.aliases.extend(aliases);
+                }
+                // `let mut cmd = Command::new("docker")…`: later `cmd.arg(..)` statements add to it.
+                if let (base, _) = method_chain(expr) {
+                    if let Expr::Call(c) = base {
+                        if is_command_new(c) {
+                            let p = start_pos(base);
+                            if let Some(cmd) = self.cmds.iter_mut().find(|c| c.pos == p) {
+                                cmd.var = Some(name.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            None => self.visit_expr(expr),
+        }
+        if let Some((_, diverge)) = &init.diverge {
+            self.visit_expr(diverge);
+        }
+    }
+
+    fn assign(&mut self, a: &syn::ExprAssign) {
+        let target = match &*a.left {
+            Expr::Path(p) => p.path.get_ident().map(|i| (i.to_string(), self.scope)),
+            Expr::Field(_) => chain_text(&a.left).map(|t| {
+                // `self.base = …` is seen by every method.
+                let scope = if t.starts_with("self.") {
+                    0
+                } else {
+                    self.scope
+                };
+                (t, scope)
+            }),
+            _ => None,
+        };
+        match target {
+            Some((name, scope)) => {
+                self.ex.facts.bindings.push(Binding {
+                    scope,
+                    name: name.clone(),
+                    value: lower(&a.right, 0),
+                    pos: start_pos(&a.right),
+                });
+                if name.contains('.') {
+                    self.visit_expr(&a.right);
+                } else {
+                    self.bound_init(&name, &a.right);
+                }
+            }
+            None => {
+                self.visit_expr(&a.left);
+                self.visit_expr(&a.right);
+            }
+        }
+    }
+
+    /// `Self { base: format!(..) }`: the field is a binding `self.base` every method sees.
+    fn struct_fields(&mut self, s: &syn::ExprStruct) {
+        for f in &s.fields {
+            if let syn::Member::Named(id) = &f.member {
+                if candidate_core(&f.expr).is_some() {
+                    self.ex.facts.bindings.push(Binding {
+                        scope: 0,
+                        name: format!("self.{id}"),
+                        value: lower(&f.expr, 0),
+                        pos: start_pos(&f.expr),
+                    });
+                }
+            }
+        }
+    }
+
+    fn note_called(&mut self, name: &str) {
+        if self.ex.cred_fns.contains(name) || self.ex.rules.helper_functions.contains(name) {
+            self.st.cred = true;
+        }
+    }
+
+    /// Walk the arguments of a macro we understand; skip logging and message macros.
+    fn mac(&mut self, mac: &Macro) {
+        let name = macro_name(&mac);
+        if SKIPPED_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        let Some(args) = macro_args(mac) else { return };
+        if is_format_macro(&name) {
+            let tpl_at = usize::from(matches!(name.as_str(), "write" | "writeln"));
+            if let Some(Expr::Lit(l)) = args.iter().nth(tpl_at) {
+                if let Lit::Str(s) = &l.lit {
+                    self.st.names.extend(inline_captures(&s.value()));
+                }
+            }
+        }
+        for a in args.iter() {
+            match a {
+                Expr::Assign(asg) if is_format_macro(&name) => self.visit_expr(&asg.right),
+                other => self.visit_expr(other),
+            }
+        }
+    }
+
+    /// A `Command::new(..)` chain (or a chain on a variable holding one): collect its arguments.
+    fn detect_command(&mut self, e: &Expr) {
+        let (base, calls) = method_chain(e);
+        let mut args = Vec::new();
+        for m in &calls {
+            match m.method.to_string().as_str() {
+                "arg" => args.push(m.args.first().and_then(lit_of)),
+                "args" => match m.args.first().map(strip) {
+                    Some(Expr::Array(a)) => args.extend(a.elems.iter().map(lit_of)),
+                    Some(Expr::Macro(mm)) if macro_name(&mm.mac) == "vec" => {
+                        match macro_args(&mm.mac) {
+                            Some(items) => args.extend(items.iter().map(lit_of)),
+                            None => args.push(None),
+                        }
+                    }
+                    _ => args.push(None),
+                },
+                _ => {}
+            }
+        }
+        match base {
+            Expr::Call(c) if is_command_new(c) => {
+                let Some(program) = c.args.first().and_then(lit_of) else {
+                    return;
+                };
+                let pos = start_pos(base);
+                match self.cmds.iter_mut().find(|c| c.pos == pos) {
+                    Some(cmd) => {
+                        if args.len() > cmd.args.len() {
+                            cmd.args = args;
+                        }
+                    }
+                    None => self.cmds.push(Cmd {
+                        pos,
+                        var: None,
+                        program,
+                        args,
+                    }),
+                }
+            }
+            Expr::Path(p) if !args.is_empty() => {
+                let Some(id) = p.path.get_ident().map(|i| i.to_string()) else {
+                    return;
+                };
+                if let Some(cmd) = self
+                    .cmds
+                    .iter_mut()
+                    .rev()
+                    .find(|c| c.var.as_deref() == Some(id.as_str()))
+                {
+                    cmd.args.extend(args);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_commands(&mut self) {
+        for cmd in std::mem::take(&mut self.cmds) {
+            let Some((container, command)) = parse_exec(&cmd.program, &cmd.args) else {
+                continue;
+            };
+            let matches = self.ex.rules.services.iter().any(|s| {
+                s.containers
+                    .as_ref()
+                    .is_some_and(|r| r.is_match(&container))
+            });
+            if matches {
+                self.ex.facts.execs.push(ExecSite {
+                    pos: cmd.pos,
+                    container,
+                    command,
+                    function: self.function.clone(),
+                    scope: self.scope,
+                });
+            }
+        }
+    }
+
+    fn walk_expr(&mut self, e: &Expr, is_receiver: bool) {
+        match e {
+            Expr::Lit(l) => {
+                if let Lit::Str(s) = &l.lit {
+                    if self.ex.rules.is_credential_literal(&s.value()) {
+                        self.st.cred = true;
+                    }
+                }
+            }
+            Expr::Path(p) => {
+                if p.qself.is_none() {
+                    if let Some(id) = p.path.get_ident() {
+                        if id != "self" {
+                            self.st.names.push(id.to_string());
+                        }
+                    }
+                }
+            }
+            Expr::Call(c) => {
+                self.st.has_call = true;
+                if let Expr::Path(p) = &*c.func {
+                    let segs = path_segments(&p.path);
+                    if let Some(last) = segs.last() {
+                        let last = last.clone();
+                        self.note_called(&last);
+                    }
+                    self.st.paths.push(segs);
+                } else {
+                    self.visit_expr(&c.func);
+                }
+                if !is_receiver {
+                    self.detect_command(e);
+                }
+                for a in &c.args {
+                    self.visit_expr(a);
+                }
+            }
+            Expr::MethodCall(m) => {
+                self.st.has_call = true;
+                let name = m.method.to_string();
+                self.note_called(&name);
+                if !is_receiver {
+                    self.detect_command(e);
+                }
+                self.in_receiver = true;
+                self.visit_expr(&m.receiver);
+                self.in_receiver = false;
+                // `.expect("…")` / `.context("…")` arguments are messages.
+                if !matches!(name.as_str(), "expect" | "context" | "wrap_err") {
+                    for a in &m.args {
+                        self.visit_expr(a);
+                    }
+                }
+                self.st.methods.push(name);
+            }
+            Expr::Try(t) => {
+                self.in_receiver = is_receiver;
+                self.visit_expr(&t.expr);
+                self.in_receiver = false;
+            }
+            Expr::Await(a) => {
+                self.in_receiver = is_receiver;
+                self.visit_expr(&a.base);
+                self.in_receiver = false;
+            }
+            Expr::Assign(a) => self.assign(a),
+            Expr::Struct(s) => {
+                self.struct_fields(s);
+                visit::visit_expr_struct(self, s);
+            }
+            Expr::Macro(m) => self.mac(&m.mac),
+            _ => visit::visit_expr(self, e),
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        #[cfg(test)]
+        stress_tmp2::note();
+        let is_receiver = std::mem::take(&mut self.in_receiver);
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        let core = if self.in_cand == 0 {
+            candidate_core(e)
+        } else {
+            None
+        };
+        match core {
+            Some(core) => {
+                self.record(lower(core, 0), start_pos(core), None);
+                self.in_cand += 1;
+                self.walk_expr(e, is_receiver);
+                self.in_cand -= 1;
+            }
+            None => self.walk_expr(e, is_receiver),
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_block(&mut self, b: &'ast Block) {
+        self.block(b);
+    }
+
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+
+    fn visit_macro(&mut self, m: &'ast Macro) {
+        self.mac(m);
+    }
+}
+
+/// `base.m1(..).m2(..)?` → (base, [m1, m2]), looking through `?` and `.await`.
+fn method_chain(e: &Expr) -> (&Expr, Vec<&ExprMethodCall>) {
+    let mut calls = Vec::new();
+    let mut cur = e;
+    for _ in 0..MAX_DEPTH {
+        cur = match cur {
+            Expr::MethodCall(m) => {
+                calls.push(m);
+                &m.receiver
+            }
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Paren(p) => &p.expr,
+            _ => break,
+        };
+    }
+    calls.reverse();
+    (cur, calls)
+}
+
+fn is_command_new(c: &ExprCall) -> bool {
+    let Expr::Path(p) = &*c.func else {
+        return false;
+    };
+    let segs = path_segments(&p.path);
+    segs.len() >= 2 && segs[segs.len() - 2] == "Command" && segs[segs.len() - 1] == "new"
+}
+
+fn lit_of(e: &Expr) -> Option<String> {
+    match lower(e, 0) {
+        StrExpr::Lit(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// `docker exec [flags] CONTAINER cmd…` / `docker compose exec [flags] SERVICE cmd…` → (container, cmd).
+fn parse_exec(program: &str, args: &[Option<String>]) -> Option<(String, String)> {
+    let prog = program
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(program)
+        .to_ascii_lowercase();
+    let prog = prog.trim_end_matches(".exe");
+    let tok = |i: usize| args.get(i).and_then(|a| a.as_deref());
+    let mut i = 0;
+    let compose = match prog {
+        "docker" | "podman" | "nerdctl" => match tok(0) {
+            Some("compose") => {
+                i = 1;
+                true
+            }
+            Some("container") => {
+                i = 1;
+                false
+            }
+            _ => false,
+        },
+        "docker-compose" | "podman-compose" => true,
+        _ => return None,
+    };
+    // Global options before `exec`.
+    #[rustfmt::skip]
+    const COMPOSE_VALUED: &[&str] = &[
+        "-f", "--file", "-p", "--project-name", "--project-directory", "--env-file", "--profile",
+    ];
+    #[rustfmt::skip]
+    const DOCKER_VALUED: &[&str] = &[
+        "-H", "--host", "--context", "-c", "--config", "-l", "--log-level",
+    ];
+    while let Some(t) = tok(i) {
+        if !t.starts_with('-') {
+            break;
+        }
+        let valued = if compose {
+            COMPOSE_VALUED
+        } else {
+            DOCKER_VALUED
+        };
+        i += if valued.contains(&t) { 2 } else { 1 };
+    }
+    if tok(i) != Some("exec") {
+        return None;
+    }
+    i += 1;
+    #[rustfmt::skip]
+    const EXEC_VALUED: &[&str] = &[
+        "-u", "--user", "-e", "--env", "-w", "--workdir", "--env-file", "--index", "--detach-keys",
+    ];
+    while let Some(t) = tok(i) {
+        if !t.starts_with('-') {
+            break;
+        }
+        i += if EXEC_VALUED.contains(&t) { 2 } else { 1 };
+    }
+    let container = tok(i)?.to_string();
+    let command: Vec<&str> = args
+        .iter()
+        .skip(i + 1)
+        .map(|a| a.as_deref().unwrap_or("…"))
+        .collect();
+    Some((container, command.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Evaluator;
+
+    fn rules() -> RuleSet {
+        RuleSet::embedded().unwrap()
+    }
+
+    fn facts(src: &str) -> FileFacts {
+        extract(src, &rules()).unwrap()
+    }
+
+    fn resolved(f: &FileFacts, c: &Candidate) -> String {
+        Evaluator::new(f).eval(&c.expr, c.scope, c.pos).display()
+    }
+
+    fn urls(f: &FileFacts) -> Vec<String> {
+        f.candidates.iter().map(|c| resolved(f, c)).collect()
+    }
+
+    #[test]
+    fn const_and_positional_format() {
+        let f = facts(
+            "const BASE: &str = \"http://127.0.0.1:8188\";\n\
+             fn q(c: &Client) { c.post(format!(\"{}/prompt\", BASE)).send(); }\n",
+        );
+        let c = f
+            .candidates
+            .iter()
+            .find(|c| c.function.as_deref() == Some("q"))
+            .unwrap();
+        assert_eq!(resolved(&f, c), "http://127.0.0.1:8188/prompt");
+        assert_eq!(
+            c.pos,
+            Pos {
+                line: 2,
+                column: 27
+            }
+        );
+        let bound = f
+            .candidates
+            .iter()
+            .find(|c| c.bound_to.as_deref() == Some("BASE"))
+            .unwrap();
+        assert_eq!(bound.scope, 0);
+    }
+
+    #[test]
+    fn inline_capture_position_and_consumer() {
+        let src = "use reqwest;\nconst COMFY_URL: &str = \"http://comfyui:8188\";\n\
+                   async fn h(client: &reqwest::Client, prompt_id: &str) {\n    \
+                   let r = client.get(format!(\"{COMFY_URL}/history/{prompt_id}\")).send().await;\n}\n";
+        let f = facts(src);
+        let c = f
+            .candidates
+            .iter()
+            .find(|c| c.function.as_deref() == Some("h"))
+            .unwrap();
+        assert_eq!(
+            c.pos,
+            Pos {
+                line: 4,
+                column: 24
+            }
+        );
+        assert_eq!(c.bound_to, None);
+        let u = &f.uses[c.consumer.unwrap()];
+        assert_eq!(u.client.as_deref(), Some("reqwest"));
+        assert!(!u.credentialed);
+        assert_eq!(resolved(&f, c), "http://comfyui:8188/history/{prompt_id}");
+    }
+
+    #[test]
+    fn let_bound_url_and_credentialed_use() {
+        let src = "fn run(id: String) {\n    let url = format!(\"http://{}:8188/prompt\", \"127.0.0.1\");\n    \
+                   let r = client.post(&url).header(\"CF-Access-Client-Id\", id).send();\n}\n";
+        let f = facts(src);
+        let c = f
+            .candidates
+            .iter()
+            .find(|c| c.bound_to.as_deref() == Some("url"))
+            .unwrap();
+        assert_eq!(c.consumer, None);
+        assert_eq!(c.function.as_deref(), Some("run"));
+        assert_eq!(resolved(&f, c), "http://127.0.0.1:8188/prompt");
+        let u = f
+            .uses
+            .iter()
+            .find(|u| u.names.contains(&"url".to_string()))
+            .unwrap();
+        assert!(u.credentialed);
+        assert!(f.aliases.iter().any(|a| a.from == "url" && a.to == "r"));
+    }
+
+    #[test]
+    fn env_var_with_default_is_an_input() {
+        let src = "fn f() { let base = env::var(\"COMFYUI_URL\").unwrap_or_else(|_| \"http://comfyui:8188\".to_string()); }";
+        let f = facts(src);
+        let b = f.bindings.iter().find(|b| b.name == "base").unwrap();
+        assert_eq!(
+            b.value,
+            StrExpr::Input {
+                kind: InputKind::Env,
+                name: "COMFYUI_URL".into(),
+                default: Some(Box::new(StrExpr::Lit("http://comfyui:8188".into())))
+            }
+        );
+        assert_eq!(f.candidates.len(), 1, "{:?}", f.candidates);
+        assert_eq!(f.candidates[0].bound_to.as_deref(), Some("base"));
+        assert_eq!(
+            f.candidates[0].pos,
+            Pos {
+                line: 1,
+                column: 21
+            }
+        );
+    }
+
+    #[test]
+    fn env_var_without_default() {
+        let src = "fn f() -> Result<(), E> { let host = env::var(\"COMFYUI_HOST\")?; let u = format!(\"http://{host}:8188/prompt\"); Ok(()) }";
+        let f = facts(src);
+        let b = f.bindings.iter().find(|b| b.name == "host").unwrap();
+        assert_eq!(
+            b.value,
+            StrExpr::Input {
+                kind: InputKind::Env,
+                name: "COMFYUI_HOST".into(),
+                default: None
+            }
+        );
+        assert_eq!(urls(&f), vec!["http://{host}:8188/prompt"]);
+    }
+
+    #[test]
+    fn doc_comments_and_logging_make_no_candidates() {
+        let src = "/// https://comfyui.datacrew.space/prompt\n#[arg(default_value = \"http://comfyui:8188\")]\n\
+                   fn f() { println!(\"http://127.0.0.1:8188/prompt\"); eprintln!(\"{}\", \"http://x:8188\"); \
+                   let v = std::env::var(\"X\").expect(\"http://set:8188\"); }";
+        let f = facts(src);
+        assert!(f.candidates.is_empty(), "{:?}", f.candidates);
+    }
+
+    #[test]
+    fn docker_exec_through_command() {
+        let src = "fn ls() {\n    let out = Command::new(\"docker\").args([\"exec\", \"-u\", \"root\", \"comfyui\", \"ls\", \"-1\"]).output()?;\n}\n\
+                   fn restart() { Command::new(\"docker\").args([\"compose\", \"exec\", \"-T\", \"comfyui-worker\", \"supervisorctl\", \"restart\"]).status(); }\n\
+                   fn other() { Command::new(\"docker\").arg(\"exec\").arg(\"postgres\").arg(\"psql\").status(); }\n\
+                   fn split() { let mut c = Command::new(\"docker\"); c.arg(\"exec\").arg(\"comfy\"); c.args([\"nvidia-smi\"]); c.status(); }\n";
+        let f = facts(src);
+        assert_eq!(f.execs.len(), 3, "{:?}", f.execs);
+        assert_eq!(f.execs[0].container, "comfyui");
+        assert_eq!(f.execs[0].command, "ls -1");
+        assert_eq!(
+            f.execs[0].pos,
+            Pos {
+                line: 2,
+                column: 15
+            }
+        );
+        assert_eq!(f.execs[0].function.as_deref(), Some("ls"));
+        assert_eq!(f.execs[1].container, "comfyui-worker");
+        assert_eq!(f.execs[1].command, "supervisorctl restart");
+        assert_eq!(f.execs[2].container, "comfy");
+        assert_eq!(f.execs[2].command, "nvidia-smi");
+    }
+
+    #[test]
+    fn credential_helper_fn_marks_the_statement() {
+        let src = "fn cf_headers() -> HeaderMap { let mut h = HeaderMap::new(); h.insert(\"CF-Access-Client-Id\", v()); h }\n\
+                   fn client() -> Client { Client::builder().default_headers(cf_headers()).build().unwrap() }\n\
+                   fn go() { let a = http().get(\"https://comfyui.datacrew.space/prompt\").headers(cf_headers()).send();\n\
+                   let b = client().get(\"https://comfyui.datacrew.space/queue\").send();\n\
+                   let c = http().get(\"https://comfyui.datacrew.space/view\").send(); }\n";
+        let f = facts(src);
+        let cred = |path: &str| {
+            let c = f
+                .candidates
+                .iter()
+                .find(|c| resolved(&f, c).ends_with(path))
+                .unwrap();
+            f.uses[c.consumer.unwrap()].credentialed
+        };
+        assert!(cred("/prompt"));
+        assert!(cred("/queue"));
+        assert!(!cred("/view"));
+    }
+
+    #[test]
+    fn syntax_error_is_an_error_with_position() {
+        let err = extract("fn f( {\n", &rules()).unwrap_err();
+        assert!(err.starts_with("1:") || err.starts_with("2:"), "{err}");
+        let err = extract("fn main() {\n    let x = ;\n}\n", &rules()).unwrap_err();
+        assert!(err.starts_with("2:"), "{err}");
+    }
+
+    #[test]
+    fn concat_plus_and_field_refs() {
+        let src = "struct C { base: String }\nimpl C {\n    fn new(host: &str) -> Self { Self { base: format!(\"http://{}:8188\", \"comfyui\") } }\n    \
+                   fn q(&self) { self.http.get(self.base.clone() + \"/queue\").send(); }\n}\n\
+                   const U: &str = concat!(\"http://localhost:\", \"8188\", \"/prompt\");\n\
+                   fn a(args: Args) { ureq::get(&format!(\"http://{}/prompt\", args.comfyui_server)).call(); }\n";
+        let f = facts(src);
+        let all = urls(&f);
+        assert!(
+            all.contains(&"http://comfyui:8188/queue".to_string()),
+            "{all:?}"
+        );
+        assert!(
+            all.contains(&"http://localhost:8188/prompt".to_string()),
+            "{all:?}"
+        );
+        assert!(
+            all.contains(&"http://{args.comfyui_server}/prompt".to_string()),
+            "{all:?}"
+        );
+        let q = f
+            .candidates
+            .iter()
+            .find(|c| c.function.as_deref() == Some("C::q"))
+            .unwrap();
+        assert!(q.consumer.is_some());
+        let a = f
+            .candidates
+            .iter()
+            .find(|c| c.function.as_deref() == Some("a"))
+            .unwrap();
+        assert_eq!(f.uses[a.consumer.unwrap()].client.as_deref(), Some("ureq"));
+    }
+
+    #[test]
+    fn websocket_request_alias() {
+        let src = "use tokio_tungstenite::connect_async;\nasync fn ws(id: &str) {\n    \
+                   let url = format!(\"ws://{}/ws?clientId={}\", SERVER, id);\n    \
+                   let mut request = url.into_client_request()?;\n    \
+                   request.headers_mut().insert(\"CF-Access-Client-Id\", v.parse()?);\n    \
+                   let (s, _) = connect_async(request).await?;\n}\nconst SERVER: &str = \"127.0.0.1:8188\";\n";
+        let f = facts(src);
+        assert!(f
+            .aliases
+            .iter()
+            .any(|a| a.from == "url" && a.to == "request"));
+        assert!(f
+            .uses
+            .iter()
+            .any(|u| u.client.as_deref() == Some("tokio-tungstenite")
+                && u.names.contains(&"request".into())));
+        assert!(f
+            .uses
+            .iter()
+            .any(|u| u.credentialed && u.names.contains(&"request".into())));
+        assert_eq!(
+            urls(&f),
+            vec!["ws://127.0.0.1:8188/ws?clientId={id}", "127.0.0.1:8188"]
+        );
+    }
+
+    #[test]
+    fn pathological_inputs_do_not_crash() {
+        let r = rules();
+        let deep = format!(
+            "fn f() {{ let x = {}1{}; }}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        assert!(extract(&deep, &r).is_err());
+        let long = format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(20000));
+        let _ = extract(&long, &r);
+        let chain = format!("fn f() {{ x{}; }}", ".f()".repeat(3000));
+        let _ = extract(&chain, &r);
+        let nested_if = format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(100) + "{ 2 }");
+        assert!(extract(&nested_if, &r).is_ok());
+        for s in [
+            "",
+            "#!/usr/bin/env run-cargo-script\nfn main() {}",
+            "\u{feff}fn main() {}",
+            "fn f() { 'a'; b'x'; }",
+        ] {
+            assert!(extract(s, &r).is_ok(), "{s:?}");
+        }
+    }
+}
+#[cfg(test)]
+mod stress_tmp {
+    #[test]
+    fn stress() {
+        let r = crate::rules::RuleSet::embedded().unwrap();
+        let n = 1300;
+        let cases = vec![
+            ("plus", format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(1990))),
+            ("chain", format!("fn f() {{ x{}; }}", ".f()".repeat(n))),
+            ("try", format!("fn f() {{ x{}; }}", "?".repeat(3990))),
+            ("not", format!("fn f() {{ {}x; }}", "!".repeat(3990))),
+            ("ref", format!("fn f() {{ {}x; }}", "& ".repeat(3990))),
+            ("neg", format!("fn f() {{ {}x; }}", "- ".repeat(3990))),
+            ("assign", format!("fn f() {{ {}x; }}", "a = ".repeat(1990))),
+            ("closure", format!("fn f() {{ {}x; }}", "|a| ".repeat(1300))),
+            ("generic", format!("fn f() {{ let x: {}u8{}; }}", "Vec<".repeat(1900), ">".repeat(1900))),
+            ("ret", format!("fn f() {{ {}x; }}", "return ".repeat(3990))),
+            ("cast", format!("fn f() {{ x{}; }}", " as u8".repeat(1990))),
+            ("field", format!("fn f() {{ x{}; }}", ".a".repeat(1990))),
+            ("index", format!("fn f() {{ x{}; }}", "[0]".repeat(3990))),
+            ("ptr", format!("type T = {}u8;", "*const ".repeat(1990))),
+            ("refty", format!("type T = {}u8;", "& ".repeat(3990))),
+            ("elseif", format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(1300) + "{ 2 }")),
+            ("deref", format!("fn f() {{ {}x; }}", "*".repeat(3990))),
+            ("range", format!("fn f() {{ {}x; }}", "..".repeat(1990))),
+            ("pat", format!("fn f() {{ let {}x = 1; }}", "ref mut ".repeat(10))),
+            ("await", format!("fn f() {{ x{}; }}", ".await".repeat(1990))),
+            ("fmt", format!("fn f() {{ format!(\"{{}}\", {}x); }}", "!".repeat(3990))),
+        ];
+        for (name, src) in cases {
+            eprintln!("{name}");
+            let res = super::extract(&src, &r);
+            eprintln!("{name}: {:?}", res.as_ref().map(|f| f.candidates.len()).map_err(|e| e.chars().take(80).collect::<String>()));
+        }
+    }
+}
+#[cfg(test)]
+mod stress_tmp2 {
+    use std::cell::Cell;
+    thread_local! { static MIN: Cell<usize> = Cell::new(usize::MAX); }
+    pub fn note() { let x = 0u8; let a = &x as *const u8 as usize; MIN.with(|m| if a < m.get() { m.set(a) }); }
+    fn measure(what: &str, src: &str) {
+        let top = { let x = 0u8; &x as *const u8 as usize };
+        MIN.with(|m| m.set(usize::MAX));
+        let f = syn::parse_file(src).unwrap();
+        let syn::Item::Fn(func) = &f.items[0] else { panic!() };
+        let syn::Stmt::Local(l) = &func.block.stmts[0] else { panic!() };
+        let e = &l.init.as_ref().unwrap().expr;
+        match what {
+            "lower" => { let _ = super::lower(e, 0); }
+            _ => { let r = crate::rules::RuleSet::embedded().unwrap(); let _ = super::extract(src, &r); }
+        }
+        let min = MIN.with(|m| m.get());
+        eprintln!("{what}: {} KB", (top - min) / 1024);
+        std::mem::forget(f);
+    }
+    #[test]
+    fn parse_only() {
+        for n in [10, 50, 100] {
+        let src = format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(n));
+        eprintln!("n={n}");
+        for what in ["lower", "all"] { measure(what, &src); }
+        let src = format!("fn f() {{ let x = y{}; }}", ".f(a)".repeat(n));
+        eprintln!("chain n={n}");
+        for what in ["lower", "all"] { measure(what, &src); }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Output formats, one module each. Every format renders an already sorted [`crate::finding::Report`],
+//! so output is deterministic.
+
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+/// How findings are rolled up in the table and the Markdown report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum GroupBy {
+    /// One row per finding, grouped by group.
+    #[default]
+    Group,
+    /// One entry per file (script), as a hand-written audit does.
+    File,
+}
+
+/// Options shared by the human-readable formats.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    pub group_by: GroupBy,
+    /// `Some("2026-01-02")` prints a date; `None` prints none (reports stay byte-for-byte stable).
+    pub date: Option<String>,
+    /// Display name of what was scanned (shown in the report title line).
+    pub target: String,
+}

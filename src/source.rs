@@ -1,0 +1,147 @@
+//! Reading a file's bytes into text: UTF-8 (with or without BOM), UTF-16 with a BOM, and Python's
+//! PEP 263 coding cookie for Latin-1 family encodings; binary files are refused. Also the byte
+//! offset → line/column index every front end uses.
+
+use crate::ir::Pos;
+
+/// Decoded text, plus a note when the decoding was lossy or unusual.
+#[derive(Debug)]
+pub struct Decoded {
+    pub text: String,
+    /// Set when bytes could not be decoded and were replaced (the file is then only text-scanned).
+    pub lossy: Option<String>,
+}
+
+/// Why a file is not scanned at all.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    Binary,
+}
+
+/// Decode `bytes`. `python` enables the PEP 263 coding cookie.
+pub fn decode(bytes: &[u8], python: bool) -> Result<Decoded, Refused> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(utf8(rest));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return Ok(utf16(rest, u16::from_le_bytes));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return Ok(utf16(rest, u16::from_be_bytes));
+    }
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err(Refused::Binary);
+    }
+    if python {
+        if let Some(enc) = coding_cookie(bytes) {
+            if matches!(enc.as_str(), "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "cp1252" | "windows-1252" | "iso-8859-15") {
+                return Ok(Decoded { text: bytes.iter().map(|&b| b as char).collect(), lossy: None });
+            }
+        }
+    }
+    Ok(utf8(bytes))
+}
+
+fn utf8(bytes: &[u8]) -> Decoded {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Decoded { text: s.to_string(), lossy: None },
+        Err(e) => Decoded {
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            lossy: Some(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+        },
+    }
+}
+
+fn utf16(bytes: &[u8], conv: fn([u8; 2]) -> u16) -> Decoded {
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| conv([c[0], c[1]])).collect();
+    let text = String::from_utf16_lossy(&units);
+    let lossy = (bytes.len() % 2 == 1 || text.contains('\u{FFFD}')).then(|| "invalid UTF-16".to_string());
+    Decoded { text, lossy }
+}
+
+/// The PEP 263 encoding declared on line 1 or 2 (`# -*- coding: latin-1 -*-`), lower-cased.
+fn coding_cookie(bytes: &[u8]) -> Option<String> {
+    for line in bytes.split(|&b| b == b'\n').take(2) {
+        let line = String::from_utf8_lossy(line);
+        let t = line.trim_start();
+        if !t.starts_with('#') {
+            continue;
+        }
+        if let Some(i) = t.find("coding") {
+            let rest = &t[i + 6..];
+            if let Some(rest) = rest.strip_prefix([':', '=']) {
+                let enc: String = rest
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+                    .collect();
+                return Some(enc.to_ascii_lowercase().replace('_', "-"));
+            }
+        }
+    }
+    None
+}
+
+/// Maps byte offsets to 1-based line and (character) column.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let start = self.starts[line];
+        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        Pos { line: line as u32 + 1, column: column as u32 + 1 }
+    }
+
+    /// The text of 1-based `line`, without its newline.
+    pub fn line_text(&self, line: u32) -> &'a str {
+        let i = (line as usize).saturating_sub(1);
+        let Some(&start) = self.starts.get(i) else { return "" };
+        let end = self.starts.get(i + 1).map_or(self.text.len(), |e| e - 1);
+        self.text.get(start..end).unwrap_or("").trim_end_matches('\r')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let idx = LineIndex::new("ab\né x\n");
+        assert_eq!(idx.pos(0), Pos { line: 1, column: 1 });
+        assert_eq!(idx.pos(3), Pos { line: 2, column: 1 });
+        assert_eq!(idx.pos(6), Pos { line: 2, column: 3 });
+        assert_eq!(idx.line_text(2), "é x");
+    }
+
+    #[test]
+    fn bom_and_utf16() {
+        assert_eq!(decode(b"\xEF\xBB\xBFx = 1", true).unwrap().text, "x = 1");
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("u = 'a'".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+        assert_eq!(decode(&utf16, true).unwrap().text, "u = 'a'");
+    }
+
+    #[test]
+    fn latin1_cookie() {
+        let d = decode(b"# -*- coding: latin-1 -*-\ns = '\xe9'\n", true).unwrap();
+        assert!(d.text.contains('é'));
+        assert!(d.lossy.is_none());
+    }
+
+    #[test]
+    fn binary_and_invalid_utf8() {
+        assert_eq!(decode(b"\x7fELF\x00\x00", true).unwrap_err(), Refused::Binary);
+        assert!(decode(b"x = '\xff'", false).unwrap().lossy.is_some());
+    }
+}

@@ -1,0 +1,147 @@
+//! Finding the files to scan: a parallel, gitignore-aware walk (the `ignore` crate) that skips VCS
+//! and dependency directories and virtualenvs, follows no symlinks, never opens FIFOs or devices,
+//! tells the language by extension and skips files over the size limit with a diagnostic.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::finding::{Diagnostic, Language};
+
+/// Directories never descended into, whatever the ignore files say.
+const SKIP_DIRS: &[&str] = &[
+    ".git", ".hg", ".svn", "node_modules", "target", "__pycache__", ".venv", "venv", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".eggs",
+];
+
+/// A file to scan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    /// Relative to the scanned root, `/`-separated.
+    pub display: String,
+    pub language: Language,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// Honour .gitignore / .ignore files (on by default).
+    pub respect_ignore: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions { max_file_size: 2 * 1024 * 1024, threads: 0, respect_ignore: true }
+    }
+}
+
+pub fn language_of(path: &Path) -> Option<Language> {
+    match path.extension()?.to_str()? {
+        "py" | "pyi" => Some(Language::Python),
+        "rs" => Some(Language::Rust),
+        _ => None,
+    }
+}
+
+fn is_virtualenv(dir: &Path) -> bool {
+    dir.join("pyvenv.cfg").is_file()
+}
+
+/// Walk `root` (a directory or a single file). Files come back sorted by display path.
+pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>) {
+    let files = Mutex::new(Vec::new());
+    let diags = Mutex::new(Vec::new());
+    let base = if root.is_file() { root.parent().unwrap_or(root).to_path_buf() } else { root.to_path_buf() };
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .follow_links(false)
+        .git_ignore(opts.respect_ignore)
+        .git_exclude(opts.respect_ignore)
+        .git_global(false)
+        .ignore(opts.respect_ignore)
+        .parents(opts.respect_ignore)
+        .require_git(false)
+        .threads(opts.threads)
+        .filter_entry(|e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir || e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            !SKIP_DIRS.contains(&name.as_ref()) && !is_virtualenv(e.path())
+        });
+    builder.build_parallel().run(|| {
+        let files = &files;
+        let diags = &diags;
+        let base = &base;
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    let path = match &err {
+                        ignore::Error::WithPath { path, .. } => rel(base, path),
+                        _ => String::new(),
+                    };
+                    push(diags, Diagnostic { path, message: format!("cannot read: {}", root_cause(&err)) });
+                    return WalkState::Continue;
+                }
+            };
+            // Regular files only: no symlinks, FIFOs, sockets or devices.
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return WalkState::Continue;
+            }
+            let Some(language) = language_of(entry.path()) else { return WalkState::Continue };
+            let display = rel(base, entry.path());
+            let size = match entry.metadata() {
+                Ok(m) => m.len(),
+                Err(e) => {
+                    push(diags, Diagnostic { path: display, message: format!("cannot read metadata: {e}") });
+                    return WalkState::Continue;
+                }
+            };
+            if size > opts.max_file_size {
+                push(
+                    diags,
+                    Diagnostic {
+                        path: display,
+                        message: format!("skipped: {size} bytes is over the size limit of {} bytes (--max-file-size)", opts.max_file_size),
+                    },
+                );
+                return WalkState::Continue;
+            }
+            push(files, FileEntry { path: entry.path().to_path_buf(), display, language, size });
+            WalkState::Continue
+        })
+    });
+    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    files.sort();
+    (files, diags.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn push<T>(m: &Mutex<Vec<T>>, v: T) {
+    m.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+}
+
+fn root_cause(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => root_cause(err),
+        ignore::Error::WithLineNumber { err, .. } => root_cause(err),
+        other => other.to_string(),
+    }
+}
+
+/// `path` relative to `base`, `/`-separated.
+pub fn rel(base: &Path, path: &Path) -> String {
+    let r = path.strip_prefix(base).unwrap_or(path);
+    let s: Vec<String> = r.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if s.is_empty() {
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    } else {
+        s.join("/")
+    }
+}
