@@ -26,17 +26,28 @@ const SCHEMES: &[&str] = &["https://", "http://", "wss://", "ws://"];
 /// Parse the address a string starts with, if it looks like one.
 pub fn parse(text: &str) -> Option<Address> {
     let text = text.trim_start();
-    let lower_start: String = text.chars().take(8).collect::<String>().to_ascii_lowercase();
+    let lower_start: String = text
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
     let (scheme, rest) = match SCHEMES.iter().find(|s| lower_start.starts_with(*s)) {
-        Some(s) => (Some(s.trim_end_matches("://").to_string()), &text[s.len()..]),
+        Some(s) => (
+            Some(s.trim_end_matches("://").to_string()),
+            &text[s.len()..],
+        ),
         None => (None, text),
     };
-    let end = rest.find(['/', '?', '#', ' ', '\t', '\n', '"', '\'']).unwrap_or(rest.len());
+    let end = rest
+        .find(['/', '?', '#', ' ', '\t', '\n', '"', '\''])
+        .unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     if tail.starts_with([' ', '\t', '\n', '"', '\'']) && scheme.is_none() {
         return None;
     }
-    let path_end = tail.find([' ', '\t', '\n', '"', '\'', '<', '>']).unwrap_or(tail.len());
+    let path_end = tail
+        .find([' ', '\t', '\n', '"', '\'', '<', '>'])
+        .unwrap_or(tail.len());
     let tail = &tail[..path_end];
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     if authority.is_empty() {
@@ -66,7 +77,11 @@ pub fn parse(text: &str) -> Option<Address> {
             return None;
         }
     }
-    let host = if host_hole { None } else { Some(host_part.trim_matches(['[', ']']).to_ascii_lowercase()) };
+    let host = if host_hole {
+        None
+    } else {
+        Some(host_part.trim_matches(['[', ']']).to_ascii_lowercase())
+    };
     let url_len = text.len() - rest.len() + end + tail.len();
     Some(Address {
         scheme,
@@ -91,7 +106,11 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     }
     // A bare IPv6 address without brackets (`::1`) has several colons: no port.
     if authority.matches(':').count() > 1 {
-        return if authority.parse::<std::net::Ipv6Addr>().is_ok() { Some((authority, None)) } else { None };
+        return if authority.parse::<std::net::Ipv6Addr>().is_ok() {
+            Some((authority, None))
+        } else {
+            None
+        };
     }
     match authority.split_once(':') {
         Some((h, p)) => Some((h, Some(p))),
@@ -108,9 +127,11 @@ fn valid_host(h: &str) -> bool {
     }
     !h.is_empty()
         && h.len() <= 253
-        && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
         && !h.starts_with(['.', '-'])
-        && h.chars().any(|c| c.is_ascii_alphabetic() || c.is_ascii_digit())
+        && h.chars()
+            .any(|c| c.is_ascii_alphabetic() || c.is_ascii_digit())
 }
 
 /// Why an address is the service's (the strongest reason wins).
@@ -133,7 +154,9 @@ pub fn matches(addr: &Address, svc: &Service) -> Option<Match> {
     }
     // An API route: the path starts with it and ends there or continues with `/`, `?`, `{`.
     let path_match = svc.paths.iter().any(|p| {
-        addr.path.strip_prefix(p.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '{', '#']))
+        addr.path
+            .strip_prefix(p.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '{', '#']))
     });
     if path_match && (addr.scheme.is_some() || addr.host_hole) {
         return Some(Match::Path);
@@ -153,17 +176,31 @@ mod tests {
     #[test]
     fn parses_urls() {
         let a = parse("http://127.0.0.1:8188/prompt").unwrap();
-        assert_eq!((a.scheme.as_deref(), a.host.as_deref(), a.port, a.path.as_str()), (Some("http"), Some("127.0.0.1"), Some(8188), "/prompt"));
+        assert_eq!(
+            (
+                a.scheme.as_deref(),
+                a.host.as_deref(),
+                a.port,
+                a.path.as_str()
+            ),
+            (Some("http"), Some("127.0.0.1"), Some(8188), "/prompt")
+        );
         let a = parse("ws://[::1]:8188/ws?clientId=x").unwrap();
         assert_eq!((a.host.as_deref(), a.port), (Some("::1"), Some(8188)));
         let a = parse("https://comfyui.datacrew.space").unwrap();
-        assert_eq!((a.host.as_deref(), a.port, a.path.as_str()), (Some("comfyui.datacrew.space"), None, ""));
+        assert_eq!(
+            (a.host.as_deref(), a.port, a.path.as_str()),
+            (Some("comfyui.datacrew.space"), None, "")
+        );
     }
 
     #[test]
     fn parses_host_port_without_scheme() {
         let a = parse("127.0.0.1:8188").unwrap();
-        assert_eq!((a.scheme, a.host.as_deref(), a.port), (None, Some("127.0.0.1"), Some(8188)));
+        assert_eq!(
+            (a.scheme, a.host.as_deref(), a.port),
+            (None, Some("127.0.0.1"), Some(8188))
+        );
         assert!(parse("comfyui").is_none());
         assert!(parse("Error: 8188").is_none());
         assert!(parse("a:b").is_none());
@@ -190,10 +227,25 @@ mod tests {
     fn service_match() {
         let rules = RuleSet::embedded().unwrap();
         let svc = rules.primary();
-        assert_eq!(matches(&parse("http://localhost:8188").unwrap(), svc), Some(Match::Port));
-        assert_eq!(matches(&parse("http://comfyui/prompt").unwrap(), svc), Some(Match::Host));
-        assert_eq!(matches(&parse("https://x.example.com/history/1").unwrap(), svc), Some(Match::Path));
-        assert_eq!(matches(&parse("http://localhost:11434/api/generate").unwrap(), svc), None);
-        assert_eq!(matches(&parse("https://example.com/prompts").unwrap(), svc), None);
+        assert_eq!(
+            matches(&parse("http://localhost:8188").unwrap(), svc),
+            Some(Match::Port)
+        );
+        assert_eq!(
+            matches(&parse("http://comfyui/prompt").unwrap(), svc),
+            Some(Match::Host)
+        );
+        assert_eq!(
+            matches(&parse("https://x.example.com/history/1").unwrap(), svc),
+            Some(Match::Path)
+        );
+        assert_eq!(
+            matches(&parse("http://localhost:11434/api/generate").unwrap(), svc),
+            None
+        );
+        assert_eq!(
+            matches(&parse("https://example.com/prompts").unwrap(), svc),
+            None
+        );
     }
 }

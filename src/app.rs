@@ -20,7 +20,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => args.common.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                Color::Auto => {
+                    args.common.output.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none()
+                }
             };
             scan_and_render(&args.common, args.format, color)
         }
@@ -38,7 +42,11 @@ fn scan_and_render(common: &CommonArgs, format: Format, color: bool) -> Result<i
     let rules = RuleSet::load(common.rules.as_deref())?;
     let opts = ScanOptions {
         paths: common.paths.clone(),
-        walk: WalkOptions { max_file_size: common.max_file_size, threads: common.threads, respect_ignore: !common.no_ignore },
+        walk: WalkOptions {
+            max_file_size: common.max_file_size,
+            threads: common.threads,
+            respect_ignore: !common.no_ignore,
+        },
         threads: common.threads,
     };
     let report = scan::scan(&opts, &rules)?;
@@ -47,14 +55,24 @@ fn scan_and_render(common: &CommonArgs, format: Format, color: bool) -> Result<i
             eprintln!("access-audit: {}: {}", d.path, d.message);
         }
     }
-    let render = RenderOptions { group_by: common.group_by, date: resolve_date(common.date.as_deref())?, target: target_name(&common.paths) };
+    let render = RenderOptions {
+        group_by: common.group_by,
+        date: resolve_date(common.date.as_deref())?,
+        target: target_name(&common.paths),
+    };
     let out = render_report(&report, &rules, format, &render, color);
     write_output(common.output.as_deref(), &out)?;
     Ok(0)
 }
 
 /// Render a report in a format.
-pub fn render_report(report: &Report, rules: &RuleSet, format: Format, opts: &RenderOptions, color: bool) -> String {
+pub fn render_report(
+    report: &Report,
+    rules: &RuleSet,
+    format: Format,
+    opts: &RenderOptions,
+    color: bool,
+) -> String {
     match format {
         Format::Table => report::table::render(report, opts, color),
         Format::Markdown => report::markdown::render(report, rules, opts),
@@ -63,7 +81,11 @@ pub fn render_report(report: &Report, rules: &RuleSet, format: Format, opts: &Re
 }
 
 fn target_name(paths: &[std::path::PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn resolve_date(date: Option<&str>) -> Result<Option<String>, Error> {
@@ -72,11 +94,19 @@ fn resolve_date(date: Option<&str>) -> Result<Option<String>, Error> {
         Some("today") => Ok(Some(today())),
         Some(d) => {
             let ok = d.len() == 10
-                && d.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+                && d.chars().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
             if ok {
                 Ok(Some(d.to_string()))
             } else {
-                Err(Error::Usage(format!("--date `{d}`: expected `today` or YYYY-MM-DD")))
+                Err(Error::Usage(format!(
+                    "--date `{d}`: expected `today` or YYYY-MM-DD"
+                )))
             }
         }
     }
@@ -84,7 +114,9 @@ fn resolve_date(date: Option<&str>) -> Result<Option<String>, Error> {
 
 /// Today's date (UTC) as YYYY-MM-DD, from the system clock.
 fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let days = (secs / 86_400) as i64;
     // Civil from days (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -108,7 +140,10 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
             let _ = out.flush();
             Ok(())
         }
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output { path: p.display().to_string(), message: e.to_string() }),
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -118,13 +153,29 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
             let set = RuleSet::load(rules.as_deref())?;
             for s in &set.services {
                 println!("{} ({}) — {}", s.id, s.name, s.source);
-                println!("  ports:    {}", s.ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
+                println!(
+                    "  ports:    {}",
+                    s.ports
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
                 println!("  hosts:    {}", s.hosts.join(", "));
                 println!("  domains:  {}", s.domains.join(", "));
                 println!("  paths:    {}", s.paths.join(", "));
                 println!("  headers:  {}", s.access.headers.join(", "));
                 println!("  token env: {}", s.access.token_env.join(", "));
-                println!("  helpers:  {}", s.helpers.files.iter().chain(&s.helpers.modules).cloned().collect::<Vec<_>>().join(", "));
+                println!(
+                    "  helpers:  {}",
+                    s.helpers
+                        .files
+                        .iter()
+                        .chain(&s.helpers.modules)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             Ok(0)
         }
@@ -132,7 +183,10 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
             let set = RuleSet::load(Some(&dir))?;
             let mut failures = 0;
             let mut checked = 0;
-            for s in set.services.iter().filter(|s| !rules::EMBEDDED.iter().any(|(n, _)| s.source.ends_with(n)) || s.source.starts_with(&dir.display().to_string())) {
+            for s in set.services.iter().filter(|s| {
+                !rules::EMBEDDED.iter().any(|(n, _)| s.source.ends_with(n))
+                    || s.source.starts_with(&dir.display().to_string())
+            }) {
                 for (i, problem) in check_examples(s, &set) {
                     failures += 1;
                     eprintln!("{}: example {}: {problem}", s.source, i + 1);
@@ -140,7 +194,10 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
                 checked += 1;
             }
             if failures > 0 {
-                return Err(Error::Rules { file: dir.display().to_string(), message: format!("{failures} example(s) do not behave as declared") });
+                return Err(Error::Rules {
+                    file: dir.display().to_string(),
+                    message: format!("{failures} example(s) do not behave as declared"),
+                });
             }
             println!("{checked} rule file(s) valid, every example behaves as declared");
             Ok(0)
@@ -152,23 +209,44 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
 pub fn check_examples(svc: &rules::Service, set: &RuleSet) -> Vec<(usize, String)> {
     let mut problems = Vec::new();
     for (i, ex) in svc.examples.iter().enumerate() {
-        let language = if ex.language == "rust" { Language::Rust } else { Language::Python };
-        let path = if language == Language::Rust { "example.rs" } else { "example.py" };
+        let language = if ex.language == "rust" {
+            Language::Rust
+        } else {
+            Language::Python
+        };
+        let path = if language == Language::Rust {
+            "example.rs"
+        } else {
+            "example.py"
+        };
         let (findings, _) = scan::analyze(&ex.code, language, path, set, None);
         let mine: Vec<_> = findings.iter().filter(|f| f.service == svc.id).collect();
         if ex.negative {
             if let Some(f) = mine.first() {
-                problems.push((i, format!("negative example produced a finding: {:?} at line {}", f.url, f.line)));
+                problems.push((
+                    i,
+                    format!(
+                        "negative example produced a finding: {:?} at line {}",
+                        f.url, f.line
+                    ),
+                ));
             }
             continue;
         }
         let want = ex.group.as_deref().unwrap_or("");
         match mine.iter().find(|f| f.group.as_str() == want) {
-            None => problems.push((i, format!("expected a `{want}` finding, got {:?}", mine.iter().map(|f| f.group.as_str()).collect::<Vec<_>>()))),
+            None => problems.push((
+                i,
+                format!(
+                    "expected a `{want}` finding, got {:?}",
+                    mine.iter().map(|f| f.group.as_str()).collect::<Vec<_>>()
+                ),
+            )),
             Some(f) => {
                 if let Some(t) = ex.tokenized {
                     if f.tokenized != t {
-                        problems.push((i, format!("expected tokenized = {t}, got {}", f.tokenized)));
+                        problems
+                            .push((i, format!("expected tokenized = {t}, got {}", f.tokenized)));
                     }
                 }
             }
@@ -191,6 +269,10 @@ pub fn explain(id: Option<&str>) -> Result<String, Error> {
             .into_iter()
             .find(|g| g.as_str() == id)
             .map(|g| format!("{}\n\n{}\n", g.as_str(), g.doc()))
-            .ok_or_else(|| Error::Usage(format!("unknown id `{id}`; run `access-audit explain` for the list"))),
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown id `{id}`; run `access-audit explain` for the list"
+                ))
+            }),
     }
 }

@@ -28,8 +28,14 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 6] =
-        [Group::Remote, Group::Unresolved, Group::PrivateNetwork, Group::DockerNetwork, Group::ContainerExec, Group::Local];
+    pub const ALL: [Group; 6] = [
+        Group::Remote,
+        Group::Unresolved,
+        Group::PrivateNetwork,
+        Group::DockerNetwork,
+        Group::ContainerExec,
+        Group::Local,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,11 +52,21 @@ impl Group {
     pub fn summary(self) -> &'static str {
         match self {
             Group::Local => "loopback (localhost, 127.0.0.0/8, ::1, 0.0.0.0): unaffected",
-            Group::DockerNetwork => "a container / compose service name: bypasses the tunnel, unaffected",
-            Group::ContainerExec => "docker exec / docker compose exec into the container: unaffected",
-            Group::Remote => "a public domain or IP: breaks unless every request carries an Access credential",
-            Group::PrivateNetwork => "LAN, Tailscale and other private addresses: not behind the tunnel, listed",
-            Group::Unresolved => "the host is only known at run time (env var without default, CLI argument)",
+            Group::DockerNetwork => {
+                "a container / compose service name: bypasses the tunnel, unaffected"
+            }
+            Group::ContainerExec => {
+                "docker exec / docker compose exec into the container: unaffected"
+            }
+            Group::Remote => {
+                "a public domain or IP: breaks unless every request carries an Access credential"
+            }
+            Group::PrivateNetwork => {
+                "LAN, Tailscale and other private addresses: not behind the tunnel, listed"
+            }
+            Group::Unresolved => {
+                "the host is only known at run time (env var without default, CLI argument)"
+            }
         }
     }
 
@@ -78,11 +94,20 @@ impl std::fmt::Display for Group {
     }
 }
 
-const PRIVATE_SUFFIXES: &[&str] = &[".local", ".lan", ".internal", ".home.arpa", ".ts.net", ".localdomain"];
+const PRIVATE_SUFFIXES: &[&str] = &[
+    ".local",
+    ".lan",
+    ".internal",
+    ".home.arpa",
+    ".ts.net",
+    ".localdomain",
+];
 
 /// The group of a (lower-cased, unbracketed) host, or `Unresolved` for `None`.
 pub fn classify_host(host: Option<&str>, svc: &Service) -> Group {
-    let Some(host) = host else { return Group::Unresolved };
+    let Some(host) = host else {
+        return Group::Unresolved;
+    };
     let host = host.trim_end_matches('.');
     if let Ok(ip) = host.parse::<IpAddr>() {
         return classify_ip(ip);
@@ -107,7 +132,8 @@ fn classify_ip(ip: IpAddr) -> Group {
                 Group::Local
             } else if let Some(v4) = v6.to_ipv4_mapped() {
                 classify_v4(v4)
-            } else if (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80 {
+            } else if (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80
+            {
                 Group::PrivateNetwork
             } else {
                 Group::Remote
@@ -139,7 +165,14 @@ mod tests {
 
     #[test]
     fn local_hosts() {
-        for h in ["localhost", "127.0.0.1", "127.8.9.10", "::1", "0.0.0.0", "::"] {
+        for h in [
+            "localhost",
+            "127.0.0.1",
+            "127.8.9.10",
+            "::1",
+            "0.0.0.0",
+            "::",
+        ] {
             assert_eq!(g(h), Group::Local, "{h}");
         }
     }
@@ -153,14 +186,30 @@ mod tests {
 
     #[test]
     fn private_networks() {
-        for h in ["192.168.1.20", "10.0.0.5", "172.16.3.4", "100.101.102.103", "169.254.1.1", "fd00::1", "gpu.lan", "box.tailnet-x.ts.net", "nas.home.arpa"] {
+        for h in [
+            "192.168.1.20",
+            "10.0.0.5",
+            "172.16.3.4",
+            "100.101.102.103",
+            "169.254.1.1",
+            "fd00::1",
+            "gpu.lan",
+            "box.tailnet-x.ts.net",
+            "nas.home.arpa",
+        ] {
             assert_eq!(g(h), Group::PrivateNetwork, "{h}");
         }
     }
 
     #[test]
     fn remote_hosts() {
-        for h in ["comfyui.datacrew.space", "comfyui.example.com", "8.8.8.8", "2001:4860::8888", "172.32.0.1"] {
+        for h in [
+            "comfyui.datacrew.space",
+            "comfyui.example.com",
+            "8.8.8.8",
+            "2001:4860::8888",
+            "172.32.0.1",
+        ] {
             assert_eq!(g(h), Group::Remote, "{h}");
         }
     }

@@ -28,8 +28,12 @@ impl Error {
     /// One line telling the user what to do next.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Error::UnreadablePath { .. } => Some("check the path exists and is readable; PATH defaults to `.`"),
-            Error::Rules { .. } => Some("`access-audit rules validate DIR` checks rule files; see README \"Rules format\""),
+            Error::UnreadablePath { .. } => {
+                Some("check the path exists and is readable; PATH defaults to `.`")
+            }
+            Error::Rules { .. } => Some(
+                "`access-audit rules validate DIR` checks rule files; see README \"Rules format\"",
+            ),
             Error::Output { .. } => Some("check the directory exists and is writable"),
             Error::Usage(_) => None,
         }

@@ -86,10 +86,17 @@ impl<'a> Evaluator<'a> {
                 .facts
                 .bindings
                 .iter()
-                .filter(|b| b.scope == s && b.name == name && !matches!(b.value, StrExpr::Unknown(_)))
+                .filter(|b| {
+                    b.scope == s && b.name == name && !matches!(b.value, StrExpr::Unknown(_))
+                })
                 .collect();
             if found.is_empty() {
-                found = self.facts.bindings.iter().filter(|b| b.scope == s && b.name == name).collect();
+                found = self
+                    .facts
+                    .bindings
+                    .iter()
+                    .filter(|b| b.scope == s && b.name == name)
+                    .collect();
             }
             if found.is_empty() {
                 continue;
@@ -120,8 +127,17 @@ impl<'a> Evaluator<'a> {
                 }
             }
             StrExpr::Unknown(label) => v.push_hole(label),
-            StrExpr::Input { kind, name, default } => {
-                let source = |has_default| Source { name: name.clone(), kind: kind_of(*kind), pos: None, has_default };
+            StrExpr::Input {
+                kind,
+                name,
+                default,
+            } => {
+                let source = |has_default| Source {
+                    name: name.clone(),
+                    kind: kind_of(*kind),
+                    pos: None,
+                    has_default,
+                };
                 match default {
                     Some(d) => {
                         v.sources.push(source(true));
@@ -135,27 +151,56 @@ impl<'a> Evaluator<'a> {
             }
             StrExpr::Ref(name) => match self.lookup(name, scope, at) {
                 Some(b) => {
-                    v.sources.push(Source { name: name.clone(), kind: SourceKind::Binding, pos: Some(b.pos), has_default: false });
+                    v.sources.push(Source {
+                        name: name.clone(),
+                        kind: SourceKind::Binding,
+                        pos: Some(b.pos),
+                        has_default: false,
+                    });
                     // `X = os.environ["X"]`: the hole is named after the reference, the source is the env var.
                     match &b.value {
-                        StrExpr::Input { kind, name: input, default: None } => {
-                            v.sources.push(Source { name: input.clone(), kind: kind_of(*kind), pos: Some(b.pos), has_default: false });
+                        StrExpr::Input {
+                            kind,
+                            name: input,
+                            default: None,
+                        } => {
+                            v.sources.push(Source {
+                                name: input.clone(),
+                                kind: kind_of(*kind),
+                                pos: Some(b.pos),
+                                has_default: false,
+                            });
                             v.push_hole(name);
                         }
                         // `client_id = str(uuid.uuid4())`: the hole is named after the variable.
                         StrExpr::Unknown(_) => v.push_hole(name),
                         _ => {
-                            let at = if b.scope == scope { b.pos } else { Pos { line: u32::MAX, column: 0 } };
+                            let at = if b.scope == scope {
+                                b.pos
+                            } else {
+                                Pos {
+                                    line: u32::MAX,
+                                    column: 0,
+                                }
+                            };
                             v.append(self.eval_depth(&b.value, b.scope, at, depth + 1));
                         }
                     }
                 }
                 None => v.push_hole(name),
             },
-            StrExpr::Format { template, style, args, named } => {
+            StrExpr::Format {
+                template,
+                style,
+                args,
+                named,
+            } => {
                 let t = self.eval_depth(template, scope, at, depth + 1);
                 v.sources.extend(t.sources);
-                let arg = |i: usize| args.get(i).map(|a| self.eval_depth(a, scope, at, depth + 1));
+                let arg = |i: usize| {
+                    args.get(i)
+                        .map(|a| self.eval_depth(a, scope, at, depth + 1))
+                };
                 let named_arg = |n: &str| {
                     named
                         .iter()
@@ -164,7 +209,12 @@ impl<'a> Evaluator<'a> {
                         .or_else(|| match n.parse::<usize>() {
                             Ok(i) => arg(i),
                             // Rust inline captures and Python `{name}` from the surrounding scope.
-                            Err(_) => Some(self.eval_depth(&StrExpr::Ref(n.to_string()), scope, at, depth + 1)),
+                            Err(_) => Some(self.eval_depth(
+                                &StrExpr::Ref(n.to_string()),
+                                scope,
+                                at,
+                                depth + 1,
+                            )),
                         })
                 };
                 match style {
@@ -266,7 +316,10 @@ fn fill_percent(
             key = Some(k);
         }
         // flags, width, precision, length modifier
-        while chars.peek().is_some_and(|c| "#0- +.*0123456789hlL".contains(*c)) {
+        while chars
+            .peek()
+            .is_some_and(|c| "#0- +.*0123456789hlL".contains(*c))
+        {
             chars.next();
         }
         let conv = chars.next();
@@ -303,7 +356,12 @@ mod tests {
     fn facts_with(bindings: Vec<(&str, StrExpr, u32)>) -> FileFacts {
         let mut f = FileFacts::new();
         for (name, value, line) in bindings {
-            f.bindings.push(Binding { scope: 0, name: name.into(), value, pos: at(line) });
+            f.bindings.push(Binding {
+                scope: 0,
+                name: name.into(),
+                value,
+                pos: at(line),
+            });
         }
         f
     }
@@ -324,14 +382,20 @@ mod tests {
 
     #[test]
     fn percent_with_tuple_and_escape() {
-        let f = facts_with(vec![("HOST", lit("comfyui"), 1), ("PORT", StrExpr::Int(8188), 2)]);
+        let f = facts_with(vec![
+            ("HOST", lit("comfyui"), 1),
+            ("PORT", StrExpr::Int(8188), 2),
+        ]);
         let e = StrExpr::Format {
             template: Box::new(lit("http://%s:%d/queue?x=100%%")),
             style: FormatStyle::Percent,
             args: vec![StrExpr::Ref("HOST".into()), StrExpr::Ref("PORT".into())],
             named: vec![],
         };
-        assert_eq!(Evaluator::new(&f).eval(&e, 0, at(9)).display(), "http://comfyui:8188/queue?x=100%");
+        assert_eq!(
+            Evaluator::new(&f).eval(&e, 0, at(9)).display(),
+            "http://comfyui:8188/queue?x=100%"
+        );
     }
 
     #[test]
@@ -343,47 +407,76 @@ mod tests {
             args: vec![StrExpr::Int(8188)],
             named: vec![],
         };
-        assert_eq!(Evaluator::new(&f).eval(&e, 0, at(9)).display(), "http://localhost:8188/history/{prompt_id}{x}");
+        assert_eq!(
+            Evaluator::new(&f).eval(&e, 0, at(9)).display(),
+            "http://localhost:8188/history/{prompt_id}{x}"
+        );
     }
 
     #[test]
     fn env_without_default_is_a_hole_named_after_the_reference() {
         let f = facts_with(vec![(
             "base",
-            StrExpr::Input { kind: InputKind::Env, name: "COMFYUI_URL".into(), default: None },
+            StrExpr::Input {
+                kind: InputKind::Env,
+                name: "COMFYUI_URL".into(),
+                default: None,
+            },
             1,
         )]);
         let e = StrExpr::Concat(vec![StrExpr::Ref("base".into()), lit("/prompt")]);
         let v = Evaluator::new(&f).eval(&e, 0, at(3));
         assert_eq!(v.display(), "{base}/prompt");
-        assert!(v.sources.iter().any(|s| s.kind == SourceKind::Env && s.name == "COMFYUI_URL" && !s.has_default));
+        assert!(v
+            .sources
+            .iter()
+            .any(|s| s.kind == SourceKind::Env && s.name == "COMFYUI_URL" && !s.has_default));
     }
 
     #[test]
     fn env_default_is_used() {
         let f = facts_with(vec![(
             "URL",
-            StrExpr::Input { kind: InputKind::Env, name: "COMFYUI_URL".into(), default: Some(Box::new(lit("http://comfyui:8188"))) },
+            StrExpr::Input {
+                kind: InputKind::Env,
+                name: "COMFYUI_URL".into(),
+                default: Some(Box::new(lit("http://comfyui:8188"))),
+            },
             1,
         )]);
         let e = StrExpr::Concat(vec![StrExpr::Ref("URL".into()), lit("/prompt")]);
         let v = Evaluator::new(&f).eval(&e, 0, at(3));
         assert_eq!(v.display(), "http://comfyui:8188/prompt");
-        assert!(v.sources.iter().any(|s| s.kind == SourceKind::Env && s.has_default));
+        assert!(v
+            .sources
+            .iter()
+            .any(|s| s.kind == SourceKind::Env && s.has_default));
     }
 
     #[test]
     fn cycles_terminate() {
-        let f = facts_with(vec![("A", StrExpr::Ref("B".into()), 1), ("B", StrExpr::Ref("A".into()), 2)]);
+        let f = facts_with(vec![
+            ("A", StrExpr::Ref("B".into()), 1),
+            ("B", StrExpr::Ref("A".into()), 2),
+        ]);
         let v = Evaluator::new(&f).eval(&StrExpr::Ref("A".into()), 0, at(3));
         assert!(v.display().contains('{'));
     }
 
     #[test]
     fn same_scope_uses_the_latest_assignment_before_the_use() {
-        let f = facts_with(vec![("u", lit("http://a:8188"), 1), ("u", lit("http://b:8188"), 5)]);
+        let f = facts_with(vec![
+            ("u", lit("http://a:8188"), 1),
+            ("u", lit("http://b:8188"), 5),
+        ]);
         let ev = Evaluator::new(&f);
-        assert_eq!(ev.eval(&StrExpr::Ref("u".into()), 0, at(3)).display(), "http://a:8188");
-        assert_eq!(ev.eval(&StrExpr::Ref("u".into()), 0, at(7)).display(), "http://b:8188");
+        assert_eq!(
+            ev.eval(&StrExpr::Ref("u".into()), 0, at(3)).display(),
+            "http://a:8188"
+        );
+        assert_eq!(
+            ev.eval(&StrExpr::Ref("u".into()), 0, at(7)).display(),
+            "http://b:8188"
+        );
     }
 }

@@ -102,7 +102,11 @@ pub struct Report {
 
 impl Report {
     /// Sort findings and diagnostics and compute the summary.
-    pub fn new(mut findings: Vec<Finding>, mut diagnostics: Vec<Diagnostic>, files_scanned: usize) -> Report {
+    pub fn new(
+        mut findings: Vec<Finding>,
+        mut diagnostics: Vec<Diagnostic>,
+        files_scanned: usize,
+    ) -> Report {
         findings.sort();
         findings.dedup();
         diagnostics.sort();
@@ -119,11 +123,18 @@ impl Report {
             private_network: count(Group::PrivateNetwork),
             container_exec: count(Group::ContainerExec),
             remote: count(Group::Remote),
-            remote_tokenized: findings.iter().filter(|f| f.group == Group::Remote && f.tokenized).count(),
+            remote_tokenized: findings
+                .iter()
+                .filter(|f| f.group == Group::Remote && f.tokenized)
+                .count(),
             remote_untokenized: findings.iter().filter(|f| f.breaks()).count(),
             unresolved: count(Group::Unresolved),
             diagnostics: diagnostics.len(),
         };
-        Report { findings, diagnostics, summary }
+        Report {
+            findings,
+            diagnostics,
+            summary,
+        }
     }
 }

@@ -16,9 +16,18 @@ pub enum StrExpr {
     /// A name or dotted attribute path (`BASE`, `self.base`, `args.server`), resolved by scope.
     Ref(String),
     /// A value from outside the program: an env var, a CLI argument or a parameter, with its default.
-    Input { kind: InputKind, name: String, default: Option<Box<StrExpr>> },
+    Input {
+        kind: InputKind,
+        name: String,
+        default: Option<Box<StrExpr>>,
+    },
     /// A template filled from arguments: `"{}".format(a)`, `"%s" % a`, `format!("{}", a)`.
-    Format { template: Box<StrExpr>, style: FormatStyle, args: Vec<StrExpr>, named: Vec<(String, StrExpr)> },
+    Format {
+        template: Box<StrExpr>,
+        style: FormatStyle,
+        args: Vec<StrExpr>,
+        named: Vec<(String, StrExpr)>,
+    },
     /// Something that cannot be evaluated statically; the label is shown as `{label}`.
     Unknown(String),
 }
@@ -130,13 +139,21 @@ pub struct FileFacts {
 impl FileFacts {
     pub fn new() -> FileFacts {
         FileFacts {
-            scopes: vec![Scope { parent: None, kind: ScopeKind::Module, name: String::new() }],
+            scopes: vec![Scope {
+                parent: None,
+                kind: ScopeKind::Module,
+                name: String::new(),
+            }],
             ..Default::default()
         }
     }
 
     pub fn push_scope(&mut self, parent: usize, kind: ScopeKind, name: &str) -> usize {
-        self.scopes.push(Scope { parent: Some(parent), kind, name: name.to_string() });
+        self.scopes.push(Scope {
+            parent: Some(parent),
+            kind,
+            name: name.to_string(),
+        });
         self.scopes.len() - 1
     }
 
@@ -158,16 +175,30 @@ impl StrExpr {
         match self {
             StrExpr::Ref(n) => out.push(n),
             StrExpr::Concat(parts) => parts.iter().for_each(|p| p.refs(out)),
-            StrExpr::Input { default: Some(d), .. } => d.refs(out),
-            StrExpr::Format { template, args, named, style } => {
+            StrExpr::Input {
+                default: Some(d), ..
+            } => d.refs(out),
+            StrExpr::Format {
+                template,
+                args,
+                named,
+                style,
+            } => {
                 template.refs(out);
                 args.iter().for_each(|a| a.refs(out));
                 named.iter().for_each(|(_, a)| a.refs(out));
                 // Inline captures: `format!("{host}/prompt")`.
                 if let (StrExpr::Lit(t), FormatStyle::Brace) = (&**template, style) {
-                    for field in t.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(f, _)| f)) {
+                    for field in t
+                        .split('{')
+                        .skip(1)
+                        .filter_map(|p| p.split_once('}').map(|(f, _)| f))
+                    {
                         let name = field.split([':', '!']).next().unwrap_or("").trim();
-                        let is_ident = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                        let is_ident = name
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphabetic() || c == '_')
                             && name.chars().all(|c| c.is_alphanumeric() || c == '_');
                         if is_ident && !named.iter().any(|(k, _)| k == name) {
                             out.push(name);

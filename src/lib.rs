@@ -5,17 +5,17 @@
 //! [`resolve`] (→ [`address`], [`classify`]) → [`finding::Report`] → [`report`] formats.
 
 pub mod address;
+pub mod app;
 pub mod classify;
+pub mod cli;
 pub mod error;
 pub mod eval;
 pub mod finding;
 pub mod ir;
 pub mod lang;
-pub mod rules;
-pub mod resolve;
-pub mod source;
 pub mod report;
-pub mod walk;
+pub mod resolve;
+pub mod rules;
 pub mod scan;
-pub mod cli;
-pub mod app;
+pub mod source;
+pub mod walk;

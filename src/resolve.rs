@@ -32,9 +32,18 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
     let mut hits: Vec<Hit> = Vec::new();
     for cand in &facts.candidates {
         let value = ev.eval(&cand.expr, cand.scope, cand.pos);
-        let Some(addr) = address::parse(&value.text) else { continue };
-        let Some(service) = best_service(&addr, rules) else { continue };
-        hits.push(Hit { cand, value, addr, service });
+        let Some(addr) = address::parse(&value.text) else {
+            continue;
+        };
+        let Some(service) = best_service(&addr, rules) else {
+            continue;
+        };
+        hits.push(Hit {
+            cand,
+            value,
+            addr,
+            service,
+        });
     }
 
     // Bindings folded into another address-building expression: (scope, name, pos).
@@ -46,7 +55,9 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
             // Follow `self.x` → `x` and other bare aliases to the binding that builds the value.
             let (mut name, mut scope, mut at) = (r, h.cand.scope, h.cand.pos);
             for _ in 0..8 {
-                let Some(b) = ev.lookup(name, scope, at) else { break };
+                let Some(b) = ev.lookup(name, scope, at) else {
+                    break;
+                };
                 if !absorbed.insert((b.scope, b.name.as_str(), b.pos)) {
                     break;
                 }
@@ -68,7 +79,11 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
         out.push(finding(facts, &ev, h, info));
     }
     for e in &facts.execs {
-        let Some(service) = rules.services.iter().find(|s| s.containers.as_ref().is_some_and(|re| re.is_match(&e.container))) else {
+        let Some(service) = rules.services.iter().find(|s| {
+            s.containers
+                .as_ref()
+                .is_some_and(|re| re.is_match(&e.container))
+        }) else {
             continue;
         };
         out.push(Finding {
@@ -162,17 +177,26 @@ fn consumers(facts: &FileFacts, ev: &Evaluator, cand: &Candidate) -> (bool, Opti
         while i < names.len() && names.len() < 32 {
             let (scope, n) = names[i].clone();
             for a in &facts.aliases {
-                if a.from == n && a.scope == scope && !names.iter().any(|(s, m)| *s == a.scope && *m == a.to) {
+                if a.from == n
+                    && a.scope == scope
+                    && !names.iter().any(|(s, m)| *s == a.scope && *m == a.to)
+                {
                     names.push((a.scope, a.to.clone()));
                 }
             }
             i += 1;
         }
-        let far = Pos { line: u32::MAX, column: 0 };
+        let far = Pos {
+            line: u32::MAX,
+            column: 0,
+        };
         for u in &facts.uses {
             let passes = u.names.iter().any(|un| {
                 names.iter().any(|(scope, n)| {
-                    un == n && ev.lookup(n, u.scope, far).is_some_and(|b| b.scope == *scope)
+                    un == n
+                        && ev
+                            .lookup(n, u.scope, far)
+                            .is_some_and(|b| b.scope == *scope)
                 })
             });
             if passes {

@@ -186,7 +186,8 @@ impl RuleSet {
             set.credential_cookies.extend(lower(&s.access.cookies));
             set.not_credentials.extend(lower(&s.access.not_credentials));
             set.helper_modules.extend(s.helpers.modules.iter().cloned());
-            set.helper_functions.extend(s.helpers.functions.iter().cloned());
+            set.helper_functions
+                .extend(s.helpers.functions.iter().cloned());
         }
         set
     }
@@ -241,11 +242,26 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
         file: format!("{file}:{}", line_of(text, field)),
         message: format!("field `{field}`: {message}"),
     };
-    if raw.service.id.trim().is_empty() || !raw.service.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(invalid("id", "must be a non-empty name of letters, digits, `-` or `_`".into()));
+    if raw.service.id.trim().is_empty()
+        || !raw
+            .service
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            "id",
+            "must be a non-empty name of letters, digits, `-` or `_`".into(),
+        ));
     }
-    if raw.address.ports.is_empty() && raw.address.hosts.is_empty() && raw.address.domains.is_empty() {
-        return Err(invalid("address", "declare at least one of `ports`, `hosts`, `domains`".into()));
+    if raw.address.ports.is_empty()
+        && raw.address.hosts.is_empty()
+        && raw.address.domains.is_empty()
+    {
+        return Err(invalid(
+            "address",
+            "declare at least one of `ports`, `hosts`, `domains`".into(),
+        ));
     }
     if let Some(p) = raw.address.paths.iter().find(|p| !p.starts_with('/')) {
         return Err(invalid("paths", format!("`{p}` must start with `/`")));
@@ -254,17 +270,25 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
         return Err(invalid("ports", "0 is not a port".into()));
     }
     let containers = match &raw.address.containers {
-        Some(pat) => Some(Regex::new(pat).map_err(|e| invalid("containers", format!("invalid pattern: {e}")))?),
+        Some(pat) => Some(
+            Regex::new(pat).map_err(|e| invalid("containers", format!("invalid pattern: {e}")))?,
+        ),
         None => None,
     };
     for (i, ex) in raw.examples.iter().enumerate() {
         if !matches!(ex.language.as_str(), "python" | "rust") {
-            return Err(invalid("language", format!("example {}: `{}` is not python or rust", i + 1, ex.language)));
+            return Err(invalid(
+                "language",
+                format!("example {}: `{}` is not python or rust", i + 1, ex.language),
+            ));
         }
         if ex.negative == ex.group.is_some() {
             return Err(invalid(
                 "examples",
-                format!("example {}: give either `group` (a positive example) or `negative = true`", i + 1),
+                format!(
+                    "example {}: give either `group` (a positive example) or `negative = true`",
+                    i + 1
+                ),
             ));
         }
     }
@@ -321,16 +345,22 @@ mod tests {
     #[test]
     fn unknown_field_names_file_line_and_field() {
         let text = "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\nportz = [2]\n";
-        let err = parse_rule_file("rules/x.toml", text).unwrap_err().to_string();
+        let err = parse_rule_file("rules/x.toml", text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rules/x.toml:6"), "{err}");
         assert!(err.contains("portz"), "{err}");
     }
 
     #[test]
     fn invalid_container_pattern_is_reported() {
-        let text = "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\ncontainers = \"(\"\n";
+        let text =
+            "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\ncontainers = \"(\"\n";
         let err = parse_rule_file("x.toml", text).unwrap_err().to_string();
-        assert!(err.contains("x.toml:6") && err.contains("containers"), "{err}");
+        assert!(
+            err.contains("x.toml:6") && err.contains("containers"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { paths: vec![PathBuf::from(".")], walk: WalkOptions::default(), threads: 0 }
+        ScanOptions {
+            paths: vec![PathBuf::from(".")],
+            walk: WalkOptions::default(),
+            threads: 0,
+        }
     }
 }
 
@@ -41,14 +45,19 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     let several = opts.paths.len() > 1;
     for root in &opts.paths {
         if let Err(e) = std::fs::metadata(root) {
-            return Err(Error::UnreadablePath { path: root.display().to_string(), message: e.to_string() });
+            return Err(Error::UnreadablePath {
+                path: root.display().to_string(),
+                message: e.to_string(),
+            });
         }
         let (mut f, mut d) = walk::walk(root, &opts.walk);
         if several {
             let prefix = root.to_string_lossy().trim_end_matches('/').to_string();
             if root.is_dir() {
-                f.iter_mut().for_each(|e| e.display = format!("{prefix}/{}", e.display));
-                d.iter_mut().for_each(|e| e.path = format!("{prefix}/{}", e.path));
+                f.iter_mut()
+                    .for_each(|e| e.display = format!("{prefix}/{}", e.display));
+                d.iter_mut()
+                    .for_each(|e| e.path = format!("{prefix}/{}", e.path));
             }
         }
         files.extend(f);
@@ -65,7 +74,9 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     let results: Mutex<(Vec<Finding>, Vec<Diagnostic>)> = Mutex::new((Vec::new(), Vec::new()));
     std::thread::scope(|s| {
         for _ in 0..threads {
-            let builder = std::thread::Builder::new().name("access-audit-worker".into()).stack_size(WORKER_STACK);
+            let builder = std::thread::Builder::new()
+                .name("access-audit-worker".into())
+                .stack_size(WORKER_STACK);
             let work = || {
                 let mut found = Vec::new();
                 let mut diags = Vec::new();
@@ -130,38 +141,79 @@ impl Prefilter {
 }
 
 /// Scan one file: never panics on its content by design; a panic is caught by the caller.
-pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> (Vec<Finding>, Vec<Diagnostic>) {
+pub fn scan_file(
+    entry: &FileEntry,
+    rules: &RuleSet,
+    prefilter: &Prefilter,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let diag = |m: String| Diagnostic { path: entry.display.clone(), message: m };
+    let diag = |m: String| Diagnostic {
+        path: entry.display.clone(),
+        message: m,
+    };
     let bytes = match std::fs::read(&entry.path) {
         Ok(b) => b,
         Err(e) => return (vec![], vec![diag(format!("cannot read: {e}"))]),
     };
-    if !prefilter.may_match(&bytes) && !bytes.starts_with(&[0xFF, 0xFE]) && !bytes.starts_with(&[0xFE, 0xFF]) {
+    if !prefilter.may_match(&bytes)
+        && !bytes.starts_with(&[0xFF, 0xFE])
+        && !bytes.starts_with(&[0xFE, 0xFF])
+    {
         return (vec![], vec![]);
     }
     let decoded = match source::decode(&bytes, entry.language == Language::Python) {
         Ok(d) => d,
-        Err(source::Refused::Binary) => return (vec![], vec![diag("skipped: binary file (NUL bytes)".into())]),
+        Err(source::Refused::Binary) => {
+            return (
+                vec![],
+                vec![diag("skipped: binary file (NUL bytes)".into())],
+            )
+        }
     };
-    let (findings, notes) = analyze(&decoded.text, entry.language, &entry.display, rules, decoded.lossy.as_deref());
+    let (findings, notes) = analyze(
+        &decoded.text,
+        entry.language,
+        &entry.display,
+        rules,
+        decoded.lossy.as_deref(),
+    );
     diags.extend(notes.into_iter().map(diag));
     (findings, diags)
 }
 
 /// Analyze decoded source text. `lossy` is set when decoding replaced bytes (text fallback only).
-pub fn analyze(text: &str, language: Language, path: &str, rules: &RuleSet, lossy: Option<&str>) -> (Vec<Finding>, Vec<String>) {
+pub fn analyze(
+    text: &str,
+    language: Language,
+    path: &str,
+    rules: &RuleSet,
+    lossy: Option<&str>,
+) -> (Vec<Finding>, Vec<String>) {
     let text_findings = |notes: &mut Vec<String>, why: String| {
-        notes.push(format!("{why}; addresses found by text search (evidence: text)"));
+        notes.push(format!(
+            "{why}; addresses found by text search (evidence: text)"
+        ));
         let facts = lang::text::extract(text, rules);
-        resolve::findings(&facts, rules, &FileInfo { path, language, evidence: Evidence::Text })
+        resolve::findings(
+            &facts,
+            rules,
+            &FileInfo {
+                path,
+                language,
+                evidence: Evidence::Text,
+            },
+        )
     };
     let mut notes = Vec::new();
     if let Some(why) = lossy {
         let f = text_findings(&mut notes, format!("cannot decode: {why}"));
         return (f, notes);
     }
-    let info = FileInfo { path, language, evidence: Evidence::Ast };
+    let info = FileInfo {
+        path,
+        language,
+        evidence: Evidence::Ast,
+    };
     match language {
         Language::Python => {
             let facts = lang::python::extract(text, rules);

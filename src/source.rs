@@ -34,8 +34,21 @@ pub fn decode(bytes: &[u8], python: bool) -> Result<Decoded, Refused> {
     }
     if python {
         if let Some(enc) = coding_cookie(bytes) {
-            if matches!(enc.as_str(), "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1" | "cp1252" | "windows-1252" | "iso-8859-15") {
-                return Ok(Decoded { text: bytes.iter().map(|&b| b as char).collect(), lossy: None });
+            if matches!(
+                enc.as_str(),
+                "latin-1"
+                    | "latin1"
+                    | "iso-8859-1"
+                    | "iso8859-1"
+                    | "l1"
+                    | "cp1252"
+                    | "windows-1252"
+                    | "iso-8859-15"
+            ) {
+                return Ok(Decoded {
+                    text: bytes.iter().map(|&b| b as char).collect(),
+                    lossy: None,
+                });
             }
         }
     }
@@ -44,7 +57,10 @@ pub fn decode(bytes: &[u8], python: bool) -> Result<Decoded, Refused> {
 
 fn utf8(bytes: &[u8]) -> Decoded {
     match std::str::from_utf8(bytes) {
-        Ok(s) => Decoded { text: s.to_string(), lossy: None },
+        Ok(s) => Decoded {
+            text: s.to_string(),
+            lossy: None,
+        },
         Err(e) => Decoded {
             text: String::from_utf8_lossy(bytes).into_owned(),
             lossy: Some(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
@@ -55,7 +71,8 @@ fn utf8(bytes: &[u8]) -> Decoded {
 fn utf16(bytes: &[u8], conv: fn([u8; 2]) -> u16) -> Decoded {
     let units: Vec<u16> = bytes.chunks_exact(2).map(|c| conv([c[0], c[1]])).collect();
     let text = String::from_utf16_lossy(&units);
-    let lossy = (bytes.len() % 2 == 1 || text.contains('\u{FFFD}')).then(|| "invalid UTF-16".to_string());
+    let lossy =
+        (bytes.len() % 2 == 1 || text.contains('\u{FFFD}')).then(|| "invalid UTF-16".to_string());
     Decoded { text, lossy }
 }
 
@@ -73,7 +90,9 @@ fn coding_cookie(bytes: &[u8]) -> Option<String> {
                 let enc: String = rest
                     .trim_start()
                     .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+                    .take_while(|c| {
+                        c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.'
+                    })
                     .collect();
                 return Some(enc.to_ascii_lowercase().replace('_', "-"));
             }
@@ -97,18 +116,32 @@ impl<'a> LineIndex<'a> {
 
     pub fn pos(&self, offset: usize) -> Pos {
         let offset = offset.min(self.text.len());
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.starts[line];
-        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
-        Pos { line: line as u32 + 1, column: column as u32 + 1 }
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        Pos {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+        }
     }
 
     /// The text of 1-based `line`, without its newline.
     pub fn line_text(&self, line: u32) -> &'a str {
         let i = (line as usize).saturating_sub(1);
-        let Some(&start) = self.starts.get(i) else { return "" };
+        let Some(&start) = self.starts.get(i) else {
+            return "";
+        };
         let end = self.starts.get(i + 1).map_or(self.text.len(), |e| e - 1);
-        self.text.get(start..end).unwrap_or("").trim_end_matches('\r')
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches('\r')
     }
 }
 
@@ -128,7 +161,10 @@ mod tests {
     #[test]
     fn bom_and_utf16() {
         assert_eq!(decode(b"\xEF\xBB\xBFx = 1", true).unwrap().text, "x = 1");
-        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("u = 'a'".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("u = 'a'".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
         assert_eq!(decode(&utf16, true).unwrap().text, "u = 'a'");
     }
 
@@ -141,7 +177,10 @@ mod tests {
 
     #[test]
     fn binary_and_invalid_utf8() {
-        assert_eq!(decode(b"\x7fELF\x00\x00", true).unwrap_err(), Refused::Binary);
+        assert_eq!(
+            decode(b"\x7fELF\x00\x00", true).unwrap_err(),
+            Refused::Binary
+        );
         assert!(decode(b"x = '\xff'", false).unwrap().lossy.is_some());
     }
 }

@@ -11,8 +11,21 @@ use crate::finding::{Diagnostic, Language};
 
 /// Directories never descended into, whatever the ignore files say.
 const SKIP_DIRS: &[&str] = &[
-    ".git", ".hg", ".svn", "node_modules", "target", "__pycache__", ".venv", "venv", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".eggs",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "target",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site-packages",
+    ".eggs",
 ];
 
 /// A file to scan.
@@ -35,7 +48,11 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions { max_file_size: 2 * 1024 * 1024, threads: 0, respect_ignore: true }
+        WalkOptions {
+            max_file_size: 2 * 1024 * 1024,
+            threads: 0,
+            respect_ignore: true,
+        }
     }
 }
 
@@ -55,7 +72,11 @@ fn is_virtualenv(dir: &Path) -> bool {
 pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>) {
     let files = Mutex::new(Vec::new());
     let diags = Mutex::new(Vec::new());
-    let base = if root.is_file() { root.parent().unwrap_or(root).to_path_buf() } else { root.to_path_buf() };
+    let base = if root.is_file() {
+        root.parent().unwrap_or(root).to_path_buf()
+    } else {
+        root.to_path_buf()
+    };
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -129,7 +150,9 @@ fn push<T>(m: &Mutex<Vec<T>>, v: T) {
 
 fn root_cause(err: &ignore::Error) -> String {
     match err {
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => root_cause(err),
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            root_cause(err)
+        }
         ignore::Error::WithLineNumber { err, .. } => root_cause(err),
         other => other.to_string(),
     }
@@ -138,9 +161,14 @@ fn root_cause(err: &ignore::Error) -> String {
 /// `path` relative to `base`, `/`-separated.
 pub fn rel(base: &Path, path: &Path) -> String {
     let r = path.strip_prefix(base).unwrap_or(path);
-    let s: Vec<String> = r.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let s: Vec<String> = r
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     if s.is_empty() {
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     } else {
         s.join("/")
     }

@@ -9,10 +9,23 @@ use access_audit::scan::{scan, ScanOptions};
 use serde_json::Value;
 
 fn check_fixture(name: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     let rules = RuleSet::embedded().unwrap();
-    let report = scan(&ScanOptions { paths: vec![root.clone()], ..Default::default() }, &rules).unwrap();
-    assert!(report.diagnostics.is_empty(), "unexpected diagnostics: {:#?}", report.diagnostics);
+    let report = scan(
+        &ScanOptions {
+            paths: vec![root.clone()],
+            ..Default::default()
+        },
+        &rules,
+    )
+    .unwrap();
+    assert!(
+        report.diagnostics.is_empty(),
+        "unexpected diagnostics: {:#?}",
+        report.diagnostics
+    );
 
     let expected: Vec<Value> = std::fs::read_to_string(root.join("EXPECTED.jsonl"))
         .unwrap()
@@ -20,10 +33,29 @@ fn check_fixture(name: &str) {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let fields = ["path", "line", "column", "group", "url", "host", "port", "tokenized", "env_var"];
-    let project = |v: &Value| fields.iter().map(|f| v.get(*f).cloned().unwrap_or(Value::Null)).collect::<Vec<_>>();
+    let fields = [
+        "path",
+        "line",
+        "column",
+        "group",
+        "url",
+        "host",
+        "port",
+        "tokenized",
+        "env_var",
+    ];
+    let project = |v: &Value| {
+        fields
+            .iter()
+            .map(|f| v.get(*f).cloned().unwrap_or(Value::Null))
+            .collect::<Vec<_>>()
+    };
     let mut want: Vec<Vec<Value>> = expected.iter().map(project).collect();
-    let mut got: Vec<Vec<Value>> = report.findings.iter().map(|f| project(&serde_json::to_value(f).unwrap())).collect();
+    let mut got: Vec<Vec<Value>> = report
+        .findings
+        .iter()
+        .map(|f| project(&serde_json::to_value(f).unwrap()))
+        .collect();
     want.sort_by_key(|v| format!("{v:?}"));
     got.sort_by_key(|v| format!("{v:?}"));
     let missing: Vec<_> = want.iter().filter(|w| !got.contains(w)).collect();
@@ -58,6 +90,16 @@ fn every_rule_file_example_behaves_as_declared() {
 fn gitignored_files_are_not_scanned() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audit-demo");
     let rules = RuleSet::embedded().unwrap();
-    let report = scan(&ScanOptions { paths: vec![root], ..Default::default() }, &rules).unwrap();
-    assert!(report.findings.iter().all(|f| !f.path.starts_with("ignored/")));
+    let report = scan(
+        &ScanOptions {
+            paths: vec![root],
+            ..Default::default()
+        },
+        &rules,
+    )
+    .unwrap();
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| !f.path.starts_with("ignored/")));
 }

@@ -10,7 +10,9 @@ pub mod text;
 
 /// `docker exec [flags] NAME cmd…` / `docker compose exec [flags] SERVICE cmd…` → (NAME, cmd).
 pub fn docker_exec(words: &[String]) -> Option<(String, String)> {
-    let mut i = words.iter().position(|w| w == "docker" || w == "docker-compose" || w.ends_with("/docker"))?;
+    let mut i = words
+        .iter()
+        .position(|w| w == "docker" || w == "docker-compose" || w.ends_with("/docker"))?;
     let compose_bin = words[i] == "docker-compose";
     i += 1;
     if !compose_bin && words.get(i).is_some_and(|w| w == "compose") {
@@ -18,7 +20,11 @@ pub fn docker_exec(words: &[String]) -> Option<(String, String)> {
     }
     // `docker compose -f file.yml exec …`
     while words.get(i).is_some_and(|w| w.starts_with('-')) {
-        i += if matches!(words[i].as_str(), "-f" | "--file" | "-p" | "--project-name") { 2 } else { 1 };
+        i += if matches!(words[i].as_str(), "-f" | "--file" | "-p" | "--project-name") {
+            2
+        } else {
+            1
+        };
     }
     if words.get(i).map(String::as_str) != Some("exec") {
         return None;
@@ -28,7 +34,10 @@ pub fn docker_exec(words: &[String]) -> Option<(String, String)> {
         if !w.starts_with('-') {
             break;
         }
-        let takes_value = matches!(w.as_str(), "-u" | "--user" | "-e" | "--env" | "-w" | "--workdir" | "--env-file" | "--index");
+        let takes_value = matches!(
+            w.as_str(),
+            "-u" | "--user" | "-e" | "--env" | "-w" | "--workdir" | "--env-file" | "--index"
+        );
         i += if takes_value { 2 } else { 1 };
     }
     let container = words.get(i)?.clone();
@@ -37,4 +46,3 @@ pub fn docker_exec(words: &[String]) -> Option<(String, String)> {
     }
     Some((container, words[i + 1..].join(" ")))
 }
-

@@ -14,7 +14,9 @@ use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::ir::{Binding, Candidate, ExecSite, FileFacts, FormatStyle, InputKind, Pos, ScopeKind, StrExpr, Use};
+use crate::ir::{
+    Binding, Candidate, ExecSite, FileFacts, FormatStyle, InputKind, Pos, ScopeKind, StrExpr, Use,
+};
 use crate::rules::RuleSet;
 use crate::source::LineIndex;
 
@@ -51,8 +53,15 @@ pub struct Parsed {
 /// Parse Python source with error recovery.
 pub fn parse(source: &str) -> Parsed {
     let parsed = ruff_python_parser::parse_unchecked_source(source, ast::PySourceType::Python);
-    let errors = parsed.errors().iter().map(|e| (e.location.start().to_usize(), e.error.to_string())).collect();
-    Parsed { module: parsed.into_syntax(), errors }
+    let errors = parsed
+        .errors()
+        .iter()
+        .map(|e| (e.location.start().to_usize(), e.error.to_string()))
+        .collect();
+    Parsed {
+        module: parsed.into_syntax(),
+        errors,
+    }
 }
 
 /// Extract the facts of one Python file. Syntax errors become notes; what the recovered tree holds
@@ -63,7 +72,11 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let mut ctx = Context::default();
     // Two rounds so that a name assigned from a credential name is one too.
     for _ in 0..2 {
-        let mut pre = PrePass { rules, ctx: &mut ctx, function_depth: 0 };
+        let mut pre = PrePass {
+            rules,
+            ctx: &mut ctx,
+            function_depth: 0,
+        };
         for stmt in &parsed.module.body {
             pre.visit_stmt(stmt);
         }
@@ -87,7 +100,10 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let mut facts = walker.facts;
     for (offset, message) in parsed.errors.iter().take(3) {
         let p = index.pos(*offset);
-        facts.notes.push(format!("syntax error at {}:{}: {message}", p.line, p.column));
+        facts.notes.push(format!(
+            "syntax error at {}:{}: {message}",
+            p.line, p.column
+        ));
     }
     facts
 }
@@ -108,8 +124,20 @@ struct Context {
 impl Context {
     /// `a.b.c` with the root import expanded (`req.get` → `requests.get`).
     fn qualify(&self, dotted: &str) -> String {
+        // `self.session.post` → the object `self.session` was made by `requests.Session`.
+        let mut prefix = dotted;
+        while let Some((head, _)) = prefix.rsplit_once('.') {
+            if let Some(ctor) = self.objects.get(head) {
+                return format!("{ctor}{}", &dotted[head.len()..]);
+            }
+            prefix = head;
+        }
         let (root, rest) = dotted.split_once('.').map_or((dotted, ""), |(r, s)| (r, s));
-        let base = self.imports.get(root).or_else(|| self.objects.get(root)).map_or(root, |s| s.as_str());
+        let base = self
+            .imports
+            .get(root)
+            .or_else(|| self.objects.get(root))
+            .map_or(root, |s| s.as_str());
         if rest.is_empty() {
             base.to_string()
         } else {
@@ -152,12 +180,16 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
                 return;
             }
             match expr {
-                Expr::StringLiteral(s) if self.rules.is_credential_literal(s.value.to_str()) => self.found = true,
+                Expr::StringLiteral(s) if self.rules.is_credential_literal(s.value.to_str()) => {
+                    self.found = true
+                }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
                         let lit = match part {
                             ast::FStringPart::Literal(l) => Some(l.value.to_string()),
-                            ast::FStringPart::FString(fs) => fs.elements.literals().next().map(|l| l.value.to_string()),
+                            ast::FStringPart::FString(fs) => {
+                                fs.elements.literals().next().map(|l| l.value.to_string())
+                            }
                         };
                         if lit.is_some_and(|l| self.rules.is_credential_literal(&l)) {
                             self.found = true;
@@ -166,11 +198,15 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
                     walk_expr(self, expr);
                 }
                 Expr::Name(n) if self.ctx.credentialed.contains(n.id.as_str()) => self.found = true,
-                Expr::Attribute(a) if self.ctx.credentialed.contains(a.attr.as_str()) => self.found = true,
+                Expr::Attribute(a) if self.ctx.credentialed.contains(a.attr.as_str()) => {
+                    self.found = true
+                }
                 Expr::Call(c) => {
                     if let Some(d) = dotted(&c.func) {
                         let last = d.rsplit('.').next().unwrap_or(&d);
-                        if self.rules.helper_functions.contains(last) || self.ctx.credentialed.contains(last) {
+                        if self.rules.helper_functions.contains(last)
+                            || self.ctx.credentialed.contains(last)
+                        {
                             self.found = true;
                             return;
                         }
@@ -181,7 +217,11 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
             }
         }
     }
-    let mut f = Finder { rules, ctx, found: false };
+    let mut f = Finder {
+        rules,
+        ctx,
+        found: false,
+    };
     f.visit_expr(expr);
     f.found
 }
@@ -199,7 +239,11 @@ fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
             }
         }
     }
-    let mut b = Body { rules, ctx, found: false };
+    let mut b = Body {
+        rules,
+        ctx,
+        found: false,
+    };
     for s in body {
         b.visit_stmt(s);
     }
@@ -221,19 +265,34 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         || a.name.split('.').next().unwrap_or("").to_string(),
                         |n| n.to_string(),
                     );
-                    let full = if a.asname.is_some() { a.name.to_string() } else { local.clone() };
+                    let full = if a.asname.is_some() {
+                        a.name.to_string()
+                    } else {
+                        local.clone()
+                    };
                     self.ctx.imports.insert(local.clone(), full.clone());
-                    if self.rules.helper_modules.iter().any(|m| *m == full || *m == a.name.as_str()) {
+                    if self
+                        .rules
+                        .helper_modules
+                        .iter()
+                        .any(|m| *m == full || *m == a.name.as_str())
+                    {
                         self.ctx.credentialed.insert(local);
                     }
                 }
             }
             Stmt::ImportFrom(i) => {
                 let module = i.module.as_ref().map_or(String::new(), |m| m.to_string());
-                let helper = self.rules.helper_modules.iter().any(|m| *m == module || m.ends_with(&format!(".{module}")));
+                let helper = self
+                    .rules
+                    .helper_modules
+                    .iter()
+                    .any(|m| *m == module || m.ends_with(&format!(".{module}")));
                 for a in &i.names {
                     let local = a.asname.as_ref().unwrap_or(&a.name).to_string();
-                    self.ctx.imports.insert(local.clone(), format!("{module}.{}", a.name));
+                    self.ctx
+                        .imports
+                        .insert(local.clone(), format!("{module}.{}", a.name));
                     if helper {
                         self.ctx.credentialed.insert(local);
                     }
@@ -293,7 +352,11 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 let parts: Vec<&str> = d.split('.').collect();
                 if parts.len() >= 3
                     && matches!(parts[parts.len() - 2], "headers" | "cookies")
-                    && c.arguments.args.iter().chain(c.arguments.keywords.iter().map(|k| &k.value)).any(|a| has_credential(a, self.rules, self.ctx))
+                    && c.arguments
+                        .args
+                        .iter()
+                        .chain(c.arguments.keywords.iter().map(|k| &k.value))
+                        .any(|a| has_credential(a, self.rules, self.ctx))
                 {
                     self.ctx.credentialed.insert(parts[0].to_string());
                 }
@@ -321,10 +384,16 @@ impl PrePass<'_, '_> {
                 if cred {
                     self.ctx.credentialed.insert(a.attr.to_string());
                 }
+                if let (Some(ctor), Some(d)) = (ctor, dotted(target)) {
+                    self.ctx.objects.insert(d, ctor.to_string());
+                }
             }
             // session.headers["CF-Access-Client-Id"] = ...
             Expr::Subscript(s) => {
-                if let (Some(d), true) = (dotted(&s.value), has_credential(&s.slice, self.rules, self.ctx)) {
+                if let (Some(d), true) = (
+                    dotted(&s.value),
+                    has_credential(&s.slice, self.rules, self.ctx),
+                ) {
                     if let Some(root) = d.split('.').next() {
                         self.ctx.credentialed.insert(root.to_string());
                     }
@@ -335,7 +404,13 @@ impl PrePass<'_, '_> {
     }
 
     fn argparse(&mut self, c: &ast::ExprCall) {
-        let flag = c.arguments.args.iter().filter_map(str_lit).find(|s| s.starts_with("--")).or_else(|| c.arguments.args.first().and_then(str_lit));
+        let flag = c
+            .arguments
+            .args
+            .iter()
+            .filter_map(str_lit)
+            .find(|s| s.starts_with("--"))
+            .or_else(|| c.arguments.args.first().and_then(str_lit));
         let dest = c
             .arguments
             .keywords
@@ -377,7 +452,10 @@ impl Walker<'_> {
     }
 
     fn label(&self, node: &impl Ranged) -> String {
-        let text = self.source.get(node.start().to_usize()..node.end().to_usize()).unwrap_or("?");
+        let text = self
+            .source
+            .get(node.start().to_usize()..node.end().to_usize())
+            .unwrap_or("?");
         let text: String = text.chars().take(40).collect();
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
@@ -391,15 +469,21 @@ impl Walker<'_> {
         match expr {
             Expr::StringLiteral(s) => StrExpr::Lit(s.value.to_str().to_string()),
             Expr::NumberLiteral(n) => match &n.value {
-                ast::Number::Int(i) => i.as_i64().map_or_else(|| StrExpr::Unknown(self.label(expr)), StrExpr::Int),
+                ast::Number::Int(i) => i
+                    .as_i64()
+                    .map_or_else(|| StrExpr::Unknown(self.label(expr)), StrExpr::Int),
                 _ => StrExpr::Unknown(self.label(expr)),
             },
             Expr::FString(f) => {
                 let mut parts = Vec::new();
                 for part in f.value.iter() {
                     match part {
-                        ast::FStringPart::Literal(l) => parts.push(StrExpr::Lit(l.value.to_string())),
-                        ast::FStringPart::FString(fs) => self.lower_elements(&fs.elements, &mut parts, d),
+                        ast::FStringPart::Literal(l) => {
+                            parts.push(StrExpr::Lit(l.value.to_string()))
+                        }
+                        ast::FStringPart::FString(fs) => {
+                            self.lower_elements(&fs.elements, &mut parts, d)
+                        }
                     }
                 }
                 StrExpr::Concat(parts)
@@ -415,7 +499,11 @@ impl Walker<'_> {
                 Some(name) => {
                     if let Some((_, attr)) = name.rsplit_once('.') {
                         if let Some(default) = self.ctx.cli_args.get(attr) {
-                            if !self.ctx.imports.contains_key(name.split('.').next().unwrap_or("")) {
+                            if !self
+                                .ctx
+                                .imports
+                                .contains_key(name.split('.').next().unwrap_or(""))
+                            {
                                 return StrExpr::Input {
                                     kind: InputKind::CliArg,
                                     name,
@@ -445,19 +533,35 @@ impl Walker<'_> {
                         vec![],
                         dict.items
                             .iter()
-                            .filter_map(|i| Some((str_lit(i.key.as_ref()?)?.to_string(), self.lower(&i.value, d))))
+                            .filter_map(|i| {
+                                Some((
+                                    str_lit(i.key.as_ref()?)?.to_string(),
+                                    self.lower(&i.value, d),
+                                ))
+                            })
                             .collect(),
                     ),
                     other => (vec![self.lower(other, d)], vec![]),
                 };
-                StrExpr::Format { template: Box::new(self.lower(&b.left, d)), style: FormatStyle::Percent, args, named }
+                StrExpr::Format {
+                    template: Box::new(self.lower(&b.left, d)),
+                    style: FormatStyle::Percent,
+                    args,
+                    named,
+                }
             }
             Expr::BoolOp(b) if b.op == ast::BoolOp::Or && b.values.len() == 2 => {
                 // `os.getenv("X") or "http://…"`: the literal is the default.
                 match self.lower(&b.values[0], d) {
-                    StrExpr::Input { kind, name, default: None } => {
-                        StrExpr::Input { kind, name, default: Some(Box::new(self.lower(&b.values[1], d))) }
-                    }
+                    StrExpr::Input {
+                        kind,
+                        name,
+                        default: None,
+                    } => StrExpr::Input {
+                        kind,
+                        name,
+                        default: Some(Box::new(self.lower(&b.values[1], d))),
+                    },
                     StrExpr::Unknown(_) => self.lower(&b.values[1], d),
                     other => other,
                 }
@@ -466,7 +570,11 @@ impl Walker<'_> {
             Expr::Subscript(s) => {
                 if let (Some(base), Some(key)) = (dotted(&s.value), str_lit(&s.slice)) {
                     if self.ctx.qualify(&base) == "os.environ" {
-                        return StrExpr::Input { kind: InputKind::Env, name: key.to_string(), default: None };
+                        return StrExpr::Input {
+                            kind: InputKind::Env,
+                            name: key.to_string(),
+                            default: None,
+                        };
                     }
                 }
                 StrExpr::Unknown(self.label(expr))
@@ -476,18 +584,32 @@ impl Walker<'_> {
         }
     }
 
-    fn lower_elements(&self, elements: &ast::InterpolatedStringElements, parts: &mut Vec<StrExpr>, depth: usize) {
+    fn lower_elements(
+        &self,
+        elements: &ast::InterpolatedStringElements,
+        parts: &mut Vec<StrExpr>,
+        depth: usize,
+    ) {
         for el in elements.iter() {
             match el {
-                ast::InterpolatedStringElement::Literal(l) => parts.push(StrExpr::Lit(l.value.to_string())),
-                ast::InterpolatedStringElement::Interpolation(i) => parts.push(self.lower(&i.expression, depth)),
+                ast::InterpolatedStringElement::Literal(l) => {
+                    parts.push(StrExpr::Lit(l.value.to_string()))
+                }
+                ast::InterpolatedStringElement::Interpolation(i) => {
+                    parts.push(self.lower(&i.expression, depth))
+                }
             }
         }
     }
 
     fn lower_call(&self, c: &ast::ExprCall, expr: &Expr, d: usize) -> StrExpr {
         let args = &c.arguments.args;
-        let kw = |name: &str| c.arguments.keywords.iter().find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name));
+        let kw = |name: &str| {
+            c.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+        };
         // "…".format(...)
         if let Expr::Attribute(a) = &*c.func {
             match a.attr.as_str() {
@@ -500,19 +622,28 @@ impl Walker<'_> {
                             .arguments
                             .keywords
                             .iter()
-                            .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
+                            .filter_map(|k| {
+                                Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d)))
+                            })
                             .collect(),
                     }
                 }
-                "rstrip" | "strip" | "lstrip" | "lower" | "removesuffix" => return self.lower(&a.value, d),
+                "rstrip" | "strip" | "lstrip" | "lower" | "removesuffix" => {
+                    return self.lower(&a.value, d)
+                }
                 _ => {}
             }
         }
-        let Some(name) = dotted(&c.func) else { return StrExpr::Unknown(self.label(expr)) };
+        let Some(name) = dotted(&c.func) else {
+            return StrExpr::Unknown(self.label(expr));
+        };
         let q = self.ctx.qualify(&name);
         if is_env_read(&q) {
             if let Some(var) = args.first().and_then(str_lit) {
-                let default = args.get(1).or_else(|| kw("default").map(|k| &k.value)).filter(|e| !matches!(e, Expr::NoneLiteral(_)));
+                let default = args
+                    .get(1)
+                    .or_else(|| kw("default").map(|k| &k.value))
+                    .filter(|e| !matches!(e, Expr::NoneLiteral(_)));
                 return StrExpr::Input {
                     kind: InputKind::Env,
                     name: var.to_string(),
@@ -542,10 +673,16 @@ impl Walker<'_> {
                 Operator::Mod => is_stringish(&b.left),
                 _ => false,
             },
-            Expr::BoolOp(b) => b.values.iter().any(|v| matches!(v, Expr::StringLiteral(_))) && b.values.iter().any(|v| self.is_env_call(v)),
+            Expr::BoolOp(b) => {
+                b.values.iter().any(|v| matches!(v, Expr::StringLiteral(_)))
+                    && b.values.iter().any(|v| self.is_env_call(v))
+            }
             Expr::Call(c) => match &*c.func {
                 Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
-                _ => self.is_env_call(expr) && c.arguments.args.len() + c.arguments.keywords.len() >= 2,
+                _ => {
+                    self.is_env_call(expr)
+                        && c.arguments.args.len() + c.arguments.keywords.len() >= 2
+                }
             },
             _ => false,
         }
@@ -566,12 +703,21 @@ impl Walker<'_> {
             scope,
             function: self.function.clone(),
             bound_to,
-            consumer: if scope == self.scope { self.consumer } else { None },
+            consumer: if scope == self.scope {
+                self.consumer
+            } else {
+                None
+            },
         });
     }
 
     fn bind(&mut self, scope: usize, name: String, value: StrExpr, pos: Pos) {
-        self.facts.bindings.push(Binding { scope, name, value, pos });
+        self.facts.bindings.push(Binding {
+            scope,
+            name,
+            value,
+            pos,
+        });
     }
 
     /// Record `target = value`: a binding, and a candidate when the value builds a string.
@@ -597,8 +743,18 @@ impl Walker<'_> {
         if self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.') {
             let class = self.facts.scopes[scope].name.clone();
             let parent = self.facts.scopes[scope].parent.unwrap_or(0);
-            self.bind(scope, format!("self.{name}"), StrExpr::Ref(name.clone()), pos);
-            self.bind(scope, format!("cls.{name}"), StrExpr::Ref(name.clone()), pos);
+            self.bind(
+                scope,
+                format!("self.{name}"),
+                StrExpr::Ref(name.clone()),
+                pos,
+            );
+            self.bind(
+                scope,
+                format!("cls.{name}"),
+                StrExpr::Ref(name.clone()),
+                pos,
+            );
             self.bind(parent, format!("{class}.{name}"), lowered, pos);
         }
         if !self.in_candidate && self.is_candidate(value) {
@@ -619,12 +775,25 @@ impl Walker<'_> {
     fn call(&mut self, c: &ast::ExprCall) {
         let name = dotted(&c.func);
         let q = name.as_deref().map(|n| self.ctx.qualify(n));
-        let args: Vec<&Expr> = c.arguments.args.iter().chain(c.arguments.keywords.iter().map(|k| &k.value)).collect();
-        let root = name.as_deref().and_then(|n| n.split('.').next()).unwrap_or("");
-        let last = name.as_deref().and_then(|n| n.rsplit('.').next()).unwrap_or("");
+        let args: Vec<&Expr> = c
+            .arguments
+            .args
+            .iter()
+            .chain(c.arguments.keywords.iter().map(|k| &k.value))
+            .collect();
+        let root = name
+            .as_deref()
+            .and_then(|n| n.split('.').next())
+            .unwrap_or("");
+        let last = name
+            .as_deref()
+            .and_then(|n| n.rsplit('.').next())
+            .unwrap_or("");
         let helper = self.rules.helper_functions.contains(last)
             || (self.ctx.credentialed.contains(last) && !self.ctx.objects.contains_key(last))
-            || (name.as_deref().is_some_and(|n| n.contains('.')) && self.ctx.credentialed.contains(root) && self.ctx.imports.contains_key(root));
+            || (name.as_deref().is_some_and(|n| n.contains('.'))
+                && self.ctx.credentialed.contains(root)
+                && self.ctx.imports.contains_key(root));
         let credentialed = helper
             || (self.ctx.credentialed.contains(root) && name.as_deref().is_some_and(|n| n.contains('.')))
             // Credentials travel in keyword arguments (`headers=`, `cookies=`, `**kwargs`) or a dict
@@ -640,7 +809,12 @@ impl Walker<'_> {
         });
         let client = client.or_else(|| helper.then(|| last.to_string()));
         let names = args.iter().filter_map(|a| dotted(a)).collect();
-        self.facts.uses.push(Use { scope: self.scope, client, credentialed, names });
+        self.facts.uses.push(Use {
+            scope: self.scope,
+            client,
+            credentialed,
+            names,
+        });
         let id = self.facts.uses.len() - 1;
 
         if let Some(q) = &q {
@@ -664,7 +838,9 @@ impl Walker<'_> {
 
     /// `subprocess.run(["docker", "exec", "comfyui", …])`, `os.system("docker compose exec …")`.
     fn exec(&mut self, c: &ast::ExprCall) {
-        let Some(first) = c.arguments.args.first() else { return };
+        let Some(first) = c.arguments.args.first() else {
+            return;
+        };
         let words: Vec<String> = match first {
             Expr::List(l) => l.elts.iter().map(|e| self.literal_word(e)).collect(),
             Expr::Tuple(t) => t.elts.iter().map(|e| self.literal_word(e)).collect(),
@@ -674,14 +850,28 @@ impl Walker<'_> {
             },
         };
         if let Some((container, command)) = super::docker_exec(&words) {
-            if self.rules.services.iter().any(|s| s.containers.as_ref().is_some_and(|re| re.is_match(&container))) {
-                self.facts.execs.push(ExecSite { pos: self.pos(first), container, command, function: self.function.clone(), scope: self.scope });
+            if self.rules.services.iter().any(|s| {
+                s.containers
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&container))
+            }) {
+                self.facts.execs.push(ExecSite {
+                    pos: self.pos(first),
+                    container,
+                    command,
+                    function: self.function.clone(),
+                    scope: self.scope,
+                });
             }
         }
     }
 
     fn literal_text(&self, e: &Expr) -> Option<String> {
-        let v = crate::eval::Evaluator::new(&self.facts).eval(&self.lower(e, 0), self.scope, self.pos(e));
+        let v = crate::eval::Evaluator::new(&self.facts).eval(
+            &self.lower(e, 0),
+            self.scope,
+            self.pos(e),
+        );
         Some(v.display())
     }
 
@@ -697,11 +887,23 @@ impl Walker<'_> {
             Some((c, _)) => format!("{c}.{}", f.name),
             None => f.name.to_string(),
         };
-        let scope = self.facts.push_scope(self.scope, ScopeKind::Function, &qual);
-        let saved = (self.scope, self.function.take(), self.consumer.take(), self.class.clone());
+        let scope = self
+            .facts
+            .push_scope(self.scope, ScopeKind::Function, &qual);
+        let saved = (
+            self.scope,
+            self.function.take(),
+            self.consumer.take(),
+            self.class.clone(),
+        );
         self.function = Some(qual);
         let params = &f.parameters;
-        for p in params.posonlyargs.iter().chain(params.args.iter()).chain(params.kwonlyargs.iter()) {
+        for p in params
+            .posonlyargs
+            .iter()
+            .chain(params.args.iter())
+            .chain(params.kwonlyargs.iter())
+        {
             let pname = p.parameter.name.to_string();
             let pos = self.pos(&p.parameter);
             let default = p.default.as_deref();
@@ -710,7 +912,12 @@ impl Walker<'_> {
                 name: pname.clone(),
                 default: default.map(|e| Box::new(self.lower(e, 0))),
             };
-            self.bind(scope, pname.clone(), value, default.map_or(pos, |e| self.pos(e)));
+            self.bind(
+                scope,
+                pname.clone(),
+                value,
+                default.map_or(pos, |e| self.pos(e)),
+            );
             if let Some(e) = default {
                 if self.is_candidate(e) {
                     self.add_candidate(e, Some(pname), scope);
@@ -735,7 +942,9 @@ fn is_stringish(e: &Expr) -> bool {
 fn contains_string(e: &Expr) -> bool {
     match e {
         Expr::StringLiteral(_) | Expr::FString(_) => true,
-        Expr::BinOp(b) if b.op == Operator::Add => contains_string(&b.left) || contains_string(&b.right),
+        Expr::BinOp(b) if b.op == Operator::Add => {
+            contains_string(&b.left) || contains_string(&b.right)
+        }
         _ => false,
     }
 }

@@ -32,7 +32,13 @@ const MAX_DEPTH: u32 = 200;
 /// Files whose brackets nest deeper than this are refused (the parser recurses on them).
 const MAX_NESTING: usize = 128;
 /// Files with a run of more tokens than this between separators are refused (deep operator chains).
-const MAX_RUN: usize = 4000;
+const MAX_RUN: usize = 3000;
+/// Stack of the helper thread (reserved, touched only as deep as the parse goes).
+const WORKER_STACK: usize = 256 * 1024 * 1024;
+/// Keywords that start an item or statement: a run of tokens ends before them.
+const RUN_BREAKERS: &[&str] = &[
+    "fn", "struct", "enum", "impl", "trait", "mod", "use", "let", "const", "static", "type",
+];
 
 /// Macros whose arguments are messages or logging, never an address that is used.
 #[rustfmt::skip]
@@ -53,14 +59,31 @@ const TRANSPARENT_METHODS: &[&str] = &[
 ];
 
 /// Parse one Rust source file into facts. `Err` carries `line:column: message` when it does not parse.
+///
+/// The work runs on a helper thread with a large stack: `syn` recurses once per nesting level (and
+/// needs tens of kilobytes per level in debug builds), and the helper thread's span table goes away
+/// with it. If the thread cannot be started, the work runs on the caller's thread.
 pub fn extract(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("access-audit-rust".into())
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(s, || extract_here(source, rules));
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err("internal error while analysing this file".to_string())),
+            Err(_) => extract_here(source, rules),
+        }
+    })
+}
+
+/// [`extract`] on the current thread.
+fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
     proc_macro2::extra::invalidate_current_thread_spans();
     let content = strip_preamble(source);
-    let tokens = match content.parse::<TokenStream>() {
-        Ok(t) => Some(t),
-        // The parser reports the same lexing error below, with its position.
-        Err(_) => None,
-    };
+    // A lexing error is reported below by the parser, with its position.
+    let tokens = content.parse::<TokenStream>().ok();
     if let Some(tokens) = &tokens {
         if let Some((span, what)) = too_complex(tokens) {
             return Err(format!("{}: {what}", pos_text(span)));
@@ -112,31 +135,46 @@ fn pos_text(span: Span) -> String {
 /// Nesting deeper than the parser can take, or an operator chain longer than the AST walks can.
 fn too_complex(tokens: &TokenStream) -> Option<(Span, &'static str)> {
     let mut stack = vec![tokens.clone().into_iter()];
+    // Tokens since the last separator at each open level; `total` is their sum along the path.
     let mut runs = vec![0usize];
+    let mut total = 0usize;
+    let mut prev_eq = false;
     while let Some(iter) = stack.last_mut() {
-        match iter.next() {
-            None => {
-                stack.pop();
-                runs.pop();
-            }
-            Some(tt) => {
-                let run = runs.last_mut()?;
-                *run += 1;
-                if *run > MAX_RUN {
-                    return Some((tt.span(), "expression too long to analyse"));
+        let Some(tt) = iter.next() else {
+            stack.pop();
+            total -= runs.pop().unwrap_or(0);
+            continue;
+        };
+        *runs.last_mut()? += 1;
+        total += 1;
+        if total > MAX_RUN {
+            return Some((tt.span(), "expression too long to analyse"));
+        }
+        let after_eq = std::mem::replace(&mut prev_eq, false);
+        let ends_run = match &tt {
+            TokenTree::Group(g) => {
+                if stack.len() >= MAX_NESTING {
+                    return Some((g.span(), "brackets nested too deeply to analyse"));
                 }
-                match tt {
-                    TokenTree::Group(g) => {
-                        if stack.len() >= MAX_NESTING {
-                            return Some((g.span(), "brackets nested too deeply to analyse"));
-                        }
-                        stack.push(g.stream().into_iter());
-                        runs.push(0);
-                    }
-                    TokenTree::Punct(p) if p.as_char() == ';' || p.as_char() == ',' => *run = 0,
-                    _ => {}
-                }
+                stack.push(g.stream().into_iter());
+                runs.push(0);
+                false
             }
+            // `;`, `,`, `=>`, `#[…]` and item keywords end a run.
+            TokenTree::Punct(p) => match p.as_char() {
+                ';' | ',' | '#' => true,
+                '>' => after_eq,
+                '=' => {
+                    prev_eq = p.spacing() == proc_macro2::Spacing::Joint;
+                    false
+                }
+                _ => false,
+            },
+            TokenTree::Ident(id) => RUN_BREAKERS.iter().any(|k| id == k),
+            TokenTree::Literal(_) => false,
+        };
+        if ends_run {
+            total -= runs.last_mut().map(std::mem::take).unwrap_or(0);
         }
     }
     None
@@ -313,8 +351,6 @@ fn is_stringish(e: &StrExpr) -> bool {
 
 /// Lower an expression to the IR.
 fn lower(e: &Expr, depth: u32) -> StrExpr {
-    #[cfg(test)]
-    stress_tmp2::note();
     if depth > MAX_DEPTH {
         return unknown("…");
     }
@@ -608,10 +644,29 @@ fn start_pos(e: &Expr) -> Pos {
             Expr::Binary(b) => &b.left,
             Expr::Index(i) => &i.expr,
             Expr::Cast(c) => &c.expr,
+            Expr::Assign(a) => &a.left,
+            Expr::Range(r) => match &r.start {
+                Some(s) => s,
+                None => return pos_of(r.limits.span()),
+            },
+            Expr::Unary(u) => return pos_of(u.op.span()),
+            Expr::Block(b) => return pos_of(b.block.brace_token.span.open()),
+            Expr::If(i) => return pos_of(i.if_token.span),
+            Expr::Match(m) => return pos_of(m.match_token.span),
+            Expr::Array(a) => return pos_of(a.bracket_token.span.open()),
+            Expr::Tuple(t) => return pos_of(t.paren_token.span.open()),
+            Expr::Return(r) => return pos_of(r.return_token.span),
+            Expr::Struct(s) => match s.path.segments.first() {
+                Some(seg) => return pos_of(seg.ident.span()),
+                None => return pos_of(s.brace_token.span.open()),
+            },
+            Expr::Closure(c) => return pos_of(c.or1_token.span),
+            // Small expressions only: `span()` walks the whole expression.
             _ => return pos_of(cur.span()),
         };
     }
-    pos_of(cur.span())
+    // A chain longer than we follow: its start is not worth a walk over all of it.
+    Pos::default()
 }
 
 /// Identifiers captured inline by a format template: `{host}`, `{port:>5}`.
@@ -1080,13 +1135,12 @@ impl<'x, 'r> Walker<'x, 'r> {
                     self.ex.facts.aliases.extend(aliases);
                 }
                 // `let mut cmd = Command::new("docker")…`: later `cmd.arg(..)` statements add to it.
-                if let (base, _) = method_chain(expr) {
-                    if let Expr::Call(c) = base {
-                        if is_command_new(c) {
-                            let p = start_pos(base);
-                            if let Some(cmd) = self.cmds.iter_mut().find(|c| c.pos == p) {
-                                cmd.var = Some(name.clone());
-                            }
+                let (base, _) = method_chain(expr);
+                if let Expr::Call(c) = base {
+                    if is_command_new(c) {
+                        let p = start_pos(base);
+                        if let Some(cmd) = self.cmds.iter_mut().find(|c| c.pos == p) {
+                            cmd.var = Some(name.clone());
                         }
                     }
                 }
@@ -1335,8 +1389,6 @@ impl<'x, 'r> Walker<'x, 'r> {
 
 impl<'ast> Visit<'ast> for Walker<'_, '_> {
     fn visit_expr(&mut self, e: &'ast Expr) {
-        #[cfg(test)]
-        stress_tmp2::note();
         let is_receiver = std::mem::take(&mut self.in_receiver);
         if self.depth > MAX_DEPTH {
             return;
@@ -1763,66 +1815,177 @@ mod stress_tmp {
     #[test]
     fn stress() {
         let r = crate::rules::RuleSet::embedded().unwrap();
-        let n = 1300;
         let cases = vec![
-            ("plus", format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(1990))),
-            ("chain", format!("fn f() {{ x{}; }}", ".f()".repeat(n))),
-            ("try", format!("fn f() {{ x{}; }}", "?".repeat(3990))),
-            ("not", format!("fn f() {{ {}x; }}", "!".repeat(3990))),
-            ("ref", format!("fn f() {{ {}x; }}", "& ".repeat(3990))),
-            ("neg", format!("fn f() {{ {}x; }}", "- ".repeat(3990))),
-            ("assign", format!("fn f() {{ {}x; }}", "a = ".repeat(1990))),
-            ("closure", format!("fn f() {{ {}x; }}", "|a| ".repeat(1300))),
-            ("generic", format!("fn f() {{ let x: {}u8{}; }}", "Vec<".repeat(1900), ">".repeat(1900))),
-            ("ret", format!("fn f() {{ {}x; }}", "return ".repeat(3990))),
-            ("cast", format!("fn f() {{ x{}; }}", " as u8".repeat(1990))),
-            ("field", format!("fn f() {{ x{}; }}", ".a".repeat(1990))),
-            ("index", format!("fn f() {{ x{}; }}", "[0]".repeat(3990))),
-            ("ptr", format!("type T = {}u8;", "*const ".repeat(1990))),
-            ("refty", format!("type T = {}u8;", "& ".repeat(3990))),
-            ("elseif", format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(1300) + "{ 2 }")),
-            ("deref", format!("fn f() {{ {}x; }}", "*".repeat(3990))),
-            ("range", format!("fn f() {{ {}x; }}", "..".repeat(1990))),
-            ("pat", format!("fn f() {{ let {}x = 1; }}", "ref mut ".repeat(10))),
-            ("await", format!("fn f() {{ x{}; }}", ".await".repeat(1990))),
-            ("fmt", format!("fn f() {{ format!(\"{{}}\", {}x); }}", "!".repeat(3990))),
+            (
+                "plus",
+                format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(1490)),
+            ),
+            ("chain", format!("fn f() {{ x{}; }}", ".f()".repeat(990))),
+            ("try", format!("fn f() {{ x{}; }}", "?".repeat(2980))),
+            ("not", format!("fn f() {{ {}x; }}", "!".repeat(2980))),
+            ("ref", format!("fn f() {{ {}x; }}", "& ".repeat(2980))),
+            ("neg", format!("fn f() {{ {}x; }}", "- ".repeat(2980))),
+            ("assign", format!("fn f() {{ {}x; }}", "a = ".repeat(1490))),
+            ("closure", format!("fn f() {{ {}x; }}", "|a| ".repeat(990))),
+            (
+                "generic",
+                format!(
+                    "fn f() {{ let x: {}u8{}; }}",
+                    "Vec<".repeat(990),
+                    ">".repeat(990)
+                ),
+            ),
+            ("ret", format!("fn f() {{ {}x; }}", "return ".repeat(2980))),
+            ("cast", format!("fn f() {{ x{}; }}", " as u8".repeat(1490))),
+            ("field", format!("fn f() {{ x{}; }}", ".a".repeat(1490))),
+            ("index", format!("fn f() {{ x{}; }}", "[0]".repeat(2980))),
+            ("ptr", format!("type T = {}u8;", "*const ".repeat(1490))),
+            ("refty", format!("type T = {}u8;", "& ".repeat(2980))),
+            (
+                "elseif",
+                format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(590) + "{ 2 }"),
+            ),
+            ("deref", format!("fn f() {{ {}x; }}", "*".repeat(2980))),
+            ("await", format!("fn f() {{ x{}; }}", ".await".repeat(1490))),
+            (
+                "fmt",
+                format!("fn f() {{ format!(\"{{}}\", {}x); }}", "!".repeat(2980)),
+            ),
+            (
+                "fmtplus",
+                format!(
+                    "fn f() {{ let u = format!(\"{{}}\", \"a\"{}); }}",
+                    " + \"b\"".repeat(1480)
+                ),
+            ),
+            (
+                "nest",
+                format!(
+                    "fn f() {{ let x = {}1{}; }}",
+                    "(".repeat(120),
+                    ")".repeat(120)
+                ),
+            ),
+            (
+                "nestmix",
+                format!(
+                    "fn f() {{ let x = {}1{}; }}",
+                    "(!&-*".repeat(120),
+                    ")".repeat(120)
+                ),
+            ),
+            (
+                "nestrun",
+                format!(
+                    "fn f() {{ let x = {}1{}; }}",
+                    format!("({}", "!".repeat(20)).repeat(120),
+                    ")".repeat(120)
+                ),
+            ),
+            (
+                "blocks",
+                format!(
+                    "fn f() {{ let x = {}1{}; }}",
+                    "{ !&-* ".repeat(120),
+                    "}".repeat(120)
+                ),
+            ),
         ];
+        let want = std::env::var("STRESS_CASE").unwrap_or_default();
         for (name, src) in cases {
-            eprintln!("{name}");
+            if !want.is_empty() && name != want {
+                continue;
+            }
             let res = super::extract(&src, &r);
-            eprintln!("{name}: {:?}", res.as_ref().map(|f| f.candidates.len()).map_err(|e| e.chars().take(80).collect::<String>()));
+            eprintln!(
+                "{name}: {:?}",
+                res.as_ref()
+                    .map(|f| f.candidates.len())
+                    .map_err(|e| e.chars().take(80).collect::<String>())
+            );
         }
     }
 }
 #[cfg(test)]
-mod stress_tmp2 {
-    use std::cell::Cell;
-    thread_local! { static MIN: Cell<usize> = Cell::new(usize::MAX); }
-    pub fn note() { let x = 0u8; let a = &x as *const u8 as usize; MIN.with(|m| if a < m.get() { m.set(a) }); }
-    fn measure(what: &str, src: &str) {
-        let top = { let x = 0u8; &x as *const u8 as usize };
-        MIN.with(|m| m.set(usize::MAX));
-        let f = syn::parse_file(src).unwrap();
-        let syn::Item::Fn(func) = &f.items[0] else { panic!() };
-        let syn::Stmt::Local(l) = &func.block.stmts[0] else { panic!() };
-        let e = &l.init.as_ref().unwrap().expr;
-        match what {
-            "lower" => { let _ = super::lower(e, 0); }
-            _ => { let r = crate::rules::RuleSet::embedded().unwrap(); let _ = super::extract(src, &r); }
-        }
-        let min = MIN.with(|m| m.get());
-        eprintln!("{what}: {} KB", (top - min) / 1024);
-        std::mem::forget(f);
-    }
+mod corpus_tmp {
+    use crate::eval::Evaluator;
     #[test]
-    fn parse_only() {
-        for n in [10, 50, 100] {
-        let src = format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(n));
-        eprintln!("n={n}");
-        for what in ["lower", "all"] { measure(what, &src); }
-        let src = format!("fn f() {{ let x = y{}; }}", ".f(a)".repeat(n));
-        eprintln!("chain n={n}");
-        for what in ["lower", "all"] { measure(what, &src); }
+    #[ignore]
+    fn corpus() {
+        let root = std::env::var("CORPUS").unwrap_or("/tmp/rsgc".into());
+        let rules = crate::rules::RuleSet::embedded().unwrap();
+        let expected: Vec<serde_json::Value> = std::fs::read_to_string(format!("{root}/EXPECTED-FINDINGS.jsonl")).unwrap()
+            .lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let mut files: Vec<String> = expected.iter().map(|e| e["path"].as_str().unwrap().to_string()).collect();
+        for e in std::fs::read_dir(format!("{root}/generated/rust/crate_000/src/bin")).unwrap() {
+            files.push(format!("generated/rust/crate_000/src/bin/{}", e.unwrap().file_name().to_string_lossy()));
         }
+        files.sort(); files.dedup();
+        let (mut ok, mut bad, mut tokbad, mut extra) = (0, 0, 0, 0);
+        for path in &files {
+            let src = std::fs::read_to_string(format!("{root}/{path}")).unwrap();
+            let f = match super::extract(&src, &rules) { Ok(f) => f, Err(e) => { eprintln!("PARSE FAIL {path}: {e}"); bad += 1; continue; } };
+            let ev = Evaluator::new(&f);
+            let found: Vec<(u32, String, bool)> = f.candidates.iter().map(|c| {
+                let url = ev.eval(&c.expr, c.scope, c.pos).display();
+                let cred = match (&c.consumer, &c.bound_to) {
+                    (Some(u), _) => f.uses[*u].credentialed,
+                    (None, Some(n)) => {
+                        let mut names = vec![n.clone()];
+                        for a in f.aliases.iter().filter(|a| a.scope == c.scope && a.from == *n) { names.push(a.to.clone()); }
+                        f.uses.iter().any(|u| u.scope == c.scope && u.credentialed && u.names.iter().any(|x| names.contains(x)))
+                    }
+                    _ => false,
+                };
+                (c.pos.line, url, cred)
+            }).collect();
+            let exp: Vec<&serde_json::Value> = expected.iter().filter(|e| e["path"] == path.as_str()).collect();
+            for e in &exp {
+                let line = e["line"].as_u64().unwrap() as u32;
+                if e["group"] == "container-exec" {
+                    if f.execs.iter().any(|x| x.pos.line == line && x.container == e["host"].as_str().unwrap()) { ok += 1; } else { bad += 1; eprintln!("MISSING EXEC {path}:{line} {:?}", f.execs); }
+                    continue;
+                }
+                let url = e["url"].as_str().unwrap();
+                match found.iter().find(|(l, u, _)| *l == line && u == url) {
+                    Some((_, _, cred)) => {
+                        ok += 1;
+                        if *cred != e["tokenized"].as_bool().unwrap() { tokbad += 1; eprintln!("TOKEN MISMATCH {path}:{line} {url} got {cred}"); }
+                    }
+                    None => { bad += 1; eprintln!("MISSING {path}:{line} {url}; on line: {:?}", found.iter().filter(|(l,_,_)| *l == line).collect::<Vec<_>>()); }
+                }
+            }
+            for (l, u, _) in &found {
+                if (u.contains("8188") || u.contains("/prompt") || u.contains("/history")) && !exp.iter().any(|e| e["line"].as_u64() == Some(*l as u64)) {
+                    extra += 1; eprintln!("EXTRA {path}:{l} {u}");
+                }
+            }
+        }
+        eprintln!("files {} ok {ok} bad {bad} tokbad {tokbad} extra {extra}", files.len());
+    }
+}
+#[cfg(test)]
+mod realworld_tmp {
+    #[test]
+    #[ignore]
+    fn realworld() {
+        let rules = crate::rules::RuleSet::embedded().unwrap();
+        let out = std::process::Command::new("sh").arg("-c").arg("find $HOME/.cargo/registry/src -name '*.rs'").output().unwrap();
+        let files: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect();
+        let t = std::time::Instant::now();
+        let (mut ok, mut err, mut cands, mut bytes, mut execs) = (0, 0, 0, 0, 0);
+        let mut slowest = (std::time::Duration::ZERO, String::new());
+        for p in &files {
+            let Ok(src) = std::fs::read_to_string(p) else { continue };
+            bytes += src.len();
+            let t1 = std::time::Instant::now();
+            match super::extract(&src, &rules) {
+                Ok(f) => { ok += 1; cands += f.candidates.len(); execs += f.execs.len(); }
+                Err(e) => { err += 1; if err < 15 { eprintln!("ERR {p}: {}", e.chars().take(120).collect::<String>()); } }
+            }
+            let d = t1.elapsed();
+            if d > slowest.0 { slowest = (d, p.clone()); }
+        }
+        eprintln!("files {} ok {ok} err {err} cands {cands} execs {execs} bytes {bytes} in {:?}; slowest {:?}", files.len(), t.elapsed(), slowest);
     }
 }

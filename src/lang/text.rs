@@ -10,13 +10,15 @@ use crate::ir::{Candidate, ExecSite, FileFacts, StrExpr};
 use crate::rules::RuleSet;
 use crate::source::LineIndex;
 
-static URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)\b(?:https?|wss?)://[^\s'"`<>()\[\]{},;\\]+"#).expect("valid regex"));
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(?:https?|wss?)://[^\s'"`<>()\[\]{},;\\]+"#).expect("valid regex")
+});
 static HOST_PORT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*):\d{2,5}\b").expect("valid regex")
 });
-static DOCKER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bdocker(?:-compose)?\b[^\n]*\bexec\b[^\n]*").expect("valid regex"));
+static DOCKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bdocker(?:-compose)?\b[^\n]*\bexec\b[^\n]*").expect("valid regex")
+});
 
 /// Extract facts from text alone.
 pub fn extract(text: &str, rules: &RuleSet) -> FileFacts {
@@ -40,20 +42,35 @@ fn scan_line(line: &str, offset: usize, index: &LineIndex, rules: &RuleSet, fact
         push(facts, index, offset + m.start(), m.as_str());
     }
     for m in HOST_PORT.find_iter(line) {
-        if !covered.iter().any(|&(s, e)| m.start() >= s && m.start() < e) {
+        if !covered
+            .iter()
+            .any(|&(s, e)| m.start() >= s && m.start() < e)
+        {
             push(facts, index, offset + m.start(), m.as_str());
         }
     }
     if let Some(m) = DOCKER.find(line) {
         let words: Vec<String> = m
             .as_str()
-            .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '[' | ']' | '(' | ')'))
+            .split(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '[' | ']' | '(' | ')')
+            })
             .filter(|w| !w.is_empty())
             .map(str::to_string)
             .collect();
         if let Some((container, command)) = super::docker_exec(&words) {
-            if rules.services.iter().any(|s| s.containers.as_ref().is_some_and(|re| re.is_match(&container))) {
-                facts.execs.push(ExecSite { pos: index.pos(offset + m.start()), container, command, function: None, scope: 0 });
+            if rules.services.iter().any(|s| {
+                s.containers
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&container))
+            }) {
+                facts.execs.push(ExecSite {
+                    pos: index.pos(offset + m.start()),
+                    container,
+                    command,
+                    function: None,
+                    scope: 0,
+                });
             }
         }
     }

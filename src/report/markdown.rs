@@ -94,7 +94,7 @@ impl<'a> Ctx<'a> {
             0 => None,
             1 => Some(format!("the {} header", headers[0])),
             _ => Some(format!(
-                "the service-token headers ({})",
+                "the Access credential headers ({}, whichever the token uses)",
                 headers.join(", ")
             )),
         };
@@ -104,7 +104,7 @@ impl<'a> Ctx<'a> {
             _ => Some(format!("one of the cookies {}", cookies.join(", "))),
         };
         match (h, c) {
-            (Some(h), Some(c)) => format!("{h}, or {c}"),
+            (Some(h), Some(c)) => format!("{h} or {c}"),
             (Some(h), None) => h,
             (None, Some(c)) => c,
             (None, None) => "a Cloudflare Access credential".to_string(),
@@ -143,7 +143,7 @@ impl<'a> Ctx<'a> {
         self.report
             .findings
             .iter()
-            .any(|f| self.svc.helpers.files.iter().any(|h| *h == f.path))
+            .any(|f| self.svc.helpers.files.contains(&f.path))
     }
 }
 
@@ -183,37 +183,36 @@ fn summary(out: &mut String, ctx: &Ctx) {
     if s.findings == 0 {
         let _ = write!(
             p,
-            "The scan found no {} address in {}.",
+            "The scan found no {} address in the {} it read.",
             ctx.name(),
             count(s.files_scanned, "file", "files")
         );
     } else {
         let _ = write!(
             p,
-            "The scan found {} {} in {} (out of {} scanned)",
+            "The scan found {} {} {}",
             addresses,
+            ctx.name(),
             if addresses == 1 {
                 "address"
             } else {
                 "addresses"
-            },
-            count(s.files_with_findings, "file", "files"),
-            s.files_scanned
+            }
         );
         if s.container_exec > 0 {
-            let _ = write!(
-                p,
-                ", plus {}",
-                count(
-                    s.container_exec,
-                    "container exec site",
-                    "container exec sites"
-                )
+            let exec = count(
+                s.container_exec,
+                "container exec site",
+                "container exec sites",
             );
+            let _ = write!(p, " and {exec}");
         }
         let _ = write!(
             p,
-            ". By group: {} local, {} docker-network, {} private-network, {} container-exec, {} remote ({} tokenized, {} untokenized) and {} unresolved.",
+            " in {} ({} scanned). By group: {} local, {} docker-network, {} private-network, \
+             {} container-exec, {} remote ({} tokenized, {} untokenized) and {} unresolved.",
+            count(s.files_with_findings, "file", "files"),
+            s.files_scanned,
             s.local,
             s.docker_network,
             s.private_network,
@@ -225,27 +224,22 @@ fn summary(out: &mut String, ctx: &Ctx) {
         );
     }
     if s.remote_untokenized == 0 {
+        p.push_str(" Verdict: **No breaking changes expected** when Cloudflare Access is enabled");
         if s.remote == 0 {
             let _ = write!(
                 p,
-                " Nothing reaches {} through {} today, so there are",
+                ": nothing reaches {} through {} today",
                 ctx.name(),
                 ctx.domains
             );
         } else {
-            let _ = write!(
-                p,
-                " Every remote use already sends an Access credential, so there are"
-            );
+            p.push_str(": every remote use already sends an Access credential");
         }
-        let _ = write!(
-            p,
-            " **No breaking changes expected** when Cloudflare Access is enabled"
-        );
         if s.unresolved > 0 {
             let _ = write!(
                 p,
-                ", but {} still need checking: their host is only known at run time and could be the public domain",
+                ". {} still need checking, because their host is only known at run time \
+                 and could be the public domain",
                 count(s.unresolved, "unresolved address", "unresolved addresses")
             );
         }
@@ -260,10 +254,14 @@ fn summary(out: &mut String, ctx: &Ctx) {
         );
         let _ = write!(
             p,
-            " **{} {} will break** when Cloudflare Access is enabled, because {} no Access credential: in {}.",
-            s.remote_untokenized,
-            if s.remote_untokenized == 1 { "remote use" } else { "remote uses" },
-            if s.remote_untokenized == 1 { "it sends" } else { "they send" },
+            " Verdict: **{} will break** when Cloudflare Access is enabled, because {} \
+             no Access credential: in {}.",
+            count(s.remote_untokenized, "remote use", "remote uses"),
+            if s.remote_untokenized == 1 {
+                "it sends"
+            } else {
+                "they send"
+            },
             join_and(&files)
         );
         if s.unresolved > 0 {
@@ -439,7 +437,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
     }
     let _ = writeln!(
         out,
-        "- Any script calling {} must send {} with each request (HTTP and WebSocket alike).",
+        "- Any script calling {} must send, with every request (HTTP and WebSocket alike), {}.",
         ctx.domain_url(),
         ctx.credential_phrase()
     );
@@ -600,12 +598,14 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
         ],
     );
 
-    let local = ctx
-        .report
-        .findings
+    let local: Vec<&Finding> = ctx.of(Group::Local);
+    let team: Vec<&Finding> = local
         .iter()
-        .filter(|f| f.group == Group::Local);
-    let mut origins = distinct(local.map(origin).map(|o| code(&o)));
+        .copied()
+        .filter(|f| !ctx.is_vendored(&f.path))
+        .collect();
+    let preferred = if team.is_empty() { &local } else { &team };
+    let mut origins = distinct(preferred.iter().map(|f| code(&origin(f))));
     if origins.is_empty() {
         origins.push(code(&format!(
             "http://localhost:{}",
@@ -651,20 +651,26 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
 
     let breaking: Vec<&Finding> = ctx.report.findings.iter().filter(|f| f.breaks()).collect();
     if !breaking.is_empty() {
+        let headers: Vec<String> = ctx.svc.access.headers.iter().map(|h| code(h)).collect();
+        let add = if headers.is_empty() {
+            ctx.credential_phrase()
+        } else {
+            format!("the {} headers", headers.join(" / "))
+        };
         let fix = match ctx.svc.helpers.files.first() {
-            Some(h) => format!(
-                "route the request through {} or send {}",
-                code(h),
-                ctx.credential_phrase()
-            ),
-            None => format!("send {}", ctx.credential_phrase()),
+            Some(h) => format!("route it through {} or add {add}", code(h)),
+            None => format!("add {add}"),
         };
         let bullets: Vec<String> = breaking
             .iter()
             .map(|f| {
-                let mut b = format!("{}: {}", code(&format!("{}:{}", f.path, f.line)), fix);
+                let mut b = format!(
+                    "{} ({}): {fix}",
+                    code(&format!("{}:{}", f.path, f.line)),
+                    code(f.url.as_deref().unwrap_or("?"))
+                );
                 if is_insecure(f) {
-                    b.push_str(", and switch to `https://` / `wss://`");
+                    b.push_str("; also switch to `https://` / `wss://`");
                 }
                 b
             })
@@ -720,9 +726,17 @@ fn impact(out: &mut String, ctx: &Ctx) {
     );
     let _ = writeln!(
         out,
-        "- ✅ Service-to-service unchanged ({} docker-network, {} container-exec)",
-        count(s.docker_network, "use", "uses"),
-        count(s.container_exec, "site", "sites")
+        "- ✅ Service-to-service unchanged ({}, {})",
+        count(
+            s.docker_network,
+            "docker-network use",
+            "docker-network uses"
+        ),
+        count(
+            s.container_exec,
+            "container-exec site",
+            "container-exec sites"
+        )
     );
     if s.private_network > 0 {
         let _ = writeln!(

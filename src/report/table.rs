@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{GroupBy, RenderOptions};
 use crate::classify::Group;
@@ -13,6 +13,8 @@ use crate::finding::{Finding, Report};
 
 /// Table width when the output is not a terminal.
 const WIDTH: u16 = 140;
+/// Narrowest the URL column gets before the table grows past the width.
+const MIN_URL: u16 = 32;
 
 pub fn render(report: &Report, opts: &RenderOptions, color: bool) -> String {
     let s = &report.summary;
@@ -57,50 +59,81 @@ fn new_table(color: bool) -> Table {
 
 fn by_group(report: &Report, color: bool) -> Table {
     let mut table = new_table(color);
-    table.set_header(vec![
+    let mut findings: Vec<&Finding> = report.findings.iter().collect();
+    findings.sort_by_key(|f| (group_rank(f.group), f.path.as_str(), f.line, f.column));
+    let header = [
         "Group",
         "Location",
         "URL",
         "Client",
         "Tokenized",
         "Function",
-    ]);
-    keep_whole(&mut table, &[0, 1, 4]);
-    let mut rows: Vec<&Finding> = report.findings.iter().collect();
-    rows.sort_by_key(|f| (group_rank(f.group), f.path.as_str(), f.line, f.column));
-    for f in rows {
-        let target = match (&f.url, f.group) {
-            (Some(u), _) => u.clone(),
-            (None, _) => {
-                let mut s = format!("docker exec {}", f.host.as_deref().unwrap_or("?"));
-                if let Some(cmd) = f.command.as_deref().filter(|c| !c.is_empty()) {
-                    s.push(' ');
-                    s.push_str(cmd);
-                }
-                s
-            }
-        };
-        let tokenized = if f.group == Group::Remote {
-            let text = if f.tokenized { "yes" } else { "no" };
-            let cell = Cell::new(text);
-            match (color, f.tokenized) {
-                (true, false) => cell.fg(Color::Red),
-                (true, true) => cell.fg(Color::Green),
-                _ => cell,
-            }
-        } else {
-            Cell::new("-")
-        };
-        table.add_row(vec![
-            Cell::new(f.group.as_str()),
-            Cell::new(format!("{}:{}:{}", f.path, f.line, f.column)),
-            Cell::new(target),
-            Cell::new(f.client.as_deref().unwrap_or("-")),
-            tokenized,
-            Cell::new(f.function.as_deref().unwrap_or("-")),
-        ]);
+    ];
+    let rows: Vec<[String; 6]> = findings
+        .iter()
+        .map(|f| {
+            [
+                f.group.as_str().to_string(),
+                format!("{}:{}:{}", f.path, f.line, f.column),
+                target(f),
+                f.client.clone().unwrap_or_else(|| "-".to_string()),
+                match (f.group, f.tokenized) {
+                    (Group::Remote, true) => "yes".to_string(),
+                    (Group::Remote, false) => "no".to_string(),
+                    _ => "-".to_string(),
+                },
+                f.function.clone().unwrap_or_else(|| "-".to_string()),
+            ]
+        })
+        .collect();
+    // The Function column is shown only when every column fits unwrapped.
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let full = widths.iter().sum::<usize>() + 3 * widths.len() + 1;
+    let limit = usize::from(table.width().unwrap_or(WIDTH));
+    let columns = if full <= limit { 6 } else { 5 };
+
+    table.set_header(header[..columns].to_vec());
+    // Group, Location, Client and Tokenized never wrap; the URL (and Function) take the rest.
+    keep_whole(&mut table, &[0, 1, 3, 4]);
+    if let Some(c) = table.column_mut(2) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(MIN_URL)));
+    }
+    for (f, row) in findings.iter().zip(rows) {
+        let mut cells: Vec<Cell> = row.into_iter().take(columns).map(Cell::new).collect();
+        if color && f.group == Group::Remote {
+            let fg = if f.tokenized {
+                Color::Green
+            } else {
+                Color::Red
+            };
+            cells[4] = Cell::new(if f.tokenized { "yes" } else { "no" }).fg(fg);
+        }
+        table.add_row(cells);
     }
     table
+}
+
+/// What the finding reaches: its URL, or the `docker exec` command line.
+fn target(f: &Finding) -> String {
+    match &f.url {
+        Some(u) => u.clone(),
+        None => {
+            let mut s = format!("docker exec {}", f.host.as_deref().unwrap_or("?"));
+            if let Some(cmd) = f.command.as_deref().filter(|c| !c.is_empty()) {
+                s.push(' ');
+                s.push_str(cmd);
+            }
+            s
+        }
+    }
 }
 
 fn by_file(report: &Report, color: bool) -> Table {
