@@ -25,7 +25,51 @@ const SCHEMES: &[&str] = &["https://", "http://", "wss://", "ws://"];
 
 /// Parse the address a string starts with, if it looks like one.
 pub fn parse(text: &str) -> Option<Address> {
-    let text = text.trim_start();
+    // Hole labels may hold any character (`{cfg["host"]}`): parse with them masked.
+    let (masked, labels) = mask_holes(text.trim_start());
+    let mut addr = parse_masked(&masked)?;
+    if !labels.is_empty() {
+        addr.path = unmask(&addr.path, &labels);
+        addr.url = unmask(&addr.url, &labels);
+    }
+    Some(addr)
+}
+
+/// Replace each hole's label by its index: `\u{E000}cfg["host"]\u{E001}` → `\u{E000}0\u{E001}`.
+fn mask_holes(text: &str) -> (String, Vec<String>) {
+    if !text.contains(HOLE_OPEN) {
+        return (text.to_string(), Vec::new());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut labels = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(HOLE_OPEN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + HOLE_OPEN.len_utf8()..];
+        let Some(j) = after.find(HOLE_CLOSE) else {
+            rest = &rest[i..];
+            break;
+        };
+        out.push(HOLE_OPEN);
+        out.push_str(&labels.len().to_string());
+        out.push(HOLE_CLOSE);
+        labels.push(after[..j].to_string());
+        rest = &after[j + HOLE_CLOSE.len_utf8()..];
+    }
+    out.push_str(rest);
+    (out, labels)
+}
+
+/// Put the labels back, shown as `{label}` (the text is already displayed with `{`/`}`).
+fn unmask(shown: &str, labels: &[String]) -> String {
+    let mut out = shown.to_string();
+    for (i, label) in labels.iter().enumerate().rev() {
+        out = out.replace(&format!("{{{i}}}"), &format!("{{{label}}}"));
+    }
+    out
+}
+
+fn parse_masked(text: &str) -> Option<Address> {
     let lower_start: String = text
         .chars()
         .take(8)
@@ -215,6 +259,16 @@ mod tests {
         assert!(a.host_hole);
         assert_eq!(a.port, Some(8188));
         assert!(parse(&format!("{}x/prompt", hole("a"))).is_none());
+    }
+
+    #[test]
+    fn hole_labels_with_quotes_and_colons() {
+        let a = parse(&format!("http://{}:8188/prompt", hole("cfg[\"host\"]"))).unwrap();
+        assert!(a.host_hole);
+        assert_eq!(a.port, Some(8188));
+        assert_eq!(a.url, "http://{cfg[\"host\"]}:8188/prompt");
+        let a = parse(&format!("{}/history/{}", hole("a:b"), hole("x/y"))).unwrap();
+        assert_eq!(a.url, "{a:b}/history/{x/y}");
     }
 
     #[test]

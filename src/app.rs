@@ -101,7 +101,9 @@ fn resolve_date(date: Option<&str>) -> Result<Option<String>, Error> {
                         c.is_ascii_digit()
                     }
                 });
-            if ok {
+            let month: u32 = d.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let day: u32 = d.get(8..10).and_then(|m| m.parse().ok()).unwrap_or(0);
+            if ok && (1..=12).contains(&month) && (1..=31).contains(&day) {
                 Ok(Some(d.to_string()))
             } else {
                 Err(Error::Usage(format!(
@@ -180,6 +182,13 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
             Ok(0)
         }
         RulesCommand::Validate { dir } => {
+            let has_files = std::fs::read_dir(&dir)
+                .map_err(|e| Error::Rules { file: dir.display().to_string(), message: format!("cannot read rules directory: {e}") })?
+                .filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|x| x == "toml"));
+            if !has_files {
+                return Err(Error::Rules { file: dir.display().to_string(), message: "no `*.toml` rule files in this directory".into() });
+            }
             let set = RuleSet::load(Some(&dir))?;
             let mut failures = 0;
             let mut checked = 0;

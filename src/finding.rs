@@ -2,9 +2,13 @@
 //! used, or one per `docker exec`), [`Diagnostic`]s (per-file problems), and the [`Report`] that holds
 //! both, sorted so every output is deterministic.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Group;
+use crate::secrets::Secret;
+use crate::suppress::Suppression;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,6 +102,32 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// Credential values written in source (location and redacted prefix only).
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
+    /// What the gate needs besides findings; not part of the JSON output.
+    #[serde(skip)]
+    pub context: ScanContext,
+}
+
+/// Per-file facts the CI gate uses: suppression comments and statement spans (and, while the
+/// scan collects them, the secrets that [`Report::with_context`] moves into the report).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanContext {
+    pub secrets: Vec<Secret>,
+    pub suppressions: Vec<Suppression>,
+    /// Statement line ranges per file path.
+    pub spans: BTreeMap<String, Vec<(u32, u32)>>,
+}
+
+impl ScanContext {
+    /// The statement span (first, last line) around `line` in `path`, or `(line, line)`.
+    pub fn span_of(&self, path: &str, line: u32) -> (u32, u32) {
+        self.spans
+            .get(path)
+            .and_then(|spans| spans.iter().filter(|(s, e)| *s <= line && line <= *e).min_by_key(|(s, e)| e - s).copied())
+            .unwrap_or((line, line))
+    }
 }
 
 impl Report {
@@ -131,10 +161,15 @@ impl Report {
             unresolved: count(Group::Unresolved),
             diagnostics: diagnostics.len(),
         };
-        Report {
-            findings,
-            diagnostics,
-            summary,
-        }
+        Report { findings, diagnostics, summary, secrets: Vec::new(), context: ScanContext::default() }
+    }
+
+    /// Attach the gate's context; secrets are sorted and also exposed in the JSON.
+    pub fn with_context(mut self, mut context: ScanContext) -> Report {
+        context.suppressions.sort();
+        self.secrets = std::mem::take(&mut context.secrets);
+        self.secrets.sort();
+        self.context = context;
+        self
     }
 }

@@ -134,6 +134,9 @@ pub struct FileFacts {
     pub aliases: Vec<Alias>,
     /// Per-file problems worth telling the user (syntax errors the parser recovered from, …).
     pub notes: Vec<String>,
+    /// Line ranges of statements (for compound statements: the header only), used to match an
+    /// inline suppression to every line of the statement a finding is in.
+    pub stmt_spans: Vec<(u32, u32)>,
 }
 
 impl FileFacts {

@@ -19,3 +19,5 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod walk;
+pub mod secrets;
+pub mod suppress;

@@ -46,19 +46,18 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
         });
     }
 
-    // Bindings folded into another address-building expression: (scope, name, pos).
-    let mut absorbed: HashSet<(usize, &str, Pos)> = HashSet::new();
+    // Bindings folded into another address-building expression, by the position of their value
+    // (a class attribute is bound under several names, `X`, `self.X`, `Class.X`, at one position).
+    let mut absorbed: HashSet<Pos> = HashSet::new();
     for h in &hits {
         let mut refs = Vec::new();
         h.cand.expr.refs(&mut refs);
         for r in refs {
-            // Follow `self.x` → `x` and other bare aliases to the binding that builds the value.
+            // Follow bare aliases (`self.x` → `x`) to the binding that builds the value.
             let (mut name, mut scope, mut at) = (r, h.cand.scope, h.cand.pos);
             for _ in 0..8 {
-                let Some(b) = ev.lookup(name, scope, at) else {
-                    break;
-                };
-                if !absorbed.insert((b.scope, b.name.as_str(), b.pos)) {
+                let Some(b) = ev.lookup(name, scope, at) else { break };
+                if b.pos == h.cand.pos || !absorbed.insert(b.pos) {
                     break;
                 }
                 match &b.value {
@@ -71,10 +70,8 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
 
     let mut out = Vec::new();
     for h in &hits {
-        if let Some(name) = &h.cand.bound_to {
-            if absorbed.contains(&(h.cand.scope, name.as_str(), h.cand.pos)) {
-                continue;
-            }
+        if h.cand.bound_to.is_some() && absorbed.contains(&h.cand.pos) {
+            continue;
         }
         out.push(finding(facts, &ev, h, info));
     }

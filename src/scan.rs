@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use aho_corasick::AhoCorasick;
 
 use crate::error::Error;
-use crate::finding::{Diagnostic, Evidence, Finding, Language, Report};
+use crate::finding::{Diagnostic, Evidence, Finding, Language, Report, ScanContext};
+use crate::secrets::{self, Secret};
+use crate::suppress::{self, Suppression};
 use crate::lang;
 use crate::resolve::{self, FileInfo};
 use crate::rules::RuleSet;
@@ -71,37 +73,20 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     }
     .clamp(1, files.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<(Vec<Finding>, Vec<Diagnostic>)> = Mutex::new((Vec::new(), Vec::new()));
+    let results: Mutex<Vec<FileOutcome>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..threads {
             let builder = std::thread::Builder::new()
                 .name("access-audit-worker".into())
                 .stack_size(WORKER_STACK);
             let work = || {
-                let mut found = Vec::new();
-                let mut diags = Vec::new();
+                let mut done = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(entry) = files.get(i) else { break };
-                    let r = catch_unwind(AssertUnwindSafe(|| scan_file(entry, rules, &prefilter)));
-                    match r {
-                        Ok((f, d)) => {
-                            found.extend(f);
-                            diags.extend(d);
-                        }
-                        Err(panic) => {
-                            let msg = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
-                                .unwrap_or_else(|| "unknown panic".into());
-                            diags.push(Diagnostic { path: entry.display.clone(), message: format!("internal error while scanning this file (please report): {msg}") });
-                        }
-                    }
+                    done.push(scan_file_isolated(entry, rules, &prefilter));
                 }
-                let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
-                r.0.extend(found);
-                r.1.extend(diags);
+                results.lock().unwrap_or_else(|e| e.into_inner()).extend(done);
             };
             if builder.spawn_scoped(s, work).is_err() {
                 // Could not start a thread with a large stack: the others carry on.
@@ -109,14 +94,60 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             }
         }
     });
-    let (findings, mut file_diags) = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    diagnostics.append(&mut file_diags);
-    Ok(Report::new(findings, diagnostics, files.len()))
+    let outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut findings = Vec::new();
+    let mut context = ScanContext::default();
+    for o in outcomes {
+        findings.extend(o.findings);
+        diagnostics.extend(o.diagnostics);
+        context.secrets.extend(o.secrets);
+        context.suppressions.extend(o.suppressions);
+        if !o.spans.is_empty() {
+            context.spans.insert(o.path, o.spans);
+        }
+    }
+    Ok(Report::new(findings, diagnostics, files.len()).with_context(context))
+}
+
+/// [`scan_file`], with a panic turned into a diagnostic for that file.
+pub fn scan_file_isolated(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
+    match catch_unwind(AssertUnwindSafe(|| scan_file(entry, rules, prefilter))) {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            FileOutcome {
+                path: entry.display.clone(),
+                diagnostics: vec![Diagnostic {
+                    path: entry.display.clone(),
+                    message: format!("internal error while scanning this file (please report): {msg}"),
+                }],
+                ..Default::default()
+            }
+        }
+    }
+}
+
+/// What one file contributed to the scan.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub path: String,
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub secrets: Vec<Secret>,
+    pub suppressions: Vec<Suppression>,
+    /// Statement line ranges (for matching suppressions).
+    pub spans: Vec<(u32, u32)>,
 }
 
 /// Literal needles derived from the rules: a file without any of them cannot hold a finding.
+/// A second set (credential shapes, suppression comments) decides whether the text passes are run.
 pub struct Prefilter {
-    ac: AhoCorasick,
+    service: AhoCorasick,
+    extras: AhoCorasick,
 }
 
 impl Prefilter {
@@ -128,67 +159,79 @@ impl Prefilter {
             needles.extend(s.domains.iter().cloned());
             needles.extend(s.paths.iter().cloned());
         }
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&needles)
-            .unwrap_or_else(|_| AhoCorasick::new(["docker"]).expect("static needle"));
-        Prefilter { ac }
+        let build = |needles: &[String]| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(needles)
+                .unwrap_or_else(|_| AhoCorasick::new(["docker"]).expect("static needle"))
+        };
+        let extras: Vec<String> = secrets::NEEDLES.iter().chain(["access-audit:"].iter()).map(|s| s.to_string()).collect();
+        Prefilter { service: build(&needles), extras: build(&extras) }
     }
 
+    /// Could this file hold a service address?
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.ac.is_match(bytes)
+        self.service.is_match(bytes)
+    }
+
+    /// Could this file hold a credential value or a suppression comment?
+    pub fn may_have_extras(&self, bytes: &[u8]) -> bool {
+        self.extras.is_match(bytes)
     }
 }
 
 /// Scan one file: never panics on its content by design; a panic is caught by the caller.
-pub fn scan_file(
-    entry: &FileEntry,
-    rules: &RuleSet,
-    prefilter: &Prefilter,
-) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let diag = |m: String| Diagnostic {
-        path: entry.display.clone(),
-        message: m,
-    };
+pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
+    let mut out = FileOutcome { path: entry.display.clone(), ..Default::default() };
+    let diag = |m: String| Diagnostic { path: entry.display.clone(), message: m };
     let bytes = match std::fs::read(&entry.path) {
         Ok(b) => b,
-        Err(e) => return (vec![], vec![diag(format!("cannot read: {e}"))]),
+        Err(e) => {
+            out.diagnostics.push(diag(format!("cannot read: {e}")));
+            return out;
+        }
     };
-    if !prefilter.may_match(&bytes)
-        && !bytes.starts_with(&[0xFF, 0xFE])
-        && !bytes.starts_with(&[0xFE, 0xFF])
-    {
-        return (vec![], vec![]);
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let service = utf16 || prefilter.may_match(&bytes);
+    let extras = utf16 || prefilter.may_have_extras(&bytes);
+    if !service && !extras {
+        return out;
     }
     let decoded = match source::decode(&bytes, entry.language == Language::Python) {
         Ok(d) => d,
         Err(source::Refused::Binary) => {
-            return (
-                vec![],
-                vec![diag("skipped: binary file (NUL bytes)".into())],
-            )
+            out.diagnostics.push(diag("skipped: binary file (NUL bytes)".into()));
+            return out;
         }
     };
-    let (findings, notes) = analyze(
-        &decoded.text,
-        entry.language,
-        &entry.display,
-        rules,
-        decoded.lossy.as_deref(),
-    );
-    diags.extend(notes.into_iter().map(diag));
-    (findings, diags)
+    if extras {
+        out.secrets = secrets::find(&entry.display, &decoded.text);
+        out.suppressions = suppress::find(&entry.display, &decoded.text);
+    }
+    if service || !out.suppressions.is_empty() {
+        let (findings, notes, spans) =
+            analyze_with_spans(&decoded.text, entry.language, &entry.display, rules, decoded.lossy.as_deref());
+        out.findings = findings;
+        out.spans = spans;
+        out.diagnostics.extend(notes.into_iter().map(diag));
+    }
+    out
 }
 
 /// Analyze decoded source text. `lossy` is set when decoding replaced bytes (text fallback only).
-pub fn analyze(
+pub fn analyze(text: &str, language: Language, path: &str, rules: &RuleSet, lossy: Option<&str>) -> (Vec<Finding>, Vec<String>) {
+    let (findings, notes, _) = analyze_with_spans(text, language, path, rules, lossy);
+    (findings, notes)
+}
+
+/// [`analyze`], also returning the statement spans of the file.
+fn analyze_with_spans(
     text: &str,
     language: Language,
     path: &str,
     rules: &RuleSet,
     lossy: Option<&str>,
-) -> (Vec<Finding>, Vec<String>) {
+) -> (Vec<Finding>, Vec<String>, Vec<(u32, u32)>) {
     let text_findings = |notes: &mut Vec<String>, why: String| {
         notes.push(format!(
             "{why}; addresses found by text search (evidence: text)"
@@ -207,7 +250,7 @@ pub fn analyze(
     let mut notes = Vec::new();
     if let Some(why) = lossy {
         let f = text_findings(&mut notes, format!("cannot decode: {why}"));
-        return (f, notes);
+        return (f, notes, Vec::new());
     }
     let info = FileInfo {
         path,
@@ -224,13 +267,13 @@ pub fn analyze(
                 let lines: std::collections::HashSet<u32> = found.iter().map(|f| f.line).collect();
                 found.extend(extra.into_iter().filter(|f| !lines.contains(&f.line)));
             }
-            (found, notes)
+            (found, notes, facts.stmt_spans)
         }
         Language::Rust => match lang::rust::extract(text, rules) {
-            Ok(facts) => (resolve::findings(&facts, rules, &info), notes),
+            Ok(facts) => (resolve::findings(&facts, rules, &info), notes, facts.stmt_spans),
             Err(e) => {
                 let f = text_findings(&mut notes, format!("cannot parse: {e}"));
-                (f, notes)
+                (f, notes, Vec::new())
             }
         },
     }

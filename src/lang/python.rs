@@ -404,30 +404,32 @@ impl PrePass<'_, '_> {
     }
 
     fn argparse(&mut self, c: &ast::ExprCall) {
-        let flag = c
-            .arguments
-            .args
-            .iter()
-            .filter_map(str_lit)
-            .find(|s| s.starts_with("--"))
-            .or_else(|| c.arguments.args.first().and_then(str_lit));
-        let dest = c
-            .arguments
-            .keywords
-            .iter()
-            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "dest"))
-            .and_then(|k| str_lit(&k.value).map(str::to_string))
-            .or_else(|| flag.map(|f| f.trim_start_matches('-').replace('-', "_")));
-        let Some(dest) = dest else { return };
-        let default = c
-            .arguments
-            .keywords
-            .iter()
-            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
-            .map(|k| k.value.clone())
-            .filter(|v| !matches!(v, Expr::NoneLiteral(_)));
-        self.ctx.cli_args.insert(dest, default);
+        if let Some((dest, default)) = argparse_argument(c) {
+            self.ctx.cli_args.insert(dest, default.cloned());
+        }
     }
+}
+
+/// `parser.add_argument("--server", default=…)` → (`server`, the default unless `None`).
+fn argparse_argument(c: &ast::ExprCall) -> Option<(String, Option<&Expr>)> {
+    let kw = |name: &str| c.arguments.keywords.iter().find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name));
+    let flag = c
+        .arguments
+        .args
+        .iter()
+        .filter_map(str_lit)
+        .find(|s| s.starts_with("--"))
+        .or_else(|| c.arguments.args.first().and_then(str_lit));
+    let dest = kw("dest")
+        .and_then(|k| str_lit(&k.value).map(str::to_string))
+        .or_else(|| flag.map(|f| f.trim_start_matches('-').replace('-', "_")))?;
+    let default = kw("default").map(|k| &k.value).filter(|v| !matches!(v, Expr::NoneLiteral(_)));
+    Some((dest, default))
+}
+
+/// The binding that holds an argparse default (`args.server` reads it).
+fn argparse_binding(dest: &str) -> String {
+    format!("argparse.{dest}")
 }
 
 struct Walker<'s> {
@@ -504,11 +506,8 @@ impl Walker<'_> {
                                 .imports
                                 .contains_key(name.split('.').next().unwrap_or(""))
                             {
-                                return StrExpr::Input {
-                                    kind: InputKind::CliArg,
-                                    name,
-                                    default: default.as_ref().map(|e| Box::new(self.lower(e, d))),
-                                };
+                                let default = default.as_ref().map(|_| Box::new(StrExpr::Ref(argparse_binding(attr))));
+                                return StrExpr::Input { kind: InputKind::CliArg, name, default };
                             }
                         }
                     }
@@ -822,6 +821,20 @@ impl Walker<'_> {
                 self.exec(c);
             }
         }
+        // An argparse default is a binding that `args.<dest>` reads; it is a finding only if unused.
+        let mut skip: Option<&Expr> = None;
+        if last == "add_argument" {
+            if let Some((dest, Some(default))) = argparse_argument(c) {
+                let name = argparse_binding(&dest);
+                let pos = self.pos(default);
+                let value = self.lower(default, 0);
+                self.bind(0, name.clone(), value, pos);
+                if self.is_candidate(default) {
+                    self.add_candidate(default, Some(name), 0);
+                    skip = Some(default);
+                }
+            }
+        }
 
         let saved = self.consumer;
         self.consumer = None;
@@ -831,7 +844,9 @@ impl Walker<'_> {
             self.visit_expr(a);
         }
         for k in c.arguments.keywords.iter() {
-            self.visit_expr(&k.value);
+            if !skip.is_some_and(|d| std::ptr::eq(d, &k.value)) {
+                self.visit_expr(&k.value);
+            }
         }
         self.consumer = saved;
     }
@@ -877,6 +892,27 @@ impl Walker<'_> {
 
     fn literal_word(&self, e: &Expr) -> String {
         self.literal_text(e).unwrap_or_default()
+    }
+
+    /// Record the lines a statement covers; a compound statement covers its header only.
+    fn record_span(&mut self, stmt: &Stmt) {
+        let start = self.pos(stmt).line;
+        let body_start = match stmt {
+            Stmt::FunctionDef(s) => s.body.first().map(|b| b.start()),
+            Stmt::ClassDef(s) => s.body.first().map(|b| b.start()),
+            Stmt::If(s) => s.body.first().map(|b| b.start()),
+            Stmt::For(s) => s.body.first().map(|b| b.start()),
+            Stmt::While(s) => s.body.first().map(|b| b.start()),
+            Stmt::With(s) => s.body.first().map(|b| b.start()),
+            Stmt::Try(s) => s.body.first().map(|b| b.start()),
+            Stmt::Match(s) => s.cases.first().map(|c| c.start()),
+            _ => None,
+        };
+        let end = match body_start {
+            Some(b) => self.index.pos(b.to_usize()).line.saturating_sub(1).max(start),
+            None => self.index.pos(stmt.end().to_usize()).line,
+        };
+        self.facts.stmt_spans.push((start, end));
     }
 
     fn function_def(&mut self, f: &ast::StmtFunctionDef) {
@@ -956,6 +992,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.depth -= 1;
             return;
         }
+        self.record_span(stmt);
         match stmt {
             Stmt::FunctionDef(f) => self.function_def(f),
             Stmt::ClassDef(c) => {

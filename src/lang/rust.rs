@@ -32,7 +32,7 @@ const MAX_DEPTH: u32 = 200;
 /// Files whose brackets nest deeper than this are refused (the parser recurses on them).
 const MAX_NESTING: usize = 128;
 /// Files with a run of more tokens than this between separators are refused (deep operator chains).
-const MAX_RUN: usize = 3000;
+const MAX_RUN: usize = 6000;
 /// Stack of the helper thread (reserved, touched only as deep as the parse goes).
 const WORKER_STACK: usize = 256 * 1024 * 1024;
 /// Keywords that start an item or statement: a run of tokens ends before them.
@@ -145,8 +145,10 @@ fn too_complex(tokens: &TokenStream) -> Option<(Span, &'static str)> {
             total -= runs.pop().unwrap_or(0);
             continue;
         };
-        *runs.last_mut()? += 1;
-        total += 1;
+        // Literals alone nest nothing: long tables of them (`'a'..='z' | …`) are fine.
+        let weight = usize::from(!matches!(tt, TokenTree::Literal(_)));
+        *runs.last_mut()? += weight;
+        total += weight;
         if total > MAX_RUN {
             return Some((tt.span(), "expression too long to analyse"));
         }
@@ -1818,44 +1820,44 @@ mod stress_tmp {
         let cases = vec![
             (
                 "plus",
-                format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(1490)),
+                format!("fn f() {{ let x = \"a\"{}; }}", " + \"b\"".repeat(2980)),
             ),
-            ("chain", format!("fn f() {{ x{}; }}", ".f()".repeat(990))),
-            ("try", format!("fn f() {{ x{}; }}", "?".repeat(2980))),
-            ("not", format!("fn f() {{ {}x; }}", "!".repeat(2980))),
-            ("ref", format!("fn f() {{ {}x; }}", "& ".repeat(2980))),
-            ("neg", format!("fn f() {{ {}x; }}", "- ".repeat(2980))),
-            ("assign", format!("fn f() {{ {}x; }}", "a = ".repeat(1490))),
-            ("closure", format!("fn f() {{ {}x; }}", "|a| ".repeat(990))),
+            ("chain", format!("fn f() {{ x{}; }}", ".f()".repeat(1980))),
+            ("try", format!("fn f() {{ x{}; }}", "?".repeat(5960))),
+            ("not", format!("fn f() {{ {}x; }}", "!".repeat(5960))),
+            ("ref", format!("fn f() {{ {}x; }}", "& ".repeat(5960))),
+            ("neg", format!("fn f() {{ {}x; }}", "- ".repeat(5960))),
+            ("assign", format!("fn f() {{ {}x; }}", "a = ".repeat(2980))),
+            ("closure", format!("fn f() {{ {}x; }}", "|a| ".repeat(1980))),
             (
                 "generic",
                 format!(
                     "fn f() {{ let x: {}u8{}; }}",
-                    "Vec<".repeat(990),
-                    ">".repeat(990)
+                    "Vec<".repeat(1980),
+                    ">".repeat(1980)
                 ),
             ),
-            ("ret", format!("fn f() {{ {}x; }}", "return ".repeat(2980))),
-            ("cast", format!("fn f() {{ x{}; }}", " as u8".repeat(1490))),
-            ("field", format!("fn f() {{ x{}; }}", ".a".repeat(1490))),
-            ("index", format!("fn f() {{ x{}; }}", "[0]".repeat(2980))),
-            ("ptr", format!("type T = {}u8;", "*const ".repeat(1490))),
-            ("refty", format!("type T = {}u8;", "& ".repeat(2980))),
+            ("ret", format!("fn f() {{ {}x; }}", "return ".repeat(5960))),
+            ("cast", format!("fn f() {{ x{}; }}", " as u8".repeat(2980))),
+            ("field", format!("fn f() {{ x{}; }}", ".a".repeat(2980))),
+            ("index", format!("fn f() {{ x{}; }}", "[0]".repeat(5960))),
+            ("ptr", format!("type T = {}u8;", "*const ".repeat(2980))),
+            ("refty", format!("type T = {}u8;", "& ".repeat(5960))),
             (
                 "elseif",
-                format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(590) + "{ 2 }"),
+                format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(1180) + "{ 2 }"),
             ),
-            ("deref", format!("fn f() {{ {}x; }}", "*".repeat(2980))),
-            ("await", format!("fn f() {{ x{}; }}", ".await".repeat(1490))),
+            ("deref", format!("fn f() {{ {}x; }}", "*".repeat(5960))),
+            ("await", format!("fn f() {{ x{}; }}", ".await".repeat(2980))),
             (
                 "fmt",
-                format!("fn f() {{ format!(\"{{}}\", {}x); }}", "!".repeat(2980)),
+                format!("fn f() {{ format!(\"{{}}\", {}x); }}", "!".repeat(5960)),
             ),
             (
                 "fmtplus",
                 format!(
                     "fn f() {{ let u = format!(\"{{}}\", \"a\"{}); }}",
-                    " + \"b\"".repeat(1480)
+                    " + \"b\"".repeat(2960)
                 ),
             ),
             (
@@ -1979,6 +1981,7 @@ mod realworld_tmp {
             let Ok(src) = std::fs::read_to_string(p) else { continue };
             bytes += src.len();
             let t1 = std::time::Instant::now();
+            if std::env::var("ONLY_PARSE").is_ok() { let _ = syn::parse_file(&src); continue; }
             match super::extract(&src, &rules) {
                 Ok(f) => { ok += 1; cands += f.candidates.len(); execs += f.execs.len(); }
                 Err(e) => { err += 1; if err < 15 { eprintln!("ERR {p}: {}", e.chars().take(120).collect::<String>()); } }
