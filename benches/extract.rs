@@ -135,7 +135,11 @@ fn bench_resolve(c: &mut Criterion) {
     let inputs = [
         ("comfyui_api_client.py", Language::Python, PY_CLIENT),
         ("sample_api_call.py", Language::Python, PY_SAMPLE),
-        ("synthetic_2000_lines.py", Language::Python, synthetic.as_str()),
+        (
+            "synthetic_2000_lines.py",
+            Language::Python,
+            synthetic.as_str(),
+        ),
         ("rust-client/main.rs", Language::Rust, RS_CLIENT),
     ];
     for (name, language, src) in inputs {
@@ -161,7 +165,11 @@ fn bench_analyze(c: &mut Criterion) {
     let mut g = c.benchmark_group("scan_analyze");
     let inputs = [
         ("comfyui_api_client.py", Language::Python, PY_CLIENT),
-        ("synthetic_2000_lines.py", Language::Python, synthetic.as_str()),
+        (
+            "synthetic_2000_lines.py",
+            Language::Python,
+            synthetic.as_str(),
+        ),
         ("rust-client/main.rs", Language::Rust, RS_CLIENT),
     ];
     for (name, language, src) in inputs {

@@ -132,9 +132,24 @@ fn parse_masked(text: &str) -> Option<Address> {
         host,
         port,
         path: display_text(tail),
-        url: display_text(&text[..url_len]),
+        url: display_text(&redact_userinfo(&text[..url_len])),
         host_hole,
     })
+}
+
+/// `https://user:secret@host/…` → `https://user:***@host/…`: a password never reaches the output.
+fn redact_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let Some(at) = url[start..end].rfind('@').map(|i| start + i) else {
+        return url.to_string();
+    };
+    let user = url[start..at].split(':').next().unwrap_or("");
+    format!("{}{user}:***{}", &url[..start], &url[at..])
 }
 
 fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
@@ -269,6 +284,13 @@ mod tests {
         assert_eq!(a.url, "http://{cfg[\"host\"]}:8188/prompt");
         let a = parse(&format!("{}/history/{}", hole("a:b"), hole("x/y"))).unwrap();
         assert_eq!(a.url, "{a:b}/history/{x/y}");
+    }
+
+    #[test]
+    fn passwords_in_userinfo_are_redacted() {
+        let a = parse("https://bot:s3cr3t@comfyui.example.com/view").unwrap();
+        assert_eq!(a.url, "https://bot:***@comfyui.example.com/view");
+        assert_eq!(a.host.as_deref(), Some("comfyui.example.com"));
     }
 
     #[test]

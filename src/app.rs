@@ -5,9 +5,14 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use crate::classify::Group;
-use crate::cli::{Cli, Color, Command, CommonArgs, Format, RulesCommand};
+use crate::cli::{
+    CheckArgs, CheckFormat, Cli, Color, Command, Format, ReportStyle, RulesCommand, ScanTarget,
+};
+use crate::config;
 use crate::error::Error;
 use crate::finding::{Language, Report};
+use crate::gate::{self, Baseline, Check};
+use crate::git;
 use crate::report::{self, RenderOptions};
 use crate::rules::{self, RuleSet};
 use crate::scan::{self, ScanOptions};
@@ -17,18 +22,29 @@ use crate::walk::WalkOptions;
 pub fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Scan(args) => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    args.common.output.is_none()
-                        && std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            scan_and_render(&args.common, args.format, color)
+            let color = wants_color(args.color, args.target.output.is_none());
+            let (report, rules) = scan_target(&args.target, None, None)?;
+            render_and_write(
+                &args.target,
+                &report,
+                &rules,
+                args.format,
+                &args.style,
+                color,
+            )
         }
-        Command::Report(args) => scan_and_render(&args.common, Format::Markdown, false),
+        Command::Report(args) => {
+            let (report, rules) = scan_target(&args.target, None, None)?;
+            render_and_write(
+                &args.target,
+                &report,
+                &rules,
+                Format::Markdown,
+                &args.style,
+                false,
+            )
+        }
+        Command::Check(args) => check(&args),
         Command::Rules { command } => rules_command(command),
         Command::Explain { id } => {
             let text = explain(id.as_deref())?;
@@ -38,31 +54,138 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-fn scan_and_render(common: &CommonArgs, format: Format, color: bool) -> Result<i32, Error> {
-    let rules = RuleSet::load(common.rules.as_deref())?;
+fn wants_color(choice: Color, to_stdout: bool) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
+/// Scan what the command line names; `rules_dir` / `only` come from the config and git.
+fn scan_target(
+    t: &ScanTarget,
+    rules_dir: Option<&Path>,
+    only: Option<std::collections::HashSet<std::path::PathBuf>>,
+) -> Result<(Report, RuleSet), Error> {
+    let rules = RuleSet::load(t.rules.as_deref().or(rules_dir))?;
     let opts = ScanOptions {
-        paths: common.paths.clone(),
+        paths: t.paths.clone(),
         walk: WalkOptions {
-            max_file_size: common.max_file_size,
-            threads: common.threads,
-            respect_ignore: !common.no_ignore,
+            max_file_size: t.max_file_size,
+            threads: t.threads,
+            respect_ignore: !t.no_ignore,
         },
-        threads: common.threads,
+        threads: t.threads,
+        only,
+        progress: match t.progress {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal(),
+        },
     };
     let report = scan::scan(&opts, &rules)?;
-    if !common.quiet {
+    if !t.quiet {
         for d in &report.diagnostics {
             eprintln!("access-audit: {}: {}", d.path, d.message);
         }
     }
+    Ok((report, rules))
+}
+
+fn render_and_write(
+    t: &ScanTarget,
+    report: &Report,
+    rules: &RuleSet,
+    format: Format,
+    style: &ReportStyle,
+    color: bool,
+) -> Result<i32, Error> {
     let render = RenderOptions {
-        group_by: common.group_by,
-        date: resolve_date(common.date.as_deref())?,
-        target: target_name(&common.paths),
+        group_by: style.group_by,
+        date: resolve_date(style.date.as_deref())?,
+        target: target_name(&t.paths),
     };
-    let out = render_report(&report, &rules, format, &render, color);
-    write_output(common.output.as_deref(), &out)?;
+    let out = render_report(report, rules, format, &render, color);
+    write_output(t.output.as_deref(), &out)?;
     Ok(0)
+}
+
+/// `check`: the CI gate. Exit 0 without active error-level violations, 1 with, 2 on errors.
+fn check(args: &CheckArgs) -> Result<i32, Error> {
+    let t = &args.target;
+    let first = t.paths.first().cloned().unwrap_or_else(|| ".".into());
+    let cfg = match (&args.config, args.no_config) {
+        (_, true) => config::Config::default(),
+        (Some(file), _) => config::load(file)?,
+        (None, false) => config::discover(&first)?,
+    };
+    let overrides = config::Overrides {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        strict: args.strict,
+        severity: args.severity.clone(),
+    };
+    let gate_cfg = config::gate_config(&cfg, &overrides)?;
+    let only = match &args.changed_since {
+        Some(r) => Some(git::changed_since(&first, r)?),
+        None => None,
+    };
+    let (report, _rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
+    let baseline_path = args.baseline.clone().or_else(|| {
+        if args.write_baseline.is_some() {
+            None
+        } else {
+            cfg.settings.baseline.clone()
+        }
+    });
+    let baseline = match &baseline_path {
+        Some(p) if args.baseline.is_some() || p.exists() => Some(Baseline::read(p)?),
+        _ => None,
+    };
+    let result = gate::evaluate(&report, &gate_cfg, baseline.as_ref());
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline::from_result(&result);
+        std::fs::write(path, b.to_json()).map_err(|e| Error::Output {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        eprintln!(
+            "access-audit: wrote {} violation(s) to {}",
+            b.violations.len(),
+            path.display()
+        );
+        return Ok(0);
+    }
+    let out = match args.format {
+        CheckFormat::Human => {
+            let roots = t.paths.clone();
+            let source =
+                move |display: &str| std::fs::read_to_string(fs_path(&roots, display)).ok();
+            report::human::render(
+                &result,
+                &source,
+                wants_color(args.color, t.output.is_none()),
+            )
+        }
+        CheckFormat::Json => report::json::render_gate(&result),
+        CheckFormat::Sarif => report::sarif::render(&result, env!("CARGO_PKG_VERSION")),
+        CheckFormat::Github => report::github::render(&result),
+        CheckFormat::Markdown => report::markdown::render_gate(&result),
+    };
+    write_output(t.output.as_deref(), &out)?;
+    Ok(i32::from(result.fails()))
+}
+
+/// The file behind a report path (paths are relative to the single root, or prefixed by the root).
+fn fs_path(roots: &[std::path::PathBuf], display: &str) -> std::path::PathBuf {
+    match roots {
+        [root] if root.is_dir() => root.join(display),
+        [root] => root.parent().unwrap_or(Path::new(".")).join(display),
+        _ => display.into(),
+    }
 }
 
 /// Render a report in a format.
@@ -183,11 +306,17 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
         }
         RulesCommand::Validate { dir } => {
             let has_files = std::fs::read_dir(&dir)
-                .map_err(|e| Error::Rules { file: dir.display().to_string(), message: format!("cannot read rules directory: {e}") })?
+                .map_err(|e| Error::Rules {
+                    file: dir.display().to_string(),
+                    message: format!("cannot read rules directory: {e}"),
+                })?
                 .filter_map(Result::ok)
                 .any(|e| e.path().extension().is_some_and(|x| x == "toml"));
             if !has_files {
-                return Err(Error::Rules { file: dir.display().to_string(), message: "no `*.toml` rule files in this directory".into() });
+                return Err(Error::Rules {
+                    file: dir.display().to_string(),
+                    message: "no `*.toml` rule files in this directory".into(),
+                });
             }
             let set = RuleSet::load(Some(&dir))?;
             let mut failures = 0;
@@ -264,24 +393,38 @@ pub fn check_examples(svc: &rules::Service, set: &RuleSet) -> Vec<(usize, String
     problems
 }
 
-/// `explain`: what a group means for the rollout.
+/// `explain`: what a check or a group means, and what to do about it.
 pub fn explain(id: Option<&str>) -> Result<String, Error> {
     match id {
         None => {
-            let mut s = String::from("Groups (access-audit explain <group>):\n");
+            let mut s = String::from("Checks (access-audit check; explain <id> for details):\n");
+            for c in Check::ALL {
+                let off = if c.enabled_by_default() {
+                    ""
+                } else {
+                    " (off by default)"
+                };
+                s.push_str(&format!("  {:<20} {}{off}\n", c.id(), c.summary()));
+            }
+            s.push_str("\nGroups (access-audit scan):\n");
             for g in Group::ALL {
-                s.push_str(&format!("  {:<16} {}\n", g.as_str(), g.summary()));
+                s.push_str(&format!("  {:<20} {}\n", g.as_str(), g.summary()));
             }
             Ok(s)
         }
-        Some(id) => Group::ALL
-            .into_iter()
-            .find(|g| g.as_str() == id)
-            .map(|g| format!("{}\n\n{}\n", g.as_str(), g.doc()))
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "unknown id `{id}`; run `access-audit explain` for the list"
-                ))
-            }),
+        Some(id) => {
+            if let Some(c) = Check::from_id(id) {
+                return Ok(format!("{}\n\n{}", c.id(), c.doc()));
+            }
+            Group::ALL
+                .into_iter()
+                .find(|g| g.as_str() == id)
+                .map(|g| format!("{}\n\n{}\n", g.as_str(), g.doc()))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "unknown id `{id}`; run `access-audit explain` for the list"
+                    ))
+                })
+        }
     }
 }

@@ -21,14 +21,16 @@ pub enum Command {
     Scan(ScanArgs),
     /// Write the Markdown audit report (same as `scan --format markdown`).
     Report(ReportArgs),
+    /// CI gate: exit 1 when an untokenized remote address (or another violation) appears.
+    Check(CheckArgs),
     /// Show the rules in force, or validate a directory of rule files.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
-    /// Explain a group or a check: what it means and what to do about it.
+    /// Explain a check or a group: what it means and what to do about it.
     Explain {
-        /// A group (`remote`, `local`, …) or check id; omit to list them all.
+        /// A check id (`untokenized-remote`, …) or group (`remote`, …); omit to list them all.
         id: Option<String>,
     },
 }
@@ -58,9 +60,23 @@ pub enum Format {
     Json,
 }
 
-/// Options shared by every command that scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Grouped violations with a code frame of each offending line.
+    Human,
+    /// `{"violations": […], "summary": {…}}`.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions `::error` workflow commands (annotations on the diff).
+    Github,
+    /// A Markdown table (PR comment, job summary).
+    Markdown,
+}
+
+/// What to scan and how (shared by every command that scans).
 #[derive(Debug, Args)]
-pub struct CommonArgs {
+pub struct ScanTarget {
     /// Files or directories to scan.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -79,6 +95,17 @@ pub struct CommonArgs {
     /// Write the output to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Do not print diagnostics (unreadable or unparsable files) on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Show a progress bar on stderr (default: auto, on a terminal for scans longer than a second).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub progress: Color,
+}
+
+/// Options of the human-readable reports.
+#[derive(Debug, Args)]
+pub struct ReportStyle {
     /// Roll findings up per file (table and Markdown) or list them per group.
     #[arg(long, value_enum, default_value_t = GroupBy::Group)]
     pub group_by: GroupBy,
@@ -86,15 +113,14 @@ pub struct CommonArgs {
     /// stable across runs.
     #[arg(long, value_name = "DATE")]
     pub date: Option<String>,
-    /// Do not print diagnostics (unreadable or unparsable files) on stderr.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub target: ScanTarget,
+    #[command(flatten)]
+    pub style: ReportStyle,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -106,7 +132,48 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub target: ScanTarget,
+    #[command(flatten)]
+    pub style: ReportStyle,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: ScanTarget,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Colour in human output: auto, always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Only fail on violations not recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current violations in FILE (then exit 0); commit it and pass it with --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Scan only files changed since this git ref (committed, staged, unstaged and untracked).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+    /// Also fail on addresses only known at run time (enables `unresolved-address`).
+    #[arg(long)]
+    pub strict: bool,
+    /// Run only these checks (comma-separated ids); replaces the config's selection.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Do not run these checks (comma-separated ids).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Set a check's severity: `ID=error` (fails the build) or `ID=warning` (reported only).
+    #[arg(long, value_name = "ID=LEVEL")]
+    pub severity: Vec<String>,
+    /// Use this config file instead of discovering `access-audit.toml` / `pyproject.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore config files.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,12 @@ pub enum Error {
     /// A rule file is invalid: `file` carries `path:line` when the line is known.
     #[error("invalid rule file {file}: {message}")]
     Rules { file: String, message: String },
+    /// A config file (`access-audit.toml`, `[tool.access-audit]` in `pyproject.toml`) is invalid.
+    #[error("invalid config {file}: {message}")]
+    Config { file: String, message: String },
+    /// Git could not tell which files changed (`--changed-since`).
+    #[error("{0}")]
+    Git(String),
     /// An output file cannot be written.
     #[error("cannot write `{path}`: {message}")]
     Output { path: String, message: String },
@@ -35,6 +41,10 @@ impl Error {
                 "`access-audit rules validate DIR` checks rule files; see README \"Rules format\"",
             ),
             Error::Output { .. } => Some("check the directory exists and is writable"),
+            Error::Config { .. } => Some(
+                "see README \"Configuration\" for the keys; `access-audit explain` lists rule ids",
+            ),
+            Error::Git(_) => None,
             Error::Usage(_) => None,
         }
     }

@@ -5,6 +5,9 @@
 //! between private-use marker characters, so that later steps can tell a hole in the host from a
 //! hole in the path. Evaluation is bounded in depth, so cycles (`A = B`, `B = A`) terminate.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use crate::ir::{Binding, FileFacts, FormatStyle, InputKind, Pos, StrExpr};
 
 /// Opens a hole in [`Value::text`].
@@ -67,11 +70,35 @@ pub fn display_text(text: &str) -> String {
 /// Evaluates expressions of one file.
 pub struct Evaluator<'a> {
     facts: &'a FileFacts,
+    /// Bindings by (scope, name), in file order; built on the first lookup so that a file with
+    /// tens of thousands of bindings is not searched linearly for every reference.
+    by_name: OnceCell<HashMap<usize, HashMap<&'a str, Vec<&'a Binding>>>>,
 }
 
 impl<'a> Evaluator<'a> {
     pub fn new(facts: &'a FileFacts) -> Evaluator<'a> {
-        Evaluator { facts }
+        Evaluator {
+            facts,
+            by_name: OnceCell::new(),
+        }
+    }
+
+    fn bindings_of(&self, scope: usize, name: &str) -> &[&'a Binding] {
+        let index = self.by_name.get_or_init(|| {
+            let mut m: HashMap<usize, HashMap<&'a str, Vec<&'a Binding>>> = HashMap::new();
+            for b in &self.facts.bindings {
+                m.entry(b.scope)
+                    .or_default()
+                    .entry(b.name.as_str())
+                    .or_default()
+                    .push(b);
+            }
+            m
+        });
+        index
+            .get(&scope)
+            .and_then(|by| by.get(name))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Evaluate `expr` as seen from `scope` at `at`.
@@ -82,21 +109,14 @@ impl<'a> Evaluator<'a> {
     /// The binding `name` refers to from `scope` at `at`, if any.
     pub fn lookup(&self, name: &str, scope: usize, at: Pos) -> Option<&'a Binding> {
         for s in self.facts.scope_chain(scope) {
-            let mut found: Vec<&Binding> = self
-                .facts
-                .bindings
+            let all = self.bindings_of(s, name);
+            let mut found: Vec<&'a Binding> = all
                 .iter()
-                .filter(|b| {
-                    b.scope == s && b.name == name && !matches!(b.value, StrExpr::Unknown(_))
-                })
+                .copied()
+                .filter(|b| !matches!(b.value, StrExpr::Unknown(_)))
                 .collect();
             if found.is_empty() {
-                found = self
-                    .facts
-                    .bindings
-                    .iter()
-                    .filter(|b| b.scope == s && b.name == name)
-                    .collect();
+                found = all.to_vec();
             }
             if found.is_empty() {
                 continue;

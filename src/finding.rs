@@ -125,7 +125,13 @@ impl ScanContext {
     pub fn span_of(&self, path: &str, line: u32) -> (u32, u32) {
         self.spans
             .get(path)
-            .and_then(|spans| spans.iter().filter(|(s, e)| *s <= line && line <= *e).min_by_key(|(s, e)| e - s).copied())
+            .and_then(|spans| {
+                spans
+                    .iter()
+                    .filter(|(s, e)| *s <= line && line <= *e)
+                    .min_by_key(|(s, e)| e - s)
+                    .copied()
+            })
             .unwrap_or((line, line))
     }
 }
@@ -161,7 +167,13 @@ impl Report {
             unresolved: count(Group::Unresolved),
             diagnostics: diagnostics.len(),
         };
-        Report { findings, diagnostics, summary, secrets: Vec::new(), context: ScanContext::default() }
+        Report {
+            findings,
+            diagnostics,
+            summary,
+            secrets: Vec::new(),
+            context: ScanContext::default(),
+        }
     }
 
     /// Attach the gate's context; secrets are sorted and also exposed in the JSON.

@@ -56,7 +56,9 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
             // Follow bare aliases (`self.x` → `x`) to the binding that builds the value.
             let (mut name, mut scope, mut at) = (r, h.cand.scope, h.cand.pos);
             for _ in 0..8 {
-                let Some(b) = ev.lookup(name, scope, at) else { break };
+                let Some(b) = ev.lookup(name, scope, at) else {
+                    break;
+                };
                 if b.pos == h.cand.pos || !absorbed.insert(b.pos) {
                     break;
                 }

@@ -2,21 +2,25 @@
 //! diagnostic for that file), each file read once: prefilter → decode → parse → resolve. Results are
 //! merged and sorted into one [`Report`].
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::Mutex;
 
 use aho_corasick::AhoCorasick;
 
 use crate::error::Error;
 use crate::finding::{Diagnostic, Evidence, Finding, Language, Report, ScanContext};
-use crate::secrets::{self, Secret};
-use crate::suppress::{self, Suppression};
 use crate::lang;
 use crate::resolve::{self, FileInfo};
 use crate::rules::RuleSet;
+use crate::secrets::{self, Secret};
 use crate::source;
+use crate::suppress::{self, Suppression};
 use crate::walk::{self, FileEntry, WalkOptions};
 
 /// What to scan and how.
@@ -26,6 +30,10 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Only these files (canonical paths), e.g. those changed since a git ref.
+    pub only: Option<HashSet<PathBuf>>,
+    /// Show a progress bar on stderr when the scan takes longer than a second.
+    pub progress: bool,
 }
 
 impl Default for ScanOptions {
@@ -34,6 +42,8 @@ impl Default for ScanOptions {
             paths: vec![PathBuf::from(".")],
             walk: WalkOptions::default(),
             threads: 0,
+            only: None,
+            progress: false,
         }
     }
 }
@@ -65,6 +75,11 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         files.extend(f);
         diagnostics.extend(d);
     }
+    if let Some(only) = &opts.only {
+        files.retain(|f| {
+            only.contains(&std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()))
+        });
+    }
     let prefilter = Prefilter::new(rules);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -74,25 +89,57 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     .clamp(1, files.len().max(1));
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<FileOutcome>> = Mutex::new(Vec::new());
+    let bar = ProgressBar::with_draw_target(Some(files.len() as u64), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} scanning {pos}/{len} files [{elapsed}] {wide_bar}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let done = AtomicBool::new(false);
     std::thread::scope(|s| {
+        if opts.progress {
+            // Only for scans longer than a second.
+            s.spawn(|| {
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(1) {
+                    if done.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if !done.load(Ordering::Relaxed) {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                }
+            });
+        }
+        let mut workers = Vec::new();
         for _ in 0..threads {
             let builder = std::thread::Builder::new()
                 .name("access-audit-worker".into())
                 .stack_size(WORKER_STACK);
             let work = || {
-                let mut done = Vec::new();
+                let mut outcomes = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(entry) = files.get(i) else { break };
-                    done.push(scan_file_isolated(entry, rules, &prefilter));
+                    outcomes.push(scan_file_isolated(entry, rules, &prefilter));
+                    bar.inc(1);
                 }
-                results.lock().unwrap_or_else(|e| e.into_inner()).extend(done);
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(outcomes);
             };
-            if builder.spawn_scoped(s, work).is_err() {
+            match builder.spawn_scoped(s, work) {
+                Ok(h) => workers.push(h),
                 // Could not start a thread with a large stack: the others carry on.
-                continue;
+                Err(_) => continue,
             }
         }
+        for w in workers {
+            let _ = w.join();
+        }
+        done.store(true, Ordering::Relaxed);
+        bar.finish_and_clear();
     });
     let outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut findings = Vec::new();
@@ -110,7 +157,11 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
 }
 
 /// [`scan_file`], with a panic turned into a diagnostic for that file.
-pub fn scan_file_isolated(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
+pub fn scan_file_isolated(
+    entry: &FileEntry,
+    rules: &RuleSet,
+    prefilter: &Prefilter,
+) -> FileOutcome {
     match catch_unwind(AssertUnwindSafe(|| scan_file(entry, rules, prefilter))) {
         Ok(outcome) => outcome,
         Err(panic) => {
@@ -123,7 +174,9 @@ pub fn scan_file_isolated(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefil
                 path: entry.display.clone(),
                 diagnostics: vec![Diagnostic {
                     path: entry.display.clone(),
-                    message: format!("internal error while scanning this file (please report): {msg}"),
+                    message: format!(
+                        "internal error while scanning this file (please report): {msg}"
+                    ),
                 }],
                 ..Default::default()
             }
@@ -165,8 +218,15 @@ impl Prefilter {
                 .build(needles)
                 .unwrap_or_else(|_| AhoCorasick::new(["docker"]).expect("static needle"))
         };
-        let extras: Vec<String> = secrets::NEEDLES.iter().chain(["access-audit:"].iter()).map(|s| s.to_string()).collect();
-        Prefilter { service: build(&needles), extras: build(&extras) }
+        let extras: Vec<String> = secrets::NEEDLES
+            .iter()
+            .chain(["access-audit:"].iter())
+            .map(|s| s.to_string())
+            .collect();
+        Prefilter {
+            service: build(&needles),
+            extras: build(&extras),
+        }
     }
 
     /// Could this file hold a service address?
@@ -182,8 +242,14 @@ impl Prefilter {
 
 /// Scan one file: never panics on its content by design; a panic is caught by the caller.
 pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
-    let mut out = FileOutcome { path: entry.display.clone(), ..Default::default() };
-    let diag = |m: String| Diagnostic { path: entry.display.clone(), message: m };
+    let mut out = FileOutcome {
+        path: entry.display.clone(),
+        ..Default::default()
+    };
+    let diag = |m: String| Diagnostic {
+        path: entry.display.clone(),
+        message: m,
+    };
     let bytes = match std::fs::read(&entry.path) {
         Ok(b) => b,
         Err(e) => {
@@ -192,6 +258,12 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
         }
     };
     let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    // Binary files are told apart before the prefilter, so each one gets its diagnostic.
+    if !utf16 && bytes[..bytes.len().min(8192)].contains(&0) {
+        out.diagnostics
+            .push(diag("skipped: binary file (NUL bytes)".into()));
+        return out;
+    }
     let service = utf16 || prefilter.may_match(&bytes);
     let extras = utf16 || prefilter.may_have_extras(&bytes);
     if !service && !extras {
@@ -200,7 +272,8 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
     let decoded = match source::decode(&bytes, entry.language == Language::Python) {
         Ok(d) => d,
         Err(source::Refused::Binary) => {
-            out.diagnostics.push(diag("skipped: binary file (NUL bytes)".into()));
+            out.diagnostics
+                .push(diag("skipped: binary file (NUL bytes)".into()));
             return out;
         }
     };
@@ -209,8 +282,13 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
         out.suppressions = suppress::find(&entry.display, &decoded.text);
     }
     if service || !out.suppressions.is_empty() {
-        let (findings, notes, spans) =
-            analyze_with_spans(&decoded.text, entry.language, &entry.display, rules, decoded.lossy.as_deref());
+        let (findings, notes, spans) = analyze_with_spans(
+            &decoded.text,
+            entry.language,
+            &entry.display,
+            rules,
+            decoded.lossy.as_deref(),
+        );
         out.findings = findings;
         out.spans = spans;
         out.diagnostics.extend(notes.into_iter().map(diag));
@@ -219,7 +297,13 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
 }
 
 /// Analyze decoded source text. `lossy` is set when decoding replaced bytes (text fallback only).
-pub fn analyze(text: &str, language: Language, path: &str, rules: &RuleSet, lossy: Option<&str>) -> (Vec<Finding>, Vec<String>) {
+pub fn analyze(
+    text: &str,
+    language: Language,
+    path: &str,
+    rules: &RuleSet,
+    lossy: Option<&str>,
+) -> (Vec<Finding>, Vec<String>) {
     let (findings, notes, _) = analyze_with_spans(text, language, path, rules, lossy);
     (findings, notes)
 }
@@ -270,7 +354,11 @@ fn analyze_with_spans(
             (found, notes, facts.stmt_spans)
         }
         Language::Rust => match lang::rust::extract(text, rules) {
-            Ok(facts) => (resolve::findings(&facts, rules, &info), notes, facts.stmt_spans),
+            Ok(facts) => (
+                resolve::findings(&facts, rules, &info),
+                notes,
+                facts.stmt_spans,
+            ),
             Err(e) => {
                 let f = text_findings(&mut notes, format!("cannot parse: {e}"));
                 (f, notes, Vec::new())

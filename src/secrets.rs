@@ -20,18 +20,33 @@ pub struct Secret {
     pub redacted: String,
 }
 
-static CLIENT_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{32}\.access\b").expect("valid regex"));
-static CFAST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bcfast_[A-Za-z0-9]{40}[A-Za-z0-9_-]{8}\b").expect("valid regex"));
-static HEX64: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{64}\b").expect("valid regex"));
-static JWT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}").expect("valid regex"));
+static CLIENT_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[0-9a-f]{32}\.access\b").expect("valid regex"));
+static CFAST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bcfast_[A-Za-z0-9]{40}[A-Za-z0-9_-]{8}\b").expect("valid regex")
+});
+static HEX64: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[0-9a-f]{64}\b").expect("valid regex"));
+static JWT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+        .expect("valid regex")
+});
 /// Names next to which a 64-hex value or a JWT is a credential.
-static SECRET_CONTEXT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)client[_-]?secret|cf[_-]access[_-]token|cf_authorization|access_token").expect("valid regex"));
+static SECRET_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)client[_-]?secret|cf[_-]access[_-]token|cf_authorization|access_token")
+        .expect("valid regex")
+});
 
 /// Needles a file must contain to be worth a secrets pass (checked by the scan's prefilter).
-pub const NEEDLES: &[&str] = &[".access", "cfast_", "client_secret", "client-secret", "access-token", "access_token", "cf_authorization"];
+pub const NEEDLES: &[&str] = &[
+    ".access",
+    "cfast_",
+    "client_secret",
+    "client-secret",
+    "access-token",
+    "access_token",
+    "cf_authorization",
+];
 
 /// Find hard-coded credentials in `text`.
 pub fn find(path: &str, text: &str) -> Vec<Secret> {
@@ -42,7 +57,13 @@ pub fn find(path: &str, text: &str) -> Vec<Secret> {
         }
         let mut push = |m: regex::Match, kind: &str| {
             let column = line[..m.start()].chars().count() as u32 + 1;
-            out.push(Secret { path: path.to_string(), line: i as u32 + 1, column, kind: kind.to_string(), redacted: redact(m.as_str()) });
+            out.push(Secret {
+                path: path.to_string(),
+                line: i as u32 + 1,
+                column,
+                kind: kind.to_string(),
+                redacted: redact(m.as_str()),
+            });
         };
         for m in CLIENT_ID.find_iter(line) {
             push(m, "client-id");
@@ -58,6 +79,17 @@ pub fn find(path: &str, text: &str) -> Vec<Secret> {
                 push(m, "access-token");
             }
         }
+    }
+    out
+}
+
+/// `line` with every credential value it holds replaced by its redacted form (for code frames).
+pub fn mask_line(line: &str) -> String {
+    let mut out = line.to_string();
+    for re in [&*CLIENT_ID, &*CFAST, &*HEX64, &*JWT] {
+        out = re
+            .replace_all(&out, |c: &regex::Captures| redact(&c[0]))
+            .into_owned();
     }
     out
 }
@@ -81,15 +113,31 @@ mod tests {
         let found = find("a.py", &text);
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!((found[0].line, found[0].kind.as_str()), (1, "client-id"));
-        assert_eq!((found[1].line, found[1].kind.as_str()), (2, "client-secret"));
-        assert!(found.iter().all(|s| !s.redacted.contains(&secret[8..]) && s.redacted.chars().count() <= 7));
+        assert_eq!(
+            (found[1].line, found[1].kind.as_str()),
+            (2, "client-secret")
+        );
+        assert!(found
+            .iter()
+            .all(|s| !s.redacted.contains(&secret[8..]) && s.redacted.chars().count() <= 7));
     }
 
     #[test]
     fn hex64_only_next_to_a_secret_name() {
         let hex = "ab".repeat(32);
-        assert_eq!(find("a.py", &format!("CF_ACCESS_CLIENT_SECRET = \"{hex}\"")).len(), 1);
+        assert_eq!(
+            find("a.py", &format!("CF_ACCESS_CLIENT_SECRET = \"{hex}\"")).len(),
+            1
+        );
         assert!(find("a.py", &format!("SHA256 = \"{hex}\"")).is_empty());
+    }
+
+    #[test]
+    fn masking_hides_every_value() {
+        let hex = "cd".repeat(32);
+        let masked = mask_line(&format!("a = \"{ID}\"; b = \"{hex}\""));
+        assert!(!masked.contains(ID) && !masked.contains(&hex), "{masked}");
+        assert!(masked.contains("012345…"));
     }
 
     #[test]

@@ -101,17 +101,49 @@ fn coding_cookie(bytes: &[u8]) -> Option<String> {
     None
 }
 
+/// Bytes per block of [`LineIndex`]'s character-count table.
+const BLOCK: usize = 4096;
+
 /// Maps byte offsets to 1-based line and (character) column.
+///
+/// Columns are counted in characters. So that a minified file (one line of a megabyte, with
+/// thousands of positions asked for) stays linear, the number of characters before every
+/// [`BLOCK`]-th byte is kept: a column costs at most two partial blocks to count.
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// `block_chars[k]`: characters in `text[..k * BLOCK]` (counted as UTF-8 lead bytes).
+    block_chars: Vec<usize>,
+}
+
+/// Characters starting in `bytes` (UTF-8 lead bytes: every byte but continuation bytes).
+fn lead_bytes(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> LineIndex<'a> {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut total = 0;
+        block_chars.push(0);
+        for chunk in text.as_bytes().chunks(BLOCK) {
+            total += lead_bytes(chunk);
+            block_chars.push(total);
+        }
+        LineIndex {
+            text,
+            starts,
+            block_chars,
+        }
+    }
+
+    /// Characters in `text[..offset]`, for a char-boundary `offset`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let base = self.block_chars.get(block).copied().unwrap_or(0);
+        base + lead_bytes(&self.text.as_bytes()[block * BLOCK..offset])
     }
 
     pub fn pos(&self, offset: usize) -> Pos {
@@ -121,10 +153,11 @@ impl<'a> LineIndex<'a> {
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
         let start = self.starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = if self.text.is_char_boundary(offset) {
+            self.chars_before(offset) - self.chars_before(start)
+        } else {
+            offset - start
+        };
         Pos {
             line: line as u32 + 1,
             column: column as u32 + 1,
@@ -156,6 +189,32 @@ mod tests {
         assert_eq!(idx.pos(3), Pos { line: 2, column: 1 });
         assert_eq!(idx.pos(6), Pos { line: 2, column: 3 });
         assert_eq!(idx.line_text(2), "é x");
+    }
+
+    #[test]
+    fn columns_across_blocks_match_a_plain_count() {
+        let mut text = String::new();
+        for i in 0..3 * BLOCK {
+            text.push(match i % 7 {
+                0 => 'é',
+                1 => '\n',
+                2 => '✓',
+                3 => '𝄞',
+                _ => 'a',
+            });
+            if i % 1000 == 0 {
+                text.push_str(&"x".repeat(BLOCK + 3));
+            }
+        }
+        let idx = LineIndex::new(&text);
+        for (offset, _) in text.char_indices().step_by(97).chain([(text.len(), ' ')]) {
+            let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let want = text[line_start..offset].chars().count() as u32 + 1;
+            assert_eq!(idx.pos(offset).column, want, "at {offset}");
+        }
+        // Not a char boundary: counted in bytes, never a panic.
+        let idx = LineIndex::new("é");
+        assert_eq!(idx.pos(1), Pos { line: 1, column: 2 });
     }
 
     #[test]

@@ -30,8 +30,9 @@ impl Suppression {
     }
 }
 
-static COMMENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:#|//)\s*access-audit:\s*ignore(?:\[([^\]]*)\])?(.*)$").expect("valid regex"));
+static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:#|//)\s*access-audit:\s*ignore(?:\[([^\]]*)\])?(.*)$").expect("valid regex")
+});
 
 /// Every suppression comment in `text`.
 pub fn find(path: &str, text: &str) -> Vec<Suppression> {
@@ -40,14 +41,34 @@ pub fn find(path: &str, text: &str) -> Vec<Suppression> {
     }
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let Some(c) = COMMENT.captures(line) else { continue };
+        let Some(c) = COMMENT.captures(line) else {
+            continue;
+        };
         let start = c.get(0).map_or(0, |m| m.start());
         let rules = c
             .get(1)
-            .map(|m| m.as_str().split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect())
+            .map(|m| {
+                m.as_str()
+                    .split(',')
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        let reason = c.get(2).map_or("", |m| m.as_str()).trim().trim_start_matches(['-', ':', '—']).trim().to_string();
-        out.push(Suppression { path: path.to_string(), line: i as u32 + 1, column: line[..start].chars().count() as u32 + 1, rules, reason });
+        let reason = c
+            .get(2)
+            .map_or("", |m| m.as_str())
+            .trim()
+            .trim_start_matches(['-', ':', '—'])
+            .trim()
+            .to_string();
+        out.push(Suppression {
+            path: path.to_string(),
+            line: i as u32 + 1,
+            column: line[..start].chars().count() as u32 + 1,
+            rules,
+            reason,
+        });
     }
     out
 }
@@ -58,7 +79,10 @@ mod tests {
 
     #[test]
     fn parses_rule_ids_and_reason() {
-        let s = find("a.py", "x = 1  # access-audit: ignore[untokenized-remote, insecure-remote] staging only\n");
+        let s = find(
+            "a.py",
+            "x = 1  # access-audit: ignore[untokenized-remote, insecure-remote] staging only\n",
+        );
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].rules, vec!["untokenized-remote", "insecure-remote"]);
         assert_eq!(s[0].reason, "staging only");
@@ -67,7 +91,10 @@ mod tests {
 
     #[test]
     fn rust_comments_and_malformed_ones() {
-        let s = find("a.rs", "// access-audit: ignore[untokenized-remote]\n// access-audit: ignore because\n");
+        let s = find(
+            "a.rs",
+            "// access-audit: ignore[untokenized-remote]\n// access-audit: ignore because\n",
+        );
         assert_eq!(s.len(), 2);
         assert!(s[0].problem().unwrap().contains("reason"));
         assert!(s[1].problem().unwrap().contains("rule id"));

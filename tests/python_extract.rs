@@ -771,7 +771,10 @@ def history(pid):
     return requests.get(Api.BASE + "/history/" + pid)
 "#);
     assert_eq!(f.line, 5);
-    assert_eq!(f.url.as_deref(), Some("http://127.0.0.1:8188/history/{pid}"));
+    assert_eq!(
+        f.url.as_deref(),
+        Some("http://127.0.0.1:8188/history/{pid}")
+    );
     assert_eq!(f.defined_at, at(3));
 }
 

@@ -262,7 +262,8 @@ fn utf16_with_an_odd_byte_count_is_diagnosed_not_lost() {
 #[test]
 fn pep263_latin1_cookie_is_honoured() {
     let dir = root_with_good_file();
-    let mut bytes = b"#!/usr/bin/env python\n# -*- coding: latin-1 -*-\nimport requests\nname = '".to_vec();
+    let mut bytes =
+        b"#!/usr/bin/env python\n# -*- coding: latin-1 -*-\nimport requests\nname = '".to_vec();
     bytes.extend_from_slice(&[0xE9, 0xE8, 0xFF]);
     bytes.extend_from_slice(b"'\nrequests.post(\"http://localhost:8188/history\")\n");
     fs::write(dir.path().join("cookie.py"), bytes).unwrap();
@@ -482,13 +483,7 @@ fn deeply_nested_python() {
     fs::write(dir.path().join("unclosed.py"), unclosed).unwrap();
 
     let report = scan_dir(dir.path());
-    for p in [
-        "parens.py",
-        "lists.py",
-        "calls.py",
-        "unary.py",
-        "concat.py",
-    ] {
+    for p in ["parens.py", "lists.py", "calls.py", "unary.py", "concat.py"] {
         assert_url(&report, p, "http://localhost:8188/queue");
         assert!(
             !diags_of(&report, p)
@@ -505,7 +500,10 @@ fn deeply_nested_python() {
             .findings
             .iter()
             .filter(|f| f.path == "concat.py")
-            .any(|f| f.url.as_deref().is_some_and(|u| u.starts_with("http://localhost:8188/"))
+            .any(|f| f
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://localhost:8188/"))
                 || f.url.as_deref() == Some("http://localhost:8188/queue")),
         "{:#?}",
         report.findings
@@ -890,7 +888,11 @@ fn output_paths_are_relative_to_the_root() {
     let dir = root_with_good_file();
     fs::create_dir_all(dir.path().join("a/b")).unwrap();
     fs::write(dir.path().join("a/b/deep.py"), GOOD).unwrap();
-    fs::write(dir.path().join("a/broken.py"), "def f(:\n  'http://localhost:8188/x'\n").unwrap();
+    fs::write(
+        dir.path().join("a/broken.py"),
+        "def f(:\n  'http://localhost:8188/x'\n",
+    )
+    .unwrap();
     let report = scan_dir(dir.path());
     let root = dir.path().to_string_lossy().to_string();
     assert_eq!(urls_of(&report, "a/b/deep.py"), vec![GOOD_URL]);
@@ -902,7 +904,10 @@ fn output_paths_are_relative_to_the_root() {
         .chain(report.diagnostics.iter().map(|d| &d.path))
         .chain(report.findings.iter().filter_map(|f| f.defined_at.as_ref()))
     {
-        assert!(!p.starts_with('/') && !p.contains(&root) && !p.contains('\\'), "{p}");
+        assert!(
+            !p.starts_with('/') && !p.contains(&root) && !p.contains('\\'),
+            "{p}"
+        );
     }
     let json = access_audit::report::json::render(&report);
     assert!(!json.contains(&root), "{json}");
@@ -931,13 +936,23 @@ fn secret_values_never_reach_the_output() {
     )
     .unwrap();
     let report = scan_dir(dir.path());
-    assert!(urls_of(&report, "remote.py").len() >= 3, "{:#?}", report.findings);
+    assert!(
+        urls_of(&report, "remote.py").len() >= 3,
+        "{:#?}",
+        report.findings
+    );
     let rules = RuleSet::embedded().unwrap();
     let json = access_audit::report::json::render(&report);
     let debug = format!("{report:?}");
     for (what, text) in [("json", &json), ("debug", &debug)] {
-        assert!(!text.contains(secret), "{what} output leaks the secret:\n{text}");
-        assert!(!text.contains(client_id), "{what} output leaks the client id:\n{text}");
+        assert!(
+            !text.contains(secret),
+            "{what} output leaks the secret:\n{text}"
+        );
+        assert!(
+            !text.contains(client_id),
+            "{what} output leaks the client id:\n{text}"
+        );
     }
     for format in ["table", "markdown", "json"] {
         let out = assert_cmd::Command::cargo_bin("access-audit")
@@ -951,8 +966,14 @@ fn secret_values_never_reach_the_output() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(!all.contains(secret), "{format} output leaks the secret:\n{all}");
-        assert!(!all.contains(client_id), "{format} output leaks the client id:\n{all}");
+        assert!(
+            !all.contains(secret),
+            "{format} output leaks the secret:\n{all}"
+        );
+        assert!(
+            !all.contains(client_id),
+            "{format} output leaks the client id:\n{all}"
+        );
     }
     drop(rules);
 }

@@ -412,7 +412,12 @@ impl PrePass<'_, '_> {
 
 /// `parser.add_argument("--server", default=…)` → (`server`, the default unless `None`).
 fn argparse_argument(c: &ast::ExprCall) -> Option<(String, Option<&Expr>)> {
-    let kw = |name: &str| c.arguments.keywords.iter().find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name));
+    let kw = |name: &str| {
+        c.arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
+    };
     let flag = c
         .arguments
         .args
@@ -423,7 +428,9 @@ fn argparse_argument(c: &ast::ExprCall) -> Option<(String, Option<&Expr>)> {
     let dest = kw("dest")
         .and_then(|k| str_lit(&k.value).map(str::to_string))
         .or_else(|| flag.map(|f| f.trim_start_matches('-').replace('-', "_")))?;
-    let default = kw("default").map(|k| &k.value).filter(|v| !matches!(v, Expr::NoneLiteral(_)));
+    let default = kw("default")
+        .map(|k| &k.value)
+        .filter(|v| !matches!(v, Expr::NoneLiteral(_)));
     Some((dest, default))
 }
 
@@ -506,8 +513,14 @@ impl Walker<'_> {
                                 .imports
                                 .contains_key(name.split('.').next().unwrap_or(""))
                             {
-                                let default = default.as_ref().map(|_| Box::new(StrExpr::Ref(argparse_binding(attr))));
-                                return StrExpr::Input { kind: InputKind::CliArg, name, default };
+                                let default = default
+                                    .as_ref()
+                                    .map(|_| Box::new(StrExpr::Ref(argparse_binding(attr))));
+                                return StrExpr::Input {
+                                    kind: InputKind::CliArg,
+                                    name,
+                                    default,
+                                };
                             }
                         }
                     }
@@ -909,7 +922,12 @@ impl Walker<'_> {
             _ => None,
         };
         let end = match body_start {
-            Some(b) => self.index.pos(b.to_usize()).line.saturating_sub(1).max(start),
+            Some(b) => self
+                .index
+                .pos(b.to_usize())
+                .line
+                .saturating_sub(1)
+                .max(start),
             None => self.index.pos(stmt.end().to_usize()).line,
         };
         self.facts.stmt_spans.push((start, end));

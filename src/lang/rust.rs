@@ -10,6 +10,7 @@
 //! Nothing here panics on input: recursion is bounded, and files nested too deeply for the parser
 //! are refused before parsing.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
@@ -89,7 +90,11 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
             return Err(format!("{}: {what}", pos_text(span)));
         }
     }
-    let file = syn::parse_file(source).map_err(|e| format!("{}: {e}", pos_text(e.span())))?;
+    let parsed = match &tokens {
+        Some(t) => syn::parse2::<syn::File>(t.clone()),
+        None => syn::parse_file(source),
+    };
+    let file = parsed.map_err(|e| format!("{}: {e}", pos_text(e.span())))?;
     let cred_fns = match &tokens {
         Some(t) => credential_fns(t, rules),
         None => HashSet::new(),
@@ -105,18 +110,40 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
     Ok(ex.facts)
 }
 
-/// What `syn::parse_file` strips before lexing: a BOM and a shebang line (keeping the newline).
-fn strip_preamble(source: &str) -> &str {
-    let content = source.strip_prefix('\u{feff}').unwrap_or(source);
+/// What `syn::parse_file` strips before lexing: a BOM and a shebang line (keeping the newline); also
+/// a cargo-script `---` frontmatter, blanked so that line numbers stay.
+fn strip_preamble(source: &str) -> Cow<'_, str> {
+    let mut content = source.strip_prefix('\u{feff}').unwrap_or(source);
     if let Some(rest) = content.strip_prefix("#!") {
         if !rest.trim_start().starts_with('[') {
-            return match content.find('\n') {
+            content = match content.find('\n') {
                 Some(i) => &content[i..],
                 None => "",
             };
         }
     }
-    content
+    let body = content.trim_start_matches(['\n', '\r', ' ', '\t']);
+    if !body.starts_with("---") {
+        return Cow::Borrowed(content);
+    }
+    let mut out = String::with_capacity(content.len());
+    out.push_str(&content[..content.len() - body.len()]);
+    let mut lines = body.split_inclusive('\n');
+    let mut closed = false;
+    for (i, line) in lines.by_ref().enumerate() {
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+        if i > 0 && line.trim_end() == "---" {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        return Cow::Borrowed(content);
+    }
+    lines.for_each(|l| out.push_str(l));
+    Cow::Owned(out)
 }
 
 fn pos_of(span: Span) -> Pos {
@@ -722,6 +749,29 @@ fn type_name(t: &syn::Type) -> String {
 // Items
 // ---------------------------------------------------------------------------------------------
 
+/// The body of `lazy_static! { static ref NAME: Type = expr; … }`.
+struct LazyStatics(Vec<(syn::Ident, Expr)>);
+
+impl syn::parse::Parse for LazyStatics {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            input.parse::<syn::Visibility>()?;
+            input.parse::<syn::Token![static]>()?;
+            input.parse::<syn::Token![ref]>()?;
+            let ident: syn::Ident = input.parse()?;
+            input.parse::<syn::Token![:]>()?;
+            input.parse::<syn::Type>()?;
+            input.parse::<syn::Token![=]>()?;
+            let expr: Expr = input.parse()?;
+            input.parse::<syn::Token![;]>()?;
+            out.push((ident, expr));
+        }
+        Ok(LazyStatics(out))
+    }
+}
+
 struct Extractor<'r> {
     rules: &'r RuleSet,
     facts: FileFacts,
@@ -782,6 +832,13 @@ impl<'r> Extractor<'r> {
                             }
                         }
                         _ => {}
+                    }
+                }
+            }
+            Item::Macro(m) if macro_name(&m.mac) == "lazy_static" => {
+                if let Ok(statics) = syn::parse2::<LazyStatics>(m.mac.tokens.clone()) {
+                    for (ident, expr) in &statics.0 {
+                        self.binding_item(ident, expr, scope, depth);
                     }
                 }
             }
@@ -864,6 +921,10 @@ struct StmtState {
     /// Paths of the free functions called (`ureq::get`).
     paths: Vec<Vec<String>>,
     methods: Vec<String>,
+    /// `let NAME = …`: the name this statement binds.
+    bound: Option<String>,
+    /// `headers.insert(..)`: the variable this statement adds to.
+    mutated: Option<String>,
 }
 
 /// A `Command::new(program)` seen in this function, with the literal arguments added to it.
@@ -883,6 +944,9 @@ struct Walker<'x, 'r> {
     depth: u32,
     in_receiver: bool,
     cmds: Vec<Cmd>,
+    /// Variables holding a credential (`let h = [("CF-Access-Client-Id", ..)]`, `h.insert(..)`,
+    /// `let client = builder.default_headers(cf_headers())…`): a later statement using one is credentialed.
+    cred_vars: HashSet<String>,
 }
 
 impl<'x, 'r> Walker<'x, 'r> {
@@ -896,6 +960,7 @@ impl<'x, 'r> Walker<'x, 'r> {
             depth,
             in_receiver: false,
             cmds: Vec::new(),
+            cred_vars: HashSet::new(),
         }
     }
 
@@ -961,7 +1026,10 @@ impl<'x, 'r> Walker<'x, 'r> {
                     self.expr_stmt(&arm.body);
                 }
             }
-            _ => self.as_statement(|w| w.visit_expr(e)),
+            _ => self.as_statement(|w| {
+                w.visit_expr(e);
+                w.st.mutated = mutated_var(e);
+            }),
         }
         self.depth -= 1;
     }
@@ -981,6 +1049,11 @@ impl<'x, 'r> Walker<'x, 'r> {
     }
 
     fn finish_statement(&mut self, st: StmtState) {
+        let cred = st.cred || st.names.iter().any(|n| self.cred_vars.contains(n));
+        if cred {
+            self.cred_vars
+                .extend(st.bound.iter().chain(st.mutated.iter()).cloned());
+        }
         if !st.has_call {
             return;
         }
@@ -995,7 +1068,7 @@ impl<'x, 'r> Walker<'x, 'r> {
         self.ex.facts.uses.push(Use {
             scope: self.scope,
             client,
-            credentialed: st.cred,
+            credentialed: cred,
             names,
         });
         for c in st.cands {
@@ -1112,6 +1185,7 @@ impl<'x, 'r> Walker<'x, 'r> {
         let expr = &*init.expr;
         match pat_ident(&l.pat) {
             Some(name) => {
+                self.st.bound = Some(name.clone());
                 self.ex.facts.bindings.push(Binding {
                     scope: self.scope,
                     name: name.clone(),
@@ -1213,7 +1287,7 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     /// Walk the arguments of a macro we understand; skip logging and message macros.
     fn mac(&mut self, mac: &Macro) {
-        let name = macro_name(&mac);
+        let name = macro_name(mac);
         if SKIPPED_MACROS.contains(&name.as_str()) {
             return;
         }
@@ -1444,6 +1518,29 @@ fn method_chain(e: &Expr) -> (&Expr, Vec<&ExprMethodCall>) {
     }
     calls.reverse();
     (cur, calls)
+}
+
+/// `headers.insert(..)`, `request.headers_mut().append(..)`: the variable a statement adds to.
+fn mutated_var(e: &Expr) -> Option<String> {
+    const MUTATORS: &[&str] = &[
+        "insert",
+        "append",
+        "extend",
+        "push",
+        "headers_mut",
+        "try_insert",
+        "entry",
+        "set",
+    ];
+    let (base, calls) = method_chain(e);
+    let first = calls.first()?.method.to_string();
+    if !MUTATORS.contains(&first.as_str()) {
+        return None;
+    }
+    match base {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    }
 }
 
 fn is_command_new(c: &ExprCall) -> bool {
@@ -1788,6 +1885,40 @@ mod tests {
     }
 
     #[test]
+    fn credential_variables_taint_later_statements() {
+        let src = "fn f(url: &str, id: &str) {\n    let mut headers = HeaderMap::new();\n    \
+                   headers.insert(\"CF-Access-Client-Id\", id.parse().unwrap());\n    \
+                   let a = client.get(\"https://comfyui.datacrew.space/prompt\").headers(headers.clone()).send();\n    \
+                   let b = client.get(\"https://comfyui.datacrew.space/queue\").send();\n}\n";
+        let f = facts(src);
+        let cred = |path: &str| {
+            let c = f
+                .candidates
+                .iter()
+                .find(|c| resolved(&f, c).ends_with(path))
+                .unwrap();
+            f.uses[c.consumer.unwrap()].credentialed
+        };
+        assert!(cred("/prompt"));
+        assert!(!cred("/queue"));
+    }
+
+    #[test]
+    fn lazy_static_frontmatter_and_shebang() {
+        let src = "#!/usr/bin/env -S cargo +nightly -Zscript\n---cargo\n[dependencies]\nureq = \"2\"\n---\n\
+                   lazy_static! { static ref BASE: String = env::var(\"COMFYUI_URL\").unwrap_or(\"http://comfyui:8188\".into()); }\n\
+                   fn main() { ureq::get(&format!(\"{}/prompt\", *BASE)).call(); }\n";
+        let f = facts(src);
+        let c = f
+            .candidates
+            .iter()
+            .find(|c| c.function.as_deref() == Some("main"))
+            .unwrap();
+        assert_eq!(c.pos.line, 7);
+        assert_eq!(resolved(&f, c), "http://comfyui:8188/prompt");
+    }
+
+    #[test]
     fn pathological_inputs_do_not_crash() {
         let r = rules();
         let deep = format!(
@@ -1800,6 +1931,10 @@ mod tests {
         let _ = extract(&long, &r);
         let chain = format!("fn f() {{ x{}; }}", ".f()".repeat(3000));
         let _ = extract(&chain, &r);
+        let unary = format!("fn f() {{ {}x; }}", "!".repeat(20000));
+        assert!(extract(&unary, &r).is_err());
+        let generics = format!("type T = {}u8{};", "Vec<".repeat(1000), ">".repeat(1000));
+        assert!(extract(&generics, &r).is_ok());
         let nested_if = format!("fn f() {{ {} }}", "if a { 1 } else ".repeat(100) + "{ 2 }");
         assert!(extract(&nested_if, &r).is_ok());
         for s in [
@@ -1916,54 +2051,115 @@ mod corpus_tmp {
     fn corpus() {
         let root = std::env::var("CORPUS").unwrap_or("/tmp/rsgc".into());
         let rules = crate::rules::RuleSet::embedded().unwrap();
-        let expected: Vec<serde_json::Value> = std::fs::read_to_string(format!("{root}/EXPECTED-FINDINGS.jsonl")).unwrap()
-            .lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        let mut files: Vec<String> = expected.iter().map(|e| e["path"].as_str().unwrap().to_string()).collect();
+        let expected: Vec<serde_json::Value> =
+            std::fs::read_to_string(format!("{root}/EXPECTED-FINDINGS.jsonl"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        let mut files: Vec<String> = expected
+            .iter()
+            .map(|e| e["path"].as_str().unwrap().to_string())
+            .collect();
         for e in std::fs::read_dir(format!("{root}/generated/rust/crate_000/src/bin")).unwrap() {
-            files.push(format!("generated/rust/crate_000/src/bin/{}", e.unwrap().file_name().to_string_lossy()));
+            files.push(format!(
+                "generated/rust/crate_000/src/bin/{}",
+                e.unwrap().file_name().to_string_lossy()
+            ));
         }
-        files.sort(); files.dedup();
+        files.sort();
+        files.dedup();
         let (mut ok, mut bad, mut tokbad, mut extra) = (0, 0, 0, 0);
         for path in &files {
             let src = std::fs::read_to_string(format!("{root}/{path}")).unwrap();
-            let f = match super::extract(&src, &rules) { Ok(f) => f, Err(e) => { eprintln!("PARSE FAIL {path}: {e}"); bad += 1; continue; } };
+            let f = match super::extract(&src, &rules) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("PARSE FAIL {path}: {e}");
+                    bad += 1;
+                    continue;
+                }
+            };
             let ev = Evaluator::new(&f);
-            let found: Vec<(u32, String, bool)> = f.candidates.iter().map(|c| {
-                let url = ev.eval(&c.expr, c.scope, c.pos).display();
-                let cred = match (&c.consumer, &c.bound_to) {
-                    (Some(u), _) => f.uses[*u].credentialed,
-                    (None, Some(n)) => {
-                        let mut names = vec![n.clone()];
-                        for a in f.aliases.iter().filter(|a| a.scope == c.scope && a.from == *n) { names.push(a.to.clone()); }
-                        f.uses.iter().any(|u| u.scope == c.scope && u.credentialed && u.names.iter().any(|x| names.contains(x)))
-                    }
-                    _ => false,
-                };
-                (c.pos.line, url, cred)
-            }).collect();
-            let exp: Vec<&serde_json::Value> = expected.iter().filter(|e| e["path"] == path.as_str()).collect();
+            let found: Vec<(u32, String, bool)> = f
+                .candidates
+                .iter()
+                .map(|c| {
+                    let url = ev.eval(&c.expr, c.scope, c.pos).display();
+                    let cred = match (&c.consumer, &c.bound_to) {
+                        (Some(u), _) => f.uses[*u].credentialed,
+                        (None, Some(n)) => {
+                            let mut names = vec![n.clone()];
+                            for a in f
+                                .aliases
+                                .iter()
+                                .filter(|a| a.scope == c.scope && a.from == *n)
+                            {
+                                names.push(a.to.clone());
+                            }
+                            f.uses.iter().any(|u| {
+                                u.scope == c.scope
+                                    && u.credentialed
+                                    && u.names.iter().any(|x| names.contains(x))
+                            })
+                        }
+                        _ => false,
+                    };
+                    (c.pos.line, url, cred)
+                })
+                .collect();
+            let exp: Vec<&serde_json::Value> = expected
+                .iter()
+                .filter(|e| e["path"] == path.as_str())
+                .collect();
             for e in &exp {
                 let line = e["line"].as_u64().unwrap() as u32;
                 if e["group"] == "container-exec" {
-                    if f.execs.iter().any(|x| x.pos.line == line && x.container == e["host"].as_str().unwrap()) { ok += 1; } else { bad += 1; eprintln!("MISSING EXEC {path}:{line} {:?}", f.execs); }
+                    if f.execs
+                        .iter()
+                        .any(|x| x.pos.line == line && x.container == e["host"].as_str().unwrap())
+                    {
+                        ok += 1;
+                    } else {
+                        bad += 1;
+                        eprintln!("MISSING EXEC {path}:{line} {:?}", f.execs);
+                    }
                     continue;
                 }
                 let url = e["url"].as_str().unwrap();
                 match found.iter().find(|(l, u, _)| *l == line && u == url) {
                     Some((_, _, cred)) => {
                         ok += 1;
-                        if *cred != e["tokenized"].as_bool().unwrap() { tokbad += 1; eprintln!("TOKEN MISMATCH {path}:{line} {url} got {cred}"); }
+                        if *cred != e["tokenized"].as_bool().unwrap() {
+                            tokbad += 1;
+                            eprintln!("TOKEN MISMATCH {path}:{line} {url} got {cred}");
+                        }
                     }
-                    None => { bad += 1; eprintln!("MISSING {path}:{line} {url}; on line: {:?}", found.iter().filter(|(l,_,_)| *l == line).collect::<Vec<_>>()); }
+                    None => {
+                        bad += 1;
+                        eprintln!(
+                            "MISSING {path}:{line} {url}; on line: {:?}",
+                            found
+                                .iter()
+                                .filter(|(l, _, _)| *l == line)
+                                .collect::<Vec<_>>()
+                        );
+                    }
                 }
             }
             for (l, u, _) in &found {
-                if (u.contains("8188") || u.contains("/prompt") || u.contains("/history")) && !exp.iter().any(|e| e["line"].as_u64() == Some(*l as u64)) {
-                    extra += 1; eprintln!("EXTRA {path}:{l} {u}");
+                if (u.contains("8188") || u.contains("/prompt") || u.contains("/history"))
+                    && !exp.iter().any(|e| e["line"].as_u64() == Some(*l as u64))
+                {
+                    extra += 1;
+                    eprintln!("EXTRA {path}:{l} {u}");
                 }
             }
         }
-        eprintln!("files {} ok {ok} bad {bad} tokbad {tokbad} extra {extra}", files.len());
+        eprintln!(
+            "files {} ok {ok} bad {bad} tokbad {tokbad} extra {extra}",
+            files.len()
+        );
     }
 }
 #[cfg(test)]
@@ -1972,22 +2168,45 @@ mod realworld_tmp {
     #[ignore]
     fn realworld() {
         let rules = crate::rules::RuleSet::embedded().unwrap();
-        let out = std::process::Command::new("sh").arg("-c").arg("find $HOME/.cargo/registry/src -name '*.rs'").output().unwrap();
-        let files: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("find $HOME/.cargo/registry/src -name '*.rs'")
+            .output()
+            .unwrap();
+        let files: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
         let t = std::time::Instant::now();
         let (mut ok, mut err, mut cands, mut bytes, mut execs) = (0, 0, 0, 0, 0);
         let mut slowest = (std::time::Duration::ZERO, String::new());
         for p in &files {
-            let Ok(src) = std::fs::read_to_string(p) else { continue };
+            let Ok(src) = std::fs::read_to_string(p) else {
+                continue;
+            };
             bytes += src.len();
             let t1 = std::time::Instant::now();
-            if std::env::var("ONLY_PARSE").is_ok() { let _ = syn::parse_file(&src); continue; }
+            if std::env::var("ONLY_PARSE").is_ok() {
+                let _ = syn::parse_file(&src);
+                continue;
+            }
             match super::extract(&src, &rules) {
-                Ok(f) => { ok += 1; cands += f.candidates.len(); execs += f.execs.len(); }
-                Err(e) => { err += 1; if err < 15 { eprintln!("ERR {p}: {}", e.chars().take(120).collect::<String>()); } }
+                Ok(f) => {
+                    ok += 1;
+                    cands += f.candidates.len();
+                    execs += f.execs.len();
+                }
+                Err(e) => {
+                    err += 1;
+                    if err < 15 {
+                        eprintln!("ERR {p}: {}", e.chars().take(120).collect::<String>());
+                    }
+                }
             }
             let d = t1.elapsed();
-            if d > slowest.0 { slowest = (d, p.clone()); }
+            if d > slowest.0 {
+                slowest = (d, p.clone());
+            }
         }
         eprintln!("files {} ok {ok} err {err} cands {cands} execs {execs} bytes {bytes} in {:?}; slowest {:?}", files.len(), t.elapsed(), slowest);
     }

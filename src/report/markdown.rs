@@ -1010,6 +1010,41 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// `check --format markdown`: the violations as a table (for a PR comment or a job summary).
+pub fn render_gate(result: &crate::gate::GateResult) -> String {
+    let mut out = String::from("# access-audit check\n\n");
+    let s = &result.summary;
+    if s.active == 0 {
+        out.push_str("✅ **No violations.**");
+    } else {
+        out.push_str(&format!(
+            "❌ **{} violation(s)**: {} error(s), {} warning(s).",
+            s.active, s.errors, s.warnings
+        ));
+    }
+    out.push_str(&format!(
+        " {} files scanned; {} suppressed inline; {} in the baseline.\n",
+        s.files_scanned, s.suppressed, s.baselined
+    ));
+    if s.active > 0 {
+        out.push_str("\n| Rule | Severity | Location | Message |\n|---|---|---|---|\n");
+        for v in result.active() {
+            let sev = match v.severity {
+                crate::gate::Severity::Error => "error",
+                crate::gate::Severity::Warning => "warning",
+            };
+            out.push_str(&format!(
+                "| `{}` | {sev} | `{}:{}` | {} |\n",
+                v.rule.id(),
+                v.path,
+                v.line,
+                cell(&v.message)
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

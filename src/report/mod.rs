@@ -1,8 +1,11 @@
 //! Output formats, one module each. Every format renders an already sorted [`crate::finding::Report`],
 //! so output is deterministic.
 
+pub mod github;
+pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 /// How findings are rolled up in the table and the Markdown report.

@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# bench/run.sh - the access-audit performance benchmark (issue 7). Run from anywhere; paths are
+# relative to the repository root.
+#
+#   bash bench/run.sh
+#
+# Steps: release build -> corpus (../shared/bench/make-corpus.sh) -> tools (hyperfine, ripgrep, time,
+# semgrep in a venv) -> wall time (hyperfine), CPU time and peak RSS (/usr/bin/time -v) of
+# access-audit, ripgrep and semgrep over the same .py/.rs files -> accuracy on generated/ ->
+# 1x/2x/4x scaling -> small-repo latency -> bench/results/ + BENCHMARKS.md.
+#
+# Environment knobs (all optional):
+#   MAKE_CORPUS=../shared/bench/make-corpus.sh   corpus generator (relative to the repo root or absolute)
+#   CORPUS=${TMPDIR:-/tmp}/access-audit-corpus   corpus directory (reused if its MANIFEST.json exists)
+#   FORCE=1                                      rebuild the corpus (and the 2x/4x copies)
+#   PY_FILES, RS_FILES, SEED, SKIP_VENDOR        passed to make-corpus.sh (see its header)
+#   WORK=${TMPDIR:-/tmp}/access-audit-bench      scratch: reports, logs, raw timings
+#   RUNS=5                                       hyperfine runs for access-audit / ripgrep (>= 5)
+#   SEMGREP=auto|1|0                             auto: use semgrep if on PATH or installable in a venv
+#   SEMGREP_RUNS=2                               hyperfine runs for semgrep (it is slow)
+#   SEMGREP_VENV=${TMPDIR:-/tmp}/access-audit-semgrep-venv
+#   SCALING=1                                    0 skips the 2x/4x corpora
+#   SCALE_RUNS=5                                 hyperfine runs per scaling point
+#   SKIP_BUILD=1                                 use the existing target/release/access-audit
+#
+# Outputs: bench/results/{summary.json,scaling.csv,scaling.svg,hyperfine-*.json} and BENCHMARKS.md.
+# The corpus and the full scan reports stay under ${TMPDIR:-/tmp}.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+
+TMPBASE="${TMPDIR:-/tmp}"
+MAKE_CORPUS="${MAKE_CORPUS:-../shared/bench/make-corpus.sh}"
+CORPUS="${CORPUS:-$TMPBASE/access-audit-corpus}"
+WORK="${WORK:-$TMPBASE/access-audit-bench}"
+FORCE="${FORCE:-0}"
+RUNS="${RUNS:-5}"
+SEMGREP="${SEMGREP:-auto}"
+SEMGREP_RUNS="${SEMGREP_RUNS:-2}"
+SEMGREP_VENV="${SEMGREP_VENV:-$TMPBASE/access-audit-semgrep-venv}"
+SCALING="${SCALING:-1}"
+SCALE_RUNS="${SCALE_RUNS:-5}"
+SKIP_BUILD="${SKIP_BUILD:-0}"
+RESULTS="bench/results"
+BIN="$ROOT/target/release/access-audit"
+
+T_START="$(date +%s)"
+step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
+
+[ "$RUNS" -ge 5 ] 2>/dev/null || die "RUNS must be >= 5 (got $RUNS)"
+mkdir -p "$WORK" "$RESULTS"
+rm -f "$WORK"/*.time "$WORK"/*.hf.json "$WORK"/scaling.tsv "$WORK"/semgrep.status
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- 1. release build ------------------------------------------------------------------------------
+step "1. cargo build --release"
+if [ "$SKIP_BUILD" = 1 ] && [ -x "$BIN" ]; then
+    note "SKIP_BUILD=1: using $BIN as it is"
+else
+    cargo build --release --locked >"$WORK/build.log" 2>&1 ||
+        { tail -n 20 "$WORK/build.log" >&2; die "cargo build --release failed (SKIP_BUILD=1 times the existing binary)"; }
+    tail -n 1 "$WORK/build.log" | sed 's/^ */    /'
+fi
+[ -x "$BIN" ] || die "no binary at $BIN"
+# Time a private copy: other builds in the same target/ must not swap the binary mid-run.
+cp "$BIN" "$WORK/access-audit"
+BIN="$WORK/access-audit"
+note "$("$BIN" --version) (timed as $BIN; git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' + uncommitted changes in src/'))"
+
+# --- 2. corpus -------------------------------------------------------------------------------------
+step "2. corpus in $CORPUS"
+if [ -f "$CORPUS/MANIFEST.json" ] && [ "$FORCE" != 1 ]; then
+    note "reusing the existing corpus (MANIFEST.json present; FORCE=1 rebuilds)"
+else
+    [ -f "$MAKE_CORPUS" ] || die "corpus generator not found: $MAKE_CORPUS (set MAKE_CORPUS)"
+    note "building with $MAKE_CORPUS (PY_FILES=${PY_FILES:-default} RS_FILES=${RS_FILES:-default} SEED=${SEED:-default} SKIP_VENDOR=${SKIP_VENDOR:-0})"
+    FORCE="$FORCE" bash "$MAKE_CORPUS" "$CORPUS" 2>&1 | sed 's/^/    /'
+fi
+[ -f "$CORPUS/MANIFEST.json" ] || die "corpus build did not produce $CORPUS/MANIFEST.json"
+CORPUS="$(cd "$CORPUS" && pwd)"
+read -r C_FILES C_BYTES < <(python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["totals"]
+print(t["files"], t["bytes"])' "$CORPUS/MANIFEST.json")
+note "$C_FILES .py/.rs files, $C_BYTES bytes (MANIFEST.json)"
+
+# --- 3. tools --------------------------------------------------------------------------------------
+step "3. tools"
+APT_UPDATED=0
+apt_install() { # apt_install PACKAGE: best effort, returns non-zero if it could not be installed
+    command -v apt-get >/dev/null || { note "apt-get not available"; return 1; }
+    [ "$(id -u)" = 0 ] || { note "not root: cannot apt-get install $1"; return 1; }
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1; then
+        if [ "$APT_UPDATED" = 0 ]; then
+            note "apt-get update"
+            apt-get update -qq >/dev/null 2>&1 || true
+            APT_UPDATED=1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 || return 1
+    fi
+}
+ensure() { # ensure COMMAND PACKAGE
+    if command -v "$1" >/dev/null; then
+        note "$1: $(command -v "$1")"
+    else
+        note "$1 missing: apt-get install -y $2"
+        apt_install "$2" || return 1
+    fi
+}
+ensure hyperfine hyperfine || die "hyperfine is required (apt-get install hyperfine)"
+HAVE_RG=1
+ensure rg ripgrep || { HAVE_RG=0; note "ripgrep unavailable: the rg comparison is skipped"; }
+HAVE_TIME=1
+if [ ! -x /usr/bin/time ]; then
+    note "/usr/bin/time missing: apt-get install -y time"
+    apt_install time || { HAVE_TIME=0; note "GNU time unavailable: no peak RSS / CPU figures"; }
+fi
+# hyperfine >= 1.13 can run commands without a shell (-N): no shell start-up in the small-repo time.
+HF_NOSHELL=()
+if hyperfine --help 2>/dev/null | grep -q -- '--shell'; then
+    hyperfine --help | grep -q -- '-N' && HF_NOSHELL=(-N)
+fi
+
+SEMGREP_BIN=""
+case "$SEMGREP" in
+0) note "semgrep: skipped (SEMGREP=0)" ;;
+*)
+    if command -v semgrep >/dev/null; then
+        SEMGREP_BIN="$(command -v semgrep)"
+    elif [ -x "$SEMGREP_VENV/bin/semgrep" ]; then
+        SEMGREP_BIN="$SEMGREP_VENV/bin/semgrep"
+    else
+        note "semgrep missing: python3 -m venv $SEMGREP_VENV && pip install semgrep"
+        if python3 -m venv "$SEMGREP_VENV" >/dev/null 2>&1 &&
+            timeout 600 "$SEMGREP_VENV/bin/pip" install -q --disable-pip-version-check semgrep 2>&1 | tail -n 2 | sed 's/^/    /' &&
+            [ -x "$SEMGREP_VENV/bin/semgrep" ]; then
+            SEMGREP_BIN="$SEMGREP_VENV/bin/semgrep"
+        fi
+    fi
+    if [ -n "$SEMGREP_BIN" ]; then
+        note "semgrep: $SEMGREP_BIN"
+    elif [ "$SEMGREP" = 1 ]; then
+        die "SEMGREP=1 but semgrep could not be installed"
+    else
+        note "semgrep could not be installed: the semgrep comparison is skipped"
+    fi
+    ;;
+esac
+
+# --- 4./5. timings ---------------------------------------------------------------------------------
+# Same file set for every tool: .py/.rs only, no ignore files, hidden files included, the
+# directories access-audit never enters excluded, files over 2 MiB skipped (access-audit's default).
+SKIP_DIRS=(.git .hg .svn node_modules target __pycache__ .venv venv .tox .nox .mypy_cache
+    .pytest_cache .ruff_cache site-packages .eggs)
+RG_GLOBS=()
+for d in "${SKIP_DIRS[@]}"; do RG_GLOBS+=(-g "!$d/"); done
+RG_REGEX='(https?|wss?)://[^\s"'"'"']+|:8188\b'
+RG_OPTS=(-t py -t rust --no-ignore --hidden --no-messages --max-filesize 2M "${RG_GLOBS[@]}")
+rg_cmd() { printf '%q ' rg "${RG_OPTS[@]}" -c "$RG_REGEX" "$1"; } # rg_cmd DIR
+aa_cmd() { printf '%q ' "$BIN" scan "$1" --format json -q; }
+
+# timed NAME RUNS WARMUP COMMAND: hyperfine (wall) + one /usr/bin/time -v run (CPU, peak RSS).
+timed() {
+    local name="$1" runs="$2" warmup="$3" cmd="$4"
+    note "hyperfine ($runs runs, warmup $warmup): $cmd"
+    hyperfine --style basic --warmup "$warmup" --runs "$runs" --export-json "$WORK/$name.hf.json" \
+        "$cmd" 2>&1 | grep -E 'Time|Range' | sed 's/^ */    /'
+    cp "$WORK/$name.hf.json" "$RESULTS/hyperfine-$name.json"
+    if [ "$HAVE_TIME" = 1 ]; then
+        /usr/bin/time -v -o "$WORK/$name.time" bash -c "$cmd >/dev/null 2>&1" || true
+        note "/usr/bin/time -v: $(grep -E 'Maximum resident' "$WORK/$name.time" | sed 's/^\s*//')"
+    fi
+}
+
+step "4. whole corpus: hyperfine + /usr/bin/time -v"
+note "file set: .py/.rs, hidden included, no ignore files, skipped dirs: ${SKIP_DIRS[*]}, max 2 MiB"
+timed access-audit "$RUNS" 1 "$(aa_cmd "$CORPUS")"
+if [ "$HAVE_RG" = 1 ]; then
+    note "rg sees $(rg "${RG_OPTS[@]}" --files "$CORPUS" | wc -l) files (rg --files with the same options)"
+    timed rg "$RUNS" 1 "$(rg_cmd "$CORPUS")"
+fi
+if [ -n "$SEMGREP_BIN" ]; then
+    # Semgrep's built-in ignore list drops test/ and tests/ (most of CPython's stdlib) and vendor/:
+    # an empty .semgrepignore at the corpus root (where semgrep runs) turns it off.
+    : >"$CORPUS/.semgrepignore"
+    SG_EXCLUDES=()
+    for d in "${SKIP_DIRS[@]}"; do SG_EXCLUDES+=(--exclude "$d"); done
+    SG_CMD="cd $(printf %q "$CORPUS") && $(printf '%q ' "$SEMGREP_BIN" scan --config "$ROOT/bench/semgrep-rules.yml" \
+        --metrics=off --disable-version-check --no-git-ignore --max-target-bytes 2097152 \
+        --jobs "$(nproc)" --json --quiet "${SG_EXCLUDES[@]}" --include '*.py' --include '*.rs' .)"
+    note "semgrep $("$SEMGREP_BIN" --version 2>/dev/null | tail -n 1)"
+    # One semgrep run under /usr/bin/time for its output (files scanned, findings), then hyperfine.
+    if (/usr/bin/time -v -o "$WORK/semgrep.time" bash -c "$SG_CMD" >"$WORK/semgrep.json" 2>"$WORK/semgrep.err"); then
+        python3 - "$WORK/semgrep.json" <<'EOF' | sed 's/^/    /'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"semgrep: {len(d.get('paths', {}).get('scanned', []))} files scanned, "
+      f"{len(d.get('results', []))} results, {len(d.get('errors', []))} errors")
+EOF
+        HAVE_TIME_SAVE="$HAVE_TIME"; HAVE_TIME=0
+        timed semgrep "$SEMGREP_RUNS" 0 "$SG_CMD"
+        HAVE_TIME="$HAVE_TIME_SAVE"
+    else
+        note "semgrep failed (see $WORK/semgrep.err): skipped"
+        tail -n 5 "$WORK/semgrep.err" | sed 's/^/    /'
+        rm -f "$WORK/semgrep.time"
+    fi
+fi
+
+# --- 7. accuracy -----------------------------------------------------------------------------------
+step "7. accuracy on generated/ (bench/accuracy.py)"
+"$BIN" scan "$CORPUS" --format json -q >"$WORK/report.json"
+set +e
+python3 bench/accuracy.py "$CORPUS/EXPECTED-FINDINGS.jsonl" "$WORK/report.json" --prefix generated/ \
+    >"$WORK/accuracy.json" 2>"$WORK/accuracy.err"
+set -e
+sed 's/^/    /' "$WORK/accuracy.json"
+head -n 20 "$WORK/accuracy.err" | sed 's/^/    /'
+python3 - "$WORK/report.json" >"$WORK/outside.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+out = [f for f in r["findings"] if not f["path"].startswith("generated/")]
+print(json.dumps({
+    "files_scanned": r["summary"]["files_scanned"],
+    "findings": len(r["findings"]),
+    "diagnostics": len(r["diagnostics"]),
+    "outside_generated": len(out),
+    "outside_examples": [f'{f["path"]}:{f["line"]} {f["group"]} {f.get("url")}' for f in out[:20]],
+}))
+EOF
+python3 - "$WORK/outside.json" <<'EOF' | sed 's/^/    /'
+import json, sys
+o = json.load(open(sys.argv[1]))
+print(f'{o["files_scanned"]} files scanned, {o["findings"]} findings, {o["diagnostics"]} diagnostics')
+print(f'findings outside generated/ (false positives on stdlib / vendored crates): {o["outside_generated"]}')
+for e in o["outside_examples"]:
+    print("  " + e)
+EOF
+
+# --- 8. scaling ------------------------------------------------------------------------------------
+step "8. scaling: 1x / 2x / 4x"
+: >"$WORK/scaling.tsv"
+scale_point() { # scale_point FACTOR DIR
+    local k="$1" dir="$2" f bytes
+    read -r f bytes < <(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print(t["files"], t["bytes"])' "$CORPUS/MANIFEST.json")
+    f=$((f * k)); bytes=$((bytes * k))
+    timed "scale-${k}x-access-audit" "$SCALE_RUNS" 1 "$(aa_cmd "$dir")"
+    if [ "$HAVE_RG" = 1 ]; then timed "scale-${k}x-rg" "$SCALE_RUNS" 1 "$(rg_cmd "$dir")"; fi
+    printf '%s\t%s\t%s\n' "$k" "$f" "$bytes" >>"$WORK/scaling.tsv"
+}
+if [ "$SCALING" = 0 ]; then
+    note "skipped (SCALING=0)"
+else
+    scale_point 1 "$CORPUS"
+    stamp="$(sha256sum "$CORPUS/MANIFEST.json" | cut -d' ' -f1)"
+    for k in 2 4; do
+        dir="${CORPUS}-${k}x"
+        if [ -f "$dir/.scaled-from" ] && [ "$(cat "$dir/.scaled-from")" = "$stamp" ] && [ "$FORCE" != 1 ]; then
+            note "reusing $dir"
+        else
+            note "building $dir ($k plain copies of python-stdlib/ rust-vendor/ generated/)"
+            rm -rf -- "$dir"
+            for i in $(seq 1 "$k"); do
+                mkdir -p "$dir/copy$i"
+                cp -r "$CORPUS/python-stdlib" "$CORPUS/rust-vendor" "$CORPUS/generated" "$dir/copy$i/"
+            done
+            echo "$stamp" >"$dir/.scaled-from"
+        fi
+        scale_point "$k" "$dir"
+    done
+fi
+
+# --- 9. small repo ---------------------------------------------------------------------------------
+step "9. small repo: fixtures/audit-demo (start-up included)"
+note "hyperfine ${HF_NOSHELL[*]:-} (50 runs, warmup 5): $BIN scan fixtures/audit-demo --format json -q"
+hyperfine --style basic "${HF_NOSHELL[@]}" --warmup 5 --runs 50 --export-json "$WORK/small.hf.json" \
+    "$(printf '%q ' "$BIN" scan fixtures/audit-demo --format json -q)" 2>&1 | grep -E 'Time|Range' | sed 's/^ */    /'
+cp "$WORK/small.hf.json" "$RESULTS/hyperfine-small.json"
+
+# --- 6./10. summary, plot, BENCHMARKS.md -----------------------------------------------------------
+step "6/10. ratios, bench/results/, BENCHMARKS.md"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+busy="$(ps -eo comm= | grep -cE '^(rustc|cargo|cc1|ld|clang)' || true)"
+{
+    echo "nproc=$(nproc)"
+    echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "ram_gib=$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo)"
+    echo "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), kernel $(uname -r)"
+    echo "rustc=$(rustc --version 2>/dev/null || echo unknown)"
+    echo "access_audit=$("$BIN" --version)"
+    echo "hyperfine=$(hyperfine --version)"
+    echo "rg=$([ "$HAVE_RG" = 1 ] && rg --version | head -n 1 || echo none)"
+    echo "semgrep=$([ -n "$SEMGREP_BIN" ] && "$SEMGREP_BIN" --version 2>/dev/null | tail -n 1 || echo none)"
+    echo "python=$(python3 --version 2>&1)"
+    echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "load_before=$load_before"
+    echo "load_after=$load_after"
+    echo "busy_procs_at_end=$busy"
+    echo "rg_regex=$RG_REGEX"
+    echo "runs=$RUNS"
+    echo "semgrep_runs=$SEMGREP_RUNS"
+} >"$WORK/machine.env"
+python3 bench/report.py --work "$WORK" --corpus "$CORPUS" --results "$RESULTS" --out BENCHMARKS.md
+python3 bench/plot.py "$RESULTS/scaling.csv" "$RESULTS/scaling.svg" 2>/dev/null ||
+    note "no scaling data: scaling.svg not written"
+note "total script time: $(($(date +%s) - T_START)) s"

@@ -1,0 +1,286 @@
+//! Configuration discovery and merging, as ruff does it: the nearest `access-audit.toml`, or
+//! `pyproject.toml` with a `[tool.access-audit]` table, walking up from the first scanned path.
+//! Command-line flags override the file.
+//!
+//! ```toml
+//! select = ["untokenized-remote", "hardcoded-secret", "insecure-remote"]  # replaces the default set
+//! extend-select = ["unresolved-address"]
+//! ignore = ["insecure-remote"]
+//! strict = false                     # true: also unresolved-address
+//! baseline = ".access-audit-baseline.json"
+//! rules = "rules"                    # extra rule files, relative to the config file
+//! [severity]
+//! insecure-remote = "warning"        # error (fails the build) | warning (reported only)
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::gate::{Check, GateConfig, Severity};
+
+/// The settings a config file may hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub select: Option<Vec<String>>,
+    #[serde(default)]
+    pub extend_select: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub strict: bool,
+    pub baseline: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+}
+
+/// A config file found on disk, with paths made relative to the current directory.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub file: Option<PathBuf>,
+    pub settings: FileConfig,
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    tool: Option<PyTool>,
+}
+
+#[derive(Deserialize)]
+struct PyTool {
+    #[serde(rename = "access-audit")]
+    access_audit: Option<toml::Value>,
+}
+
+/// Find the config for `start` (a file or directory), walking up to the filesystem root.
+pub fn discover(start: &Path) -> Result<Config, Error> {
+    let abs = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let mut dir = if abs.is_file() {
+        abs.parent().map(Path::to_path_buf)
+    } else {
+        Some(abs)
+    };
+    while let Some(d) = dir {
+        let own = d.join("access-audit.toml");
+        if own.is_file() {
+            return load(&own);
+        }
+        let py = d.join("pyproject.toml");
+        if py.is_file() {
+            if let Some(c) = load_pyproject(&py)? {
+                return Ok(c);
+            }
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    Ok(Config::default())
+}
+
+/// Load an `access-audit.toml` (or any file of that shape).
+pub fn load(path: &Path) -> Result<Config, Error> {
+    let text = read(path)?;
+    let settings: FileConfig = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+    finish(path, settings)
+}
+
+fn load_pyproject(path: &Path) -> Result<Option<Config>, Error> {
+    let text = read(path)?;
+    let py: PyProject = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+    let Some(value) = py.tool.and_then(|t| t.access_audit) else {
+        return Ok(None);
+    };
+    let settings: FileConfig = value
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::Config {
+            file: format!("{}:{}", path.display(), line_of_table(&text)),
+            message: format!("[tool.access-audit]: {}", e.message()),
+        })?;
+    finish(path, settings).map(Some)
+}
+
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Config {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let line = e.span().map_or(1, |s| {
+        text[..s.start.min(text.len())].matches('\n').count() + 1
+    });
+    Error::Config {
+        file: format!("{}:{line}", path.display()),
+        message: e.message().to_string(),
+    }
+}
+
+fn line_of_table(text: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim() == "[tool.access-audit]")
+        .map_or(1, |i| i + 1)
+}
+
+/// Validate ids and severities and make paths relative to the config file's directory.
+fn finish(path: &Path, mut settings: FileConfig) -> Result<Config, Error> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let bad = |field: &str, message: String| Error::Config {
+        file: path.display().to_string(),
+        message: format!("`{field}`: {message}"),
+    };
+    for (field, ids) in [
+        ("select", settings.select.clone().unwrap_or_default()),
+        ("extend-select", settings.extend_select.clone()),
+        ("ignore", settings.ignore.clone()),
+    ] {
+        if let Some(id) = ids.iter().find(|id| Check::from_id(id).is_none()) {
+            return Err(bad(field, format!("unknown rule id `{id}`")));
+        }
+    }
+    for (id, level) in &settings.severity {
+        if Check::from_id(id).is_none() {
+            return Err(bad("severity", format!("unknown rule id `{id}`")));
+        }
+        if Severity::parse(level).is_none() {
+            return Err(bad(
+                "severity",
+                format!("`{id} = \"{level}\"`: expected \"error\" or \"warning\""),
+            ));
+        }
+    }
+    settings.baseline = settings.baseline.map(|b| base.join(b));
+    settings.rules = settings.rules.map(|r| base.join(r));
+    Ok(Config {
+        file: Some(path.to_path_buf()),
+        settings,
+    })
+}
+
+/// Command-line overrides of the file's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub strict: bool,
+    pub severity: Vec<String>,
+}
+
+/// The gate configuration: defaults, then the file, then the command line.
+pub fn gate_config(cfg: &Config, cli: &Overrides) -> Result<GateConfig, Error> {
+    let mut g = GateConfig::default();
+    let parse = |id: &str| {
+        Check::from_id(id).ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown rule id `{id}`; run `access-audit explain` for the list"
+            ))
+        })
+    };
+    let s = &cfg.settings;
+    if let Some(select) = cli.select.as_ref().or(s.select.as_ref()) {
+        g.enabled = select
+            .iter()
+            .map(|id| parse(id))
+            .collect::<Result<_, _>>()?;
+    }
+    for id in &s.extend_select {
+        g.enabled.insert(parse(id)?);
+    }
+    if s.strict || cli.strict {
+        g.enabled.insert(Check::UnresolvedAddress);
+    }
+    for id in s.ignore.iter().chain(&cli.ignore) {
+        g.enabled.remove(&parse(id)?);
+    }
+    for (id, level) in &s.severity {
+        g.severity.insert(
+            parse(id)?,
+            Severity::parse(level).unwrap_or(Severity::Error),
+        );
+    }
+    for pair in &cli.severity {
+        let (id, level) = pair.split_once('=').ok_or_else(|| {
+            Error::Usage(format!("--severity `{pair}`: expected RULE=error|warning"))
+        })?;
+        let level = Severity::parse(level).ok_or_else(|| {
+            Error::Usage(format!("--severity `{pair}`: expected error or warning"))
+        })?;
+        g.severity.insert(parse(id)?, level);
+    }
+    Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovers_pyproject_table_upward() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"x\"\n\n[tool.access-audit]\nignore = [\"insecure-remote\"]\nstrict = true\n").unwrap();
+        let sub = dir.path().join("src/pkg");
+        std::fs::create_dir_all(&sub).unwrap();
+        let cfg = discover(&sub).unwrap();
+        assert!(cfg.file.unwrap().ends_with("pyproject.toml"));
+        let g = gate_config(&cfg_from(&cfg.settings), &Overrides::default()).unwrap();
+        assert!(!g.enabled.contains(&Check::InsecureRemote));
+        assert!(g.enabled.contains(&Check::UnresolvedAddress));
+    }
+
+    fn cfg_from(s: &FileConfig) -> Config {
+        Config {
+            file: None,
+            settings: s.clone(),
+        }
+    }
+
+    #[test]
+    fn own_file_wins_and_unknown_fields_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("access-audit.toml"),
+            "select = [\"untokenized-remote\"]\nstrictt = true\n",
+        )
+        .unwrap();
+        let err = discover(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("access-audit.toml:2") && err.contains("strictt"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_rule_ids_and_bad_severities_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access-audit.toml");
+        std::fs::write(&p, "ignore = [\"nope\"]\n").unwrap();
+        assert!(load(&p).unwrap_err().to_string().contains("nope"));
+        std::fs::write(&p, "[severity]\ninsecure-remote = \"fatal\"\n").unwrap();
+        assert!(load(&p).unwrap_err().to_string().contains("fatal"));
+    }
+
+    #[test]
+    fn command_line_overrides_the_file() {
+        let cfg = Config {
+            file: None,
+            settings: FileConfig {
+                ignore: vec![],
+                ..Default::default()
+            },
+        };
+        let g = gate_config(
+            &cfg,
+            &Overrides {
+                select: Some(vec!["hardcoded-secret".into()]),
+                severity: vec!["hardcoded-secret=warning".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(g.enabled.len(), 1);
+        assert_eq!(g.severity[&Check::HardcodedSecret], Severity::Warning);
+    }
+}
