@@ -70,9 +70,24 @@ pub fn display_text(text: &str) -> String {
 /// Evaluates expressions of one file.
 pub struct Evaluator<'a> {
     facts: &'a FileFacts,
-    /// Bindings by (scope, name), in file order; built on the first lookup so that a file with
-    /// tens of thousands of bindings is not searched linearly for every reference.
-    by_name: OnceCell<HashMap<usize, HashMap<&'a str, Vec<&'a Binding>>>>,
+    /// Bindings by scope and name; built on the first lookup so that a file with tens of thousands
+    /// of bindings is not searched linearly for every reference.
+    by_name: OnceCell<HashMap<usize, HashMap<&'a str, Named<'a>>>>,
+}
+
+/// The bindings of one name in one scope, in file order.
+#[derive(Default)]
+struct Named<'a> {
+    all: Vec<&'a Binding>,
+    /// Those whose value is not `Unknown` (preferred).
+    known: Vec<&'a Binding>,
+    /// Positions never decrease along `all` / `known`: the last one before a use is a binary search.
+    all_sorted: bool,
+    known_sorted: bool,
+}
+
+fn positions_sorted(v: &[&Binding]) -> bool {
+    v.windows(2).all(|w| w[0].pos <= w[1].pos)
 }
 
 impl<'a> Evaluator<'a> {
@@ -83,22 +98,27 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn bindings_of(&self, scope: usize, name: &str) -> &[&'a Binding] {
+    fn named(&self, scope: usize, name: &str) -> Option<&Named<'a>> {
         let index = self.by_name.get_or_init(|| {
-            let mut m: HashMap<usize, HashMap<&'a str, Vec<&'a Binding>>> = HashMap::new();
+            let mut m: HashMap<usize, HashMap<&'a str, Named<'a>>> = HashMap::new();
             for b in &self.facts.bindings {
-                m.entry(b.scope)
+                let n = m
+                    .entry(b.scope)
                     .or_default()
                     .entry(b.name.as_str())
-                    .or_default()
-                    .push(b);
+                    .or_default();
+                n.all.push(b);
+                if !matches!(b.value, StrExpr::Unknown(_)) {
+                    n.known.push(b);
+                }
+            }
+            for n in m.values_mut().flat_map(|by| by.values_mut()) {
+                n.all_sorted = positions_sorted(&n.all);
+                n.known_sorted = positions_sorted(&n.known);
             }
             m
         });
-        index
-            .get(&scope)
-            .and_then(|by| by.get(name))
-            .map_or(&[], Vec::as_slice)
+        index.get(&scope).and_then(|by| by.get(name))
     }
 
     /// Evaluate `expr` as seen from `scope` at `at`.
@@ -109,21 +129,27 @@ impl<'a> Evaluator<'a> {
     /// The binding `name` refers to from `scope` at `at`, if any.
     pub fn lookup(&self, name: &str, scope: usize, at: Pos) -> Option<&'a Binding> {
         for s in self.facts.scope_chain(scope) {
-            let all = self.bindings_of(s, name);
-            let mut found: Vec<&'a Binding> = all
-                .iter()
-                .copied()
-                .filter(|b| !matches!(b.value, StrExpr::Unknown(_)))
-                .collect();
-            if found.is_empty() {
-                found = all.to_vec();
-            }
+            let Some(n) = self.named(s, name) else {
+                continue;
+            };
+            // Bindings with a known value first, else any.
+            let (found, sorted) = if n.known.is_empty() {
+                (&n.all, n.all_sorted)
+            } else {
+                (&n.known, n.known_sorted)
+            };
             if found.is_empty() {
                 continue;
             }
             if s == scope {
                 // Same scope: the last assignment before the use, else the first one.
-                if let Some(b) = found.iter().rev().find(|b| b.pos <= at) {
+                let before = if sorted {
+                    let i = found.partition_point(|b| b.pos <= at);
+                    i.checked_sub(1).map(|i| found[i])
+                } else {
+                    found.iter().rev().find(|b| b.pos <= at).copied()
+                };
+                if let Some(b) = before {
                     return Some(b);
                 }
             }
