@@ -5,7 +5,7 @@
 //! between private-use marker characters, so that later steps can tell a hole in the host from a
 //! hole in the path. Evaluation is bounded in depth, so cycles (`A = B`, `B = A`) terminate.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 
 use crate::ir::{Binding, FileFacts, FormatStyle, InputKind, Pos, StrExpr};
@@ -17,6 +17,11 @@ pub const HOLE_CLOSE: char = '\u{E001}';
 
 const MAX_DEPTH: usize = 24;
 const MAX_LEN: usize = 4096;
+/// Expressions visited for one [`Evaluator::eval`]: depth alone does not bound the work, since
+/// `a = a + a + a` (or a chain of such bindings) fans out exponentially with depth.
+const MAX_STEPS: usize = 20_000;
+/// Sources kept for one value.
+const MAX_SOURCES: usize = 256;
 
 /// Where part of a value came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +63,8 @@ impl Value {
         if self.text.len() < MAX_LEN {
             self.text.push_str(&other.text);
         }
-        self.sources.extend(other.sources);
+        let room = MAX_SOURCES.saturating_sub(self.sources.len());
+        self.sources.extend(other.sources.into_iter().take(room));
     }
 }
 
@@ -73,6 +79,8 @@ pub struct Evaluator<'a> {
     /// Bindings by scope and name; built on the first lookup so that a file with tens of thousands
     /// of bindings is not searched linearly for every reference.
     by_name: OnceCell<HashMap<usize, HashMap<&'a str, Named<'a>>>>,
+    /// Expressions visited by the current [`Evaluator::eval`] (see [`MAX_STEPS`]).
+    steps: Cell<usize>,
 }
 
 /// The bindings of one name in one scope, in file order.
@@ -95,6 +103,7 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             facts,
             by_name: OnceCell::new(),
+            steps: Cell::new(0),
         }
     }
 
@@ -123,6 +132,7 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluate `expr` as seen from `scope` at `at`.
     pub fn eval(&self, expr: &StrExpr, scope: usize, at: Pos) -> Value {
+        self.steps.set(0);
         self.eval_depth(expr, scope, at, 0)
     }
 
@@ -160,7 +170,9 @@ impl<'a> Evaluator<'a> {
 
     fn eval_depth(&self, expr: &StrExpr, scope: usize, at: Pos, depth: usize) -> Value {
         let mut v = Value::default();
-        if depth > MAX_DEPTH {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if depth > MAX_DEPTH || steps > MAX_STEPS {
             v.push_hole("…");
             return v;
         }
@@ -410,6 +422,46 @@ mod tests {
             });
         }
         f
+    }
+
+    #[test]
+    fn exponential_fan_out_is_bounded() {
+        // `a0 = 'x'; a1 = a0 + a0 + a0; …; a40 = a39 + a39 + a39` would take 3^24 steps.
+        let mut bindings = vec![("a0".to_string(), lit("http://x:8188/"), 1)];
+        for i in 1..=40u32 {
+            let r = StrExpr::Ref(format!("a{}", i - 1));
+            bindings.push((
+                format!("a{i}"),
+                StrExpr::Concat(vec![r.clone(), r.clone(), r]),
+                i + 1,
+            ));
+        }
+        // And a self-reference: `b = b + b + b`.
+        let b = StrExpr::Ref("b".into());
+        bindings.push((
+            "b".into(),
+            StrExpr::Concat(vec![b.clone(), b.clone(), b]),
+            50,
+        ));
+        let mut f = FileFacts::new();
+        for (name, value, line) in bindings {
+            f.bindings.push(Binding {
+                scope: 0,
+                name,
+                value,
+                pos: at(line),
+            });
+        }
+        let ev = Evaluator::new(&f);
+        let start = std::time::Instant::now();
+        let v = ev.eval(&StrExpr::Ref("a40".into()), 0, at(99));
+        assert!(v.display().starts_with("http://x:8188/"));
+        assert!(v.text.len() <= 64 * MAX_LEN && v.sources.len() <= MAX_SOURCES);
+        let v = ev.eval(&StrExpr::Ref("b".into()), 0, at(99));
+        assert!(v.text.contains('…'));
+        // The budget is per evaluation: the next one starts afresh.
+        assert_eq!(ev.eval(&lit("x"), 0, at(1)).display(), "x");
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]

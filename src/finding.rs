@@ -10,11 +10,25 @@ use crate::classify::Group;
 use crate::secrets::Secret;
 use crate::suppress::Suppression;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// The kind of file a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Python,
     Rust,
+    /// Jupyter notebook (`.ipynb`): code cells go through the Python front end.
+    Notebook,
+    /// Shell scripts (`.sh`, `.bash`, `.zsh`).
+    Shell,
+    /// `Dockerfile`, `*.dockerfile`, `Containerfile`.
+    Dockerfile,
+    /// JavaScript / TypeScript (text search).
+    JavaScript,
+    /// `.env`, `.env.*`, `*.env`.
+    Dotenv,
+    Yaml,
+    Toml,
+    Json,
 }
 
 impl Language {
@@ -22,7 +36,23 @@ impl Language {
         match self {
             Language::Python => "python",
             Language::Rust => "rust",
+            Language::Notebook => "notebook",
+            Language::Shell => "shell",
+            Language::Dockerfile => "dockerfile",
+            Language::JavaScript => "javascript",
+            Language::Dotenv => "dotenv",
+            Language::Yaml => "yaml",
+            Language::Toml => "toml",
+            Language::Json => "json",
         }
+    }
+
+    /// Configuration and deployment files: read first, they supply env values and host names.
+    pub fn is_config(self) -> bool {
+        matches!(
+            self,
+            Language::Dotenv | Language::Yaml | Language::Toml | Language::Json
+        )
     }
 }
 
@@ -30,7 +60,11 @@ impl Language {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Evidence {
+    /// The syntax tree of Python or Rust code.
     Ast,
+    /// A parsed configuration or deployment file (env, compose, Kubernetes, JSON/TOML config).
+    Config,
+    /// The text fallback.
     Text,
 }
 
@@ -63,6 +97,12 @@ pub struct Finding {
     /// For container exec: the command run in the container.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub command: Option<String>,
+    /// `path:line` of the env file / compose / manifest entry that gave the env var its value.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub env_source: Option<String>,
+    /// Notebooks: the 1-based index of the code cell (`line` is then the line within the cell).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cell: Option<u32>,
 }
 
 impl Finding {

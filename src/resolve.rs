@@ -103,6 +103,8 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
             env_var: None,
             defined_at: None,
             command: Some(e.command.clone()),
+            env_source: None,
+            cell: None,
         });
     }
     out
@@ -158,6 +160,8 @@ fn finding(facts: &FileFacts, ev: &Evaluator, h: &Hit, info: &FileInfo) -> Findi
         env_var,
         defined_at,
         command: None,
+        env_source: None,
+        cell: None,
     }
 }
 

@@ -277,6 +277,9 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
             return out;
         }
     };
+    if entry.language == Language::Json && is_own_output(&decoded.text) {
+        return out;
+    }
     if extras {
         out.secrets = secrets::find(&entry.display, &decoded.text);
         out.suppressions = suppress::find(&entry.display, &decoded.text);
@@ -294,6 +297,14 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
         out.diagnostics.extend(notes.into_iter().map(diag));
     }
     out
+}
+
+/// access-audit's own baseline files and SARIF logs are not configuration: they would report every
+/// violation a second time.
+fn is_own_output(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect();
+    (head.contains("\"violations\"") && head.contains("\"fingerprint\""))
+        || (head.contains("\"$schema\"") && head.contains("sarif"))
 }
 
 /// Analyze decoded source text. `lossy` is set when decoding replaced bytes (text fallback only).
@@ -364,5 +375,63 @@ fn analyze_with_spans(
                 (f, notes, Vec::new())
             }
         },
+        Language::Notebook => match lang::notebook::extract(text, rules) {
+            Ok(nb) => {
+                let mut found = resolve::findings(&nb.facts, rules, &info);
+                for f in &mut found {
+                    if let Some(&(cell, line)) = nb.line_map.get(f.line as usize - 1) {
+                        f.cell = Some(cell);
+                        f.line = line;
+                    }
+                }
+                (found, notes, Vec::new())
+            }
+            Err(e) => {
+                let f = text_findings(&mut notes, format!("cannot parse notebook: {e}"));
+                (f, notes, Vec::new())
+            }
+        },
+        Language::Shell | Language::Dockerfile => {
+            let facts = lang::shell::extract(text, language, rules);
+            let info = FileInfo {
+                path,
+                language,
+                evidence: Evidence::Text,
+            };
+            (
+                resolve::findings(&facts, rules, &info),
+                notes,
+                facts.stmt_spans,
+            )
+        }
+        Language::JavaScript => {
+            let facts = lang::text::extract(text, rules);
+            let info = FileInfo {
+                path,
+                language,
+                evidence: Evidence::Text,
+            };
+            (resolve::findings(&facts, rules, &info), notes, Vec::new())
+        }
+        Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
+            match lang::config::extract(text, language, path, rules) {
+                Ok(cfg) => {
+                    let info = FileInfo {
+                        path,
+                        language,
+                        evidence: Evidence::Config,
+                    };
+                    (
+                        resolve::findings(&cfg.facts, rules, &info),
+                        notes,
+                        Vec::new(),
+                    )
+                }
+                Err(e) => {
+                    let f = text_findings(&mut notes, format!("cannot parse: {e}"));
+                    (f, notes, Vec::new())
+                }
+            }
+        }
     }
 }

@@ -56,10 +56,29 @@ impl Default for WalkOptions {
     }
 }
 
+/// The kind of a file, by extension or name; `None` for files access-audit does not read.
 pub fn language_of(path: &Path) -> Option<Language> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    if lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+    {
+        return Some(Language::Dockerfile);
+    }
+    if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
+        return Some(Language::Dotenv);
+    }
     match path.extension()?.to_str()? {
         "py" | "pyi" => Some(Language::Python),
         "rs" => Some(Language::Rust),
+        "ipynb" => Some(Language::Notebook),
+        "sh" | "bash" | "zsh" => Some(Language::Shell),
+        "js" | "mjs" | "cjs" | "jsx" | "ts" | "tsx" | "mts" | "cts" => Some(Language::JavaScript),
+        "yml" | "yaml" => Some(Language::Yaml),
+        "toml" => Some(Language::Toml),
+        "json" => Some(Language::Json),
         _ => None,
     }
 }

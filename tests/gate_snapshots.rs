@@ -6,12 +6,27 @@ fn check(format: &str) -> String {
     let out = Command::cargo_bin("access-audit")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "fixtures/remote-mixed", "--no-config", "--color", "never", "--format", format])
+        .args([
+            "check",
+            "fixtures/remote-mixed",
+            "--no-config",
+            "--color",
+            "never",
+            "--format",
+            format,
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "remote-mixed has untokenized remote uses");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "remote-mixed has untokenized remote uses"
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(!text.contains(env!("CARGO_MANIFEST_DIR")), "no absolute paths");
+    assert!(
+        !text.contains(env!("CARGO_MANIFEST_DIR")),
+        "no absolute paths"
+    );
     text
 }
 

@@ -44,7 +44,7 @@ fn scan_dir(dir: &Path) -> Report {
             paths: vec![dir.to_path_buf()],
             ..Default::default()
         },
-        Duration::from_secs(120),
+        Duration::from_secs(300),
     )
 }
 
@@ -824,7 +824,11 @@ fn invalid_rule_file_on_the_command_line_exits_2_naming_it() {
 #[test]
 fn hostile_files_do_not_change_the_exit_code() {
     let dir = root_with_good_file();
-    fs::write(dir.path().join("broken.py"), "def f(:\n").unwrap();
+    fs::write(
+        dir.path().join("broken.py"),
+        "def f(:\n  'http://comfyui:8188/prompt'\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("bin.py"), b"\x00\x01\x02 8188").unwrap();
     fs::write(dir.path().join("bad.py"), b"x = '\xff' # 8188\n").unwrap();
     let out = assert_cmd::Command::cargo_bin("access-audit")
@@ -835,8 +839,22 @@ fn hostile_files_do_not_change_the_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["findings"][0]["path"], "good.py");
-    assert!(json["diagnostics"].as_array().unwrap().len() >= 3);
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings
+        .iter()
+        .any(|f| f["path"] == "good.py" && f["url"] == GOOD_URL));
+    assert!(findings
+        .iter()
+        .any(|f| f["path"] == "broken.py" && f["evidence"] == "text"));
+    let diagnosed: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    for p in ["broken.py", "bin.py", "bad.py"] {
+        assert!(diagnosed.contains(&p), "{p}: {json}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

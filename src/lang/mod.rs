@@ -2,10 +2,16 @@
 //!
 //! - [`python`]: `ruff_python_parser` (Python 3.8–3.14, with error recovery);
 //! - [`rust`]: `syn`, plus the token trees of `format!`-like macros;
-//! - [`text`]: a regex fallback for files that cannot be parsed or decoded.
+//! - [`notebook`]: Jupyter notebooks, code cells through the Python front end;
+//! - [`shell`]: shell scripts and Dockerfiles (`curl`, `wget`, `websocat`, `docker exec`);
+//! - [`config`]: `.env`, docker-compose, Kubernetes / Helm, JSON and TOML configuration;
+//! - [`text`]: a regex fallback for files that cannot be parsed or decoded (and JavaScript).
 
+pub mod config;
+pub mod notebook;
 pub mod python;
 pub mod rust;
+pub mod shell;
 pub mod text;
 
 /// `docker exec [flags] NAME cmd…` / `docker compose exec [flags] SERVICE cmd…` → (NAME, cmd).

@@ -243,6 +243,8 @@ mod tests {
             env_var: None,
             defined_at: None,
             command: None,
+            env_source: None,
+            cell: None,
         }
     }
 
