@@ -31,6 +31,8 @@ pub struct Source {
     pub pos: Option<Pos>,
     /// For inputs: was a literal default used?
     pub has_default: bool,
+    /// The file (report path) of a binding in another module; `None` for this file.
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,8 @@ pub enum SourceKind {
 pub struct Value {
     pub text: String,
     pub sources: Vec<Source>,
+    /// `path:line` of the configuration entry that supplied an env var's value, if one did.
+    pub env_source: Option<String>,
 }
 
 impl Value {
@@ -73,9 +77,26 @@ pub fn display_text(text: &str) -> String {
     text.replace(HOLE_OPEN, "{").replace(HOLE_CLOSE, "}")
 }
 
+/// What lies outside the file being evaluated: constants of other modules of the project.
+pub trait External {
+    /// The value of `name` — a name imported into this file, or `module.NAME` / `module::NAME` — as
+    /// its own module builds it. `depth` bounds chains of re-exports.
+    fn import(&self, name: &str, depth: usize) -> Option<Value>;
+}
+
+/// One value for one env var, from a configuration file (`path:line` in `source`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvOverride {
+    pub var: String,
+    pub value: String,
+    pub source: String,
+}
+
 /// Evaluates expressions of one file.
 pub struct Evaluator<'a> {
     facts: &'a FileFacts,
+    external: Option<&'a dyn External>,
+    env_override: Option<EnvOverride>,
     /// Bindings by scope and name; built on the first lookup so that a file with tens of thousands
     /// of bindings is not searched linearly for every reference.
     by_name: OnceCell<HashMap<usize, HashMap<&'a str, Named<'a>>>>,
@@ -102,9 +123,39 @@ impl<'a> Evaluator<'a> {
     pub fn new(facts: &'a FileFacts) -> Evaluator<'a> {
         Evaluator {
             facts,
+            external: None,
+            env_override: None,
             by_name: OnceCell::new(),
             steps: Cell::new(0),
         }
+    }
+
+    /// Resolve names this file does not bind through other modules.
+    pub fn with_external(mut self, external: &'a dyn External) -> Evaluator<'a> {
+        self.external = Some(external);
+        self
+    }
+
+    /// Give one env var a value from a configuration file.
+    pub fn with_env(mut self, env: Option<EnvOverride>) -> Evaluator<'a> {
+        self.env_override = env;
+        self
+    }
+
+    /// A name this file does not bind: `Self::X` / `config::X` by its last segment here, else
+    /// through the project's other modules.
+    fn outside(&self, name: &str, scope: usize, at: Pos, depth: usize) -> Option<Value> {
+        if let Some((_, last)) = name.rsplit_once("::") {
+            if self.lookup(last, scope, at).is_some() {
+                return Some(self.eval_depth(
+                    &StrExpr::Ref(last.to_string()),
+                    scope,
+                    at,
+                    depth + 1,
+                ));
+            }
+        }
+        self.external?.import(name, depth + 1)
     }
 
     fn named(&self, scope: usize, name: &str) -> Option<&Named<'a>> {
@@ -195,7 +246,19 @@ impl<'a> Evaluator<'a> {
                     kind: kind_of(*kind),
                     pos: None,
                     has_default,
+                    file: None,
                 };
+                // A value for this env var from an env file / compose / manifest.
+                if let Some(o) = self
+                    .env_override
+                    .as_ref()
+                    .filter(|o| *kind == InputKind::Env && o.var == *name)
+                {
+                    v.sources.push(source(true));
+                    v.text.push_str(&o.value);
+                    v.env_source = Some(o.source.clone());
+                    return v;
+                }
                 match default {
                     Some(d) => {
                         v.sources.push(source(true));
@@ -214,6 +277,7 @@ impl<'a> Evaluator<'a> {
                         kind: SourceKind::Binding,
                         pos: Some(b.pos),
                         has_default: false,
+                        file: None,
                     });
                     // `X = os.environ["X"]`: the hole is named after the reference, the source is the env var.
                     match &b.value {
@@ -221,15 +285,33 @@ impl<'a> Evaluator<'a> {
                             kind,
                             name: input,
                             default: None,
-                        } => {
-                            v.sources.push(Source {
-                                name: input.clone(),
-                                kind: kind_of(*kind),
-                                pos: Some(b.pos),
-                                has_default: false,
-                            });
-                            v.push_hole(name);
-                        }
+                        } => match self
+                            .env_override
+                            .as_ref()
+                            .filter(|o| *kind == InputKind::Env && o.var == *input)
+                        {
+                            Some(o) => {
+                                v.sources.push(Source {
+                                    name: input.clone(),
+                                    kind: SourceKind::Env,
+                                    pos: Some(b.pos),
+                                    has_default: true,
+                                    file: None,
+                                });
+                                v.text.push_str(&o.value);
+                                v.env_source = Some(o.source.clone());
+                            }
+                            None => {
+                                v.sources.push(Source {
+                                    name: input.clone(),
+                                    kind: kind_of(*kind),
+                                    pos: Some(b.pos),
+                                    has_default: false,
+                                    file: None,
+                                });
+                                v.push_hole(name);
+                            }
+                        },
                         // `client_id = str(uuid.uuid4())`: the hole is named after the variable.
                         StrExpr::Unknown(_) => v.push_hole(name),
                         _ => {
@@ -245,7 +327,10 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                 }
-                None => v.push_hole(name),
+                None => match self.outside(name, scope, at, depth) {
+                    Some(found) => v.append(found),
+                    None => v.push_hole(name),
+                },
             },
             StrExpr::Format {
                 template,

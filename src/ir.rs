@@ -103,6 +103,21 @@ pub struct Use {
     pub credentialed: bool,
     /// Names passed along as-is (`requests.post(url)`, `client.get(&url)`).
     pub names: Vec<String>,
+    /// Functions called, as written (`comfy_get`, `helpers.get`, `api::get`), for token helpers
+    /// defined in other files.
+    pub callees: Vec<String>,
+}
+
+/// An import: `from settings import COMFY_URL as URL`, `import config`, `use crate::config::URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// The name bound in this file (`URL`, `config`).
+    pub local: String,
+    /// The module: dotted for Python with leading dots for relative imports (`.settings`),
+    /// `::`-separated for Rust (`crate::config`).
+    pub module: String,
+    /// The imported name, or `None` when the module itself is bound (`import config`).
+    pub name: Option<String>,
 }
 
 /// `docker exec` / `docker compose exec` run from code.
@@ -134,6 +149,10 @@ pub struct FileFacts {
     pub aliases: Vec<Alias>,
     /// Per-file problems worth telling the user (syntax errors the parser recovered from, …).
     pub notes: Vec<String>,
+    /// Imports, for cross-file resolution.
+    pub imports: Vec<Import>,
+    /// Functions defined in this file whose body adds an Access credential (token helpers).
+    pub credential_fns: Vec<String>,
     /// Line ranges of statements (for compound statements: the header only), used to match an
     /// inline suppression to every line of the statement a finding is in.
     pub stmt_spans: Vec<(u32, u32)>,

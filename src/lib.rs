@@ -16,6 +16,7 @@ pub mod gate;
 pub mod git;
 pub mod ir;
 pub mod lang;
+pub mod project;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -7,9 +7,10 @@ use std::collections::HashSet;
 
 use crate::address::{self, Address};
 use crate::classify::{classify_host, Group};
-use crate::eval::{Evaluator, SourceKind, Value};
+use crate::eval::{EnvOverride, Evaluator, SourceKind, Value};
 use crate::finding::{Evidence, Finding, Language};
 use crate::ir::{Candidate, FileFacts, Pos, StrExpr};
+use crate::project::{FileContext, Project};
 use crate::rules::{RuleSet, Service};
 
 /// What the caller knows about the file.
@@ -26,24 +27,74 @@ struct Hit<'a> {
     service: &'a Service,
 }
 
-/// Resolve the findings of one file.
+/// One file's findings, and what the scan needs to fold definitions across files.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub findings: Vec<Finding>,
+    /// Positions of findings that are a binding reported at its definition (never used in this file).
+    pub definitions: Vec<Pos>,
+    /// Bindings of other files that this file's findings were built from: (report path, position).
+    pub external_uses: Vec<(String, Pos)>,
+}
+
+/// Resolve the findings of one file on its own.
 pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Finding> {
-    let ev = Evaluator::new(facts);
+    resolve(facts, rules, info, None).findings
+}
+
+/// Resolve the findings of one file, with the project around it (imports, env values, compose).
+pub fn resolve(
+    facts: &FileFacts,
+    rules: &RuleSet,
+    info: &FileInfo,
+    ctx: Option<&FileContext>,
+) -> Resolved {
+    let evaluator = |env: Option<EnvOverride>| {
+        let ev = Evaluator::new(facts).with_env(env);
+        match ctx {
+            Some(c) => ev.with_external(c),
+            None => ev,
+        }
+    };
+    let ev = evaluator(None);
     let mut hits: Vec<Hit> = Vec::new();
     for cand in &facts.candidates {
         let value = ev.eval(&cand.expr, cand.scope, cand.pos);
-        let Some(addr) = address::parse(&value.text) else {
+        // Env vars given values by env files / compose / manifests: one finding per value.
+        let mut replaced = false;
+        if let Some(c) = ctx {
+            let mut vars: Vec<(&str, bool)> = Vec::new();
+            for s in value.sources.iter().filter(|s| s.kind == SourceKind::Env) {
+                if !vars.iter().any(|(v, _)| *v == s.name) && vars.len() < 2 {
+                    vars.push((&s.name, s.has_default));
+                }
+            }
+            for (var, has_default) in vars {
+                let values = c.project.env_values(var, &c.path);
+                for o in &values {
+                    let v = evaluator(Some(o.clone())).eval(&cand.expr, cand.scope, cand.pos);
+                    if let Some(hit) = hit_of(cand, v, rules, c) {
+                        hits.push(hit);
+                    }
+                }
+                replaced |= !has_default && !values.is_empty();
+            }
+        }
+        if replaced {
             continue;
+        }
+        let hit = match ctx {
+            Some(c) => hit_of(cand, value, rules, c),
+            None => address::parse(&value.text).and_then(|addr| {
+                best_service(&addr, rules, None).map(|service| Hit {
+                    cand,
+                    value,
+                    addr,
+                    service,
+                })
+            }),
         };
-        let Some(service) = best_service(&addr, rules) else {
-            continue;
-        };
-        hits.push(Hit {
-            cand,
-            value,
-            addr,
-            service,
-        });
+        hits.extend(hit);
     }
 
     // Bindings folded into another address-building expression, by the position of their value
@@ -70,12 +121,20 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
         }
     }
 
-    let mut out = Vec::new();
+    let mut out = Resolved::default();
     for h in &hits {
         if h.cand.bound_to.is_some() && absorbed.contains(&h.cand.pos) {
             continue;
         }
-        out.push(finding(facts, &ev, h, info));
+        if h.cand.bound_to.is_some() {
+            out.definitions.push(h.cand.pos);
+        }
+        for s in &h.value.sources {
+            if let (Some(file), Some(pos)) = (&s.file, s.pos) {
+                out.external_uses.push((file.clone(), pos));
+            }
+        }
+        out.findings.push(finding(facts, &ev, h, info, ctx));
     }
     for e in &facts.execs {
         let Some(service) = rules.services.iter().find(|s| {
@@ -85,7 +144,7 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
         }) else {
             continue;
         };
-        out.push(Finding {
+        out.findings.push(Finding {
             path: info.path.to_string(),
             line: e.pos.line,
             column: e.pos.column,
@@ -110,15 +169,46 @@ pub fn findings(facts: &FileFacts, rules: &RuleSet, info: &FileInfo) -> Vec<Find
     out
 }
 
-fn best_service<'r>(addr: &Address, rules: &'r RuleSet) -> Option<&'r Service> {
+/// The hit for a candidate's value, if it is an address of a service (project ports count).
+fn hit_of<'a>(
+    cand: &'a Candidate,
+    value: Value,
+    rules: &'a RuleSet,
+    ctx: &FileContext,
+) -> Option<Hit<'a>> {
+    let addr = address::parse(&value.text)?;
+    let service = best_service(&addr, rules, Some(ctx.project))?;
+    Some(Hit {
+        cand,
+        value,
+        addr,
+        service,
+    })
+}
+
+fn best_service<'r>(
+    addr: &Address,
+    rules: &'r RuleSet,
+    project: Option<&Project>,
+) -> Option<&'r Service> {
+    let rank = |m: address::Match| match m {
+        address::Match::Host => 0,
+        address::Match::Port => 1,
+        address::Match::Path => 2,
+    };
     let mut best: Option<(&Service, address::Match)> = None;
     for s in &rules.services {
-        if let Some(m) = address::matches(addr, s) {
-            let rank = |m: address::Match| match m {
-                address::Match::Host => 0,
-                address::Match::Port => 1,
-                address::Match::Path => 2,
-            };
+        let published = || {
+            project.is_some_and(|p| {
+                addr.port.is_some_and(|port| {
+                    p.ports
+                        .get(&s.id)
+                        .is_some_and(|ports| ports.contains(&port))
+                })
+            })
+        };
+        let m = address::matches(addr, s).or_else(|| published().then_some(address::Match::Port));
+        if let Some(m) = m {
             if best.is_none_or(|(_, b)| rank(m) < rank(b)) {
                 best = Some((s, m));
             }
@@ -127,9 +217,21 @@ fn best_service<'r>(addr: &Address, rules: &'r RuleSet) -> Option<&'r Service> {
     best.map(|(s, _)| s)
 }
 
-fn finding(facts: &FileFacts, ev: &Evaluator, h: &Hit, info: &FileInfo) -> Finding {
-    let group = classify_host(h.addr.host.as_deref(), h.service);
-    let (tokenized, client) = consumers(facts, ev, h.cand);
+fn finding(
+    facts: &FileFacts,
+    ev: &Evaluator,
+    h: &Hit,
+    info: &FileInfo,
+    ctx: Option<&FileContext>,
+) -> Finding {
+    let mut group = classify_host(h.addr.host.as_deref(), h.service);
+    // Compose service and container names stay on the Docker network.
+    if let (Some(c), Some(host)) = (ctx, &h.addr.host) {
+        if c.project.hosts.contains(host) {
+            group = Group::DockerNetwork;
+        }
+    }
+    let (tokenized, client) = consumers(facts, ev, h.cand, ctx);
     let env_var = h
         .value
         .sources
@@ -140,8 +242,12 @@ fn finding(facts: &FileFacts, ev: &Evaluator, h: &Hit, info: &FileInfo) -> Findi
         .value
         .sources
         .iter()
-        .find_map(|s| s.pos.filter(|p| p.line != h.cand.pos.line))
-        .map(|p| format!("{}:{}", info.path, p.line));
+        .find_map(|s| {
+            s.pos
+                .filter(|p| p.line != h.cand.pos.line || s.file.is_some())
+                .map(|p| (s.file.as_deref().unwrap_or(info.path), p.line))
+        })
+        .map(|(file, line)| format!("{file}:{line}"));
     Finding {
         path: info.path.to_string(),
         line: h.cand.pos.line,
@@ -169,7 +275,12 @@ fn finding(facts: &FileFacts, ev: &Evaluator, h: &Hit, info: &FileInfo) -> Findi
 ///
 /// The consumers are the call the expression is passed to directly, or — when it is bound to a name —
 /// every call or statement that passes that name (or a name derived from it) along.
-fn consumers(facts: &FileFacts, ev: &Evaluator, cand: &Candidate) -> (bool, Option<String>) {
+fn consumers(
+    facts: &FileFacts,
+    ev: &Evaluator,
+    cand: &Candidate,
+    ctx: Option<&FileContext>,
+) -> (bool, Option<String>) {
     let mut uses = Vec::new();
     if let Some(u) = cand.consumer.and_then(|i| facts.uses.get(i)) {
         uses.push(u);
@@ -210,7 +321,19 @@ fn consumers(facts: &FileFacts, ev: &Evaluator, cand: &Candidate) -> (bool, Opti
     if uses.is_empty() {
         return (false, None);
     }
-    let tokenized = uses.iter().any(|u| u.credentialed);
-    let client = uses.iter().find_map(|u| u.client.clone());
+    // A call to a token helper defined in another module of the project counts too.
+    let helper = |u: &crate::ir::Use| {
+        ctx.and_then(|c| {
+            u.callees
+                .iter()
+                .find(|callee| c.credential_fn(callee))
+                .cloned()
+        })
+    };
+    let tokenized = uses.iter().any(|u| u.credentialed || helper(u).is_some());
+    let client = uses
+        .iter()
+        .find_map(|u| u.client.clone())
+        .or_else(|| uses.iter().find_map(|u| helper(u)));
     (tokenized, client)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,10 @@ use aho_corasick::AhoCorasick;
 
 use crate::error::Error;
 use crate::finding::{Diagnostic, Evidence, Finding, Language, Report, ScanContext};
+use crate::ir::{FileFacts, Pos};
 use crate::lang;
+use crate::lang::config::ConfigFacts;
+use crate::project::{FileContext, Project};
 use crate::resolve::{self, FileInfo};
 use crate::rules::RuleSet;
 use crate::secrets::{self, Secret};
@@ -87,14 +90,30 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         opts.threads
     }
     .clamp(1, files.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<FileOutcome>> = Mutex::new(Vec::new());
     let bar = ProgressBar::with_draw_target(Some(files.len() as u64), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template("{spinner} scanning {pos}/{len} files [{elapsed}] {wide_bar}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let done = AtomicBool::new(false);
+    let roots: Vec<(PathBuf, String)> = opts
+        .paths
+        .iter()
+        .map(|r| {
+            (
+                r.clone(),
+                if several && r.is_dir() {
+                    r.to_string_lossy().trim_end_matches('/').to_string()
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect();
+    let mut project = Project::new(&roots);
+    let (config_files, code_files): (Vec<&FileEntry>, Vec<&FileEntry>) =
+        files.iter().partition(|f| f.language.is_config());
+    let mut outcomes = Vec::new();
     std::thread::scope(|s| {
         if opts.progress {
             // Only for scans longer than a second.
@@ -111,41 +130,44 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                 }
             });
         }
-        let mut workers = Vec::new();
-        for _ in 0..threads {
-            let builder = std::thread::Builder::new()
-                .name("access-audit-worker".into())
-                .stack_size(WORKER_STACK);
-            let work = || {
-                let mut outcomes = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(entry) = files.get(i) else { break };
-                    outcomes.push(scan_file_isolated(entry, rules, &prefilter));
-                    bar.inc(1);
-                }
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(outcomes);
-            };
-            match builder.spawn_scoped(s, work) {
-                Ok(h) => workers.push(h),
-                // Could not start a thread with a large stack: the others carry on.
-                Err(_) => continue,
+        // Configuration first: it gives env values and host names to the code.
+        let mut configs = run_parallel(&config_files, threads, &bar, |e| {
+            scan_file_isolated_in(e, rules, &prefilter, None)
+        });
+        for (o, entry) in configs.iter_mut().zip(&config_files) {
+            if let Some(cfg) = o.config.take() {
+                project.add_config(&entry.path, &entry.display, &cfg, rules);
             }
         }
-        for w in workers {
-            let _ = w.join();
-        }
+        let project = &project;
+        let code = run_parallel(&code_files, threads, &bar, |e| {
+            scan_file_isolated_in(e, rules, &prefilter, Some(project))
+        });
+        outcomes.extend(configs);
+        outcomes.extend(code);
         done.store(true, Ordering::Relaxed);
         bar.finish_and_clear();
     });
-    let outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    // A binding reported at its definition is folded away when another file builds on it.
+    let used: HashSet<(String, Pos)> = outcomes
+        .iter()
+        .flat_map(|o| o.external_uses.iter().cloned())
+        .collect();
     let mut findings = Vec::new();
     let mut context = ScanContext::default();
     for o in outcomes {
-        findings.extend(o.findings);
+        let folded: Vec<Pos> = o
+            .definitions
+            .iter()
+            .filter(|p| used.contains(&(o.path.clone(), **p)))
+            .copied()
+            .collect();
+        findings.extend(o.findings.into_iter().filter(|f| {
+            !folded.contains(&Pos {
+                line: f.line,
+                column: f.column,
+            })
+        }));
         diagnostics.extend(o.diagnostics);
         context.secrets.extend(o.secrets);
         context.suppressions.extend(o.suppressions);
@@ -156,13 +178,62 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     Ok(Report::new(findings, diagnostics, files.len()).with_context(context))
 }
 
+/// Run `f` over `files` on worker threads with large stacks; results in no particular order.
+fn run_parallel<F>(
+    files: &[&FileEntry],
+    threads: usize,
+    bar: &ProgressBar,
+    f: F,
+) -> Vec<FileOutcome>
+where
+    F: Fn(&FileEntry) -> FileOutcome + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<FileOutcome>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(files.len()).max(1) {
+            let builder = std::thread::Builder::new()
+                .name("access-audit-worker".into())
+                .stack_size(WORKER_STACK);
+            let work = || {
+                let mut outcomes = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(entry) = files.get(i) else { break };
+                    outcomes.push(f(entry));
+                    bar.inc(1);
+                }
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(outcomes);
+            };
+            // Could not start a thread with a large stack: the others carry on.
+            let _ = builder.spawn_scoped(s, work);
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
 /// [`scan_file`], with a panic turned into a diagnostic for that file.
 pub fn scan_file_isolated(
     entry: &FileEntry,
     rules: &RuleSet,
     prefilter: &Prefilter,
 ) -> FileOutcome {
-    match catch_unwind(AssertUnwindSafe(|| scan_file(entry, rules, prefilter))) {
+    scan_file_isolated_in(entry, rules, prefilter, None)
+}
+
+/// [`scan_file_in`], with a panic turned into a diagnostic for that file.
+fn scan_file_isolated_in(
+    entry: &FileEntry,
+    rules: &RuleSet,
+    prefilter: &Prefilter,
+    project: Option<&Project>,
+) -> FileOutcome {
+    match catch_unwind(AssertUnwindSafe(|| {
+        scan_file_in(entry, rules, prefilter, project)
+    })) {
         Ok(outcome) => outcome,
         Err(panic) => {
             let msg = panic
@@ -194,6 +265,12 @@ pub struct FileOutcome {
     pub suppressions: Vec<Suppression>,
     /// Statement line ranges (for matching suppressions).
     pub spans: Vec<(u32, u32)>,
+    /// Positions of findings that are a binding reported at its definition.
+    pub definitions: Vec<Pos>,
+    /// Bindings of other files this file's findings were built from.
+    pub external_uses: Vec<(String, Pos)>,
+    /// What a configuration file says (env values, compose services).
+    pub config: Option<ConfigFacts>,
 }
 
 /// Literal needles derived from the rules: a file without any of them cannot hold a finding.
@@ -240,8 +317,18 @@ impl Prefilter {
     }
 }
 
-/// Scan one file: never panics on its content by design; a panic is caught by the caller.
+/// Scan one file on its own: never panics on its content by design; a panic is caught by the caller.
 pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
+    scan_file_in(entry, rules, prefilter, None)
+}
+
+/// Scan one file, with the project's context (imports, env values, compose services) when given.
+pub fn scan_file_in(
+    entry: &FileEntry,
+    rules: &RuleSet,
+    prefilter: &Prefilter,
+    project: Option<&Project>,
+) -> FileOutcome {
     let mut out = FileOutcome {
         path: entry.display.clone(),
         ..Default::default()
@@ -266,7 +353,9 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
     }
     let service = utf16 || prefilter.may_match(&bytes);
     let extras = utf16 || prefilter.may_have_extras(&bytes);
-    if !service && !extras {
+    // Env files and YAML (compose, Kubernetes) are always read: they give values to other files.
+    let context_file = matches!(entry.language, Language::Dotenv | Language::Yaml);
+    if !service && !extras && !context_file {
         return out;
     }
     let decoded = match source::decode(&bytes, entry.language == Language::Python) {
@@ -284,17 +373,23 @@ pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> F
         out.secrets = secrets::find(&entry.display, &decoded.text);
         out.suppressions = suppress::find(&entry.display, &decoded.text);
     }
-    if service || !out.suppressions.is_empty() {
-        let (findings, notes, spans) = analyze_with_spans(
+    if service || !out.suppressions.is_empty() || context_file {
+        let canonical = project.and_then(|_| std::fs::canonicalize(&entry.path).ok());
+        let ctx = project.zip(canonical.as_deref());
+        let a = analyze_full(
             &decoded.text,
             entry.language,
             &entry.display,
             rules,
             decoded.lossy.as_deref(),
+            ctx,
         );
-        out.findings = findings;
-        out.spans = spans;
-        out.diagnostics.extend(notes.into_iter().map(diag));
+        out.findings = a.findings;
+        out.spans = a.spans;
+        out.definitions = a.definitions;
+        out.external_uses = a.external_uses;
+        out.config = a.config;
+        out.diagnostics.extend(a.notes.into_iter().map(diag));
     }
     out
 }
@@ -307,7 +402,8 @@ fn is_own_output(text: &str) -> bool {
         || (head.contains("\"$schema\"") && head.contains("sarif"))
 }
 
-/// Analyze decoded source text. `lossy` is set when decoding replaced bytes (text fallback only).
+/// Analyze decoded source text on its own. `lossy` is set when decoding replaced bytes (text
+/// fallback only).
 pub fn analyze(
     text: &str,
     language: Language,
@@ -315,18 +411,31 @@ pub fn analyze(
     rules: &RuleSet,
     lossy: Option<&str>,
 ) -> (Vec<Finding>, Vec<String>) {
-    let (findings, notes, _) = analyze_with_spans(text, language, path, rules, lossy);
-    (findings, notes)
+    let a = analyze_full(text, language, path, rules, lossy, None);
+    (a.findings, a.notes)
 }
 
-/// [`analyze`], also returning the statement spans of the file.
-fn analyze_with_spans(
+/// Everything the analysis of one file yields.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub notes: Vec<String>,
+    pub spans: Vec<(u32, u32)>,
+    pub definitions: Vec<Pos>,
+    pub external_uses: Vec<(String, Pos)>,
+    pub config: Option<ConfigFacts>,
+}
+
+/// Analyze decoded source text; `ctx` is the project and the file's canonical path.
+pub fn analyze_full(
     text: &str,
     language: Language,
     path: &str,
     rules: &RuleSet,
     lossy: Option<&str>,
-) -> (Vec<Finding>, Vec<String>, Vec<(u32, u32)>) {
+    ctx: Option<(&Project, &Path)>,
+) -> Analysis {
+    let mut a = Analysis::default();
     let text_findings = |notes: &mut Vec<String>, why: String| {
         notes.push(format!(
             "{why}; addresses found by text search (evidence: text)"
@@ -342,96 +451,91 @@ fn analyze_with_spans(
             },
         )
     };
-    let mut notes = Vec::new();
     if let Some(why) = lossy {
-        let f = text_findings(&mut notes, format!("cannot decode: {why}"));
-        return (f, notes, Vec::new());
+        a.findings = text_findings(&mut a.notes, format!("cannot decode: {why}"));
+        return a;
     }
-    let info = FileInfo {
-        path,
-        language,
-        evidence: Evidence::Ast,
+    let resolve_with = |facts: &FileFacts, evidence: Evidence, a: &mut Analysis| {
+        let info = FileInfo {
+            path,
+            language,
+            evidence,
+        };
+        let file_ctx = ctx.map(|(project, file)| FileContext {
+            project,
+            rules,
+            path: file.to_path_buf(),
+            language,
+            facts,
+            depth: 0,
+        });
+        let r = resolve::resolve(facts, rules, &info, file_ctx.as_ref());
+        a.definitions = r.definitions;
+        a.external_uses = r.external_uses;
+        r.findings
     };
     match language {
         Language::Python => {
             let facts = lang::python::extract(text, rules);
-            let mut found = resolve::findings(&facts, rules, &info);
+            let mut found = resolve_with(&facts, Evidence::Ast, &mut a);
             if !facts.notes.is_empty() {
                 // The parser recovered: keep its findings, add text findings on other lines.
-                let extra = text_findings(&mut notes, facts.notes.join("; "));
-                let lines: std::collections::HashSet<u32> = found.iter().map(|f| f.line).collect();
+                let extra = text_findings(&mut a.notes, facts.notes.join("; "));
+                let lines: HashSet<u32> = found.iter().map(|f| f.line).collect();
                 found.extend(extra.into_iter().filter(|f| !lines.contains(&f.line)));
             }
-            (found, notes, facts.stmt_spans)
+            a.findings = found;
+            a.spans = facts.stmt_spans;
         }
         Language::Rust => match lang::rust::extract(text, rules) {
-            Ok(facts) => (
-                resolve::findings(&facts, rules, &info),
-                notes,
-                facts.stmt_spans,
-            ),
-            Err(e) => {
-                let f = text_findings(&mut notes, format!("cannot parse: {e}"));
-                (f, notes, Vec::new())
+            Ok(facts) => {
+                a.findings = resolve_with(&facts, Evidence::Ast, &mut a);
+                a.spans = facts.stmt_spans;
             }
+            Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
         },
         Language::Notebook => match lang::notebook::extract(text, rules) {
             Ok(nb) => {
-                let mut found = resolve::findings(&nb.facts, rules, &info);
+                let mut found = resolve_with(&nb.facts, Evidence::Ast, &mut a);
                 for f in &mut found {
                     if let Some(&(cell, line)) = nb.line_map.get(f.line as usize - 1) {
                         f.cell = Some(cell);
                         f.line = line;
                     }
                 }
-                (found, notes, Vec::new())
+                a.definitions.clear();
+                a.findings = found;
             }
             Err(e) => {
-                let f = text_findings(&mut notes, format!("cannot parse notebook: {e}"));
-                (f, notes, Vec::new())
+                a.findings = text_findings(&mut a.notes, format!("cannot parse notebook: {e}"))
             }
         },
         Language::Shell | Language::Dockerfile => {
             let facts = lang::shell::extract(text, language, rules);
-            let info = FileInfo {
-                path,
-                language,
-                evidence: Evidence::Text,
-            };
-            (
-                resolve::findings(&facts, rules, &info),
-                notes,
-                facts.stmt_spans,
-            )
+            a.findings = resolve_with(&facts, Evidence::Text, &mut a);
+            a.spans = facts.stmt_spans;
         }
         Language::JavaScript => {
             let facts = lang::text::extract(text, rules);
-            let info = FileInfo {
-                path,
-                language,
-                evidence: Evidence::Text,
-            };
-            (resolve::findings(&facts, rules, &info), notes, Vec::new())
+            a.findings = resolve_with(&facts, Evidence::Text, &mut a);
         }
         Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
             match lang::config::extract(text, language, path, rules) {
                 Ok(cfg) => {
-                    let info = FileInfo {
-                        path,
-                        language,
-                        evidence: Evidence::Config,
-                    };
-                    (
-                        resolve::findings(&cfg.facts, rules, &info),
-                        notes,
-                        Vec::new(),
-                    )
+                    a.findings = resolve::findings(
+                        &cfg.facts,
+                        rules,
+                        &FileInfo {
+                            path,
+                            language,
+                            evidence: Evidence::Config,
+                        },
+                    );
+                    a.config = Some(cfg);
                 }
-                Err(e) => {
-                    let f = text_findings(&mut notes, format!("cannot parse: {e}"));
-                    (f, notes, Vec::new())
-                }
+                Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
             }
         }
     }
+    a
 }

@@ -15,7 +15,8 @@ use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::ir::{
-    Binding, Candidate, ExecSite, FileFacts, FormatStyle, InputKind, Pos, ScopeKind, StrExpr, Use,
+    Binding, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos, ScopeKind,
+    StrExpr, Use,
 };
 use crate::rules::RuleSet;
 use crate::source::LineIndex;
@@ -98,6 +99,8 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         walker.visit_stmt(stmt);
     }
     let mut facts = walker.facts;
+    facts.credential_fns = ctx.credential_fns.iter().cloned().collect();
+    facts.credential_fns.sort();
     for (offset, message) in parsed.errors.iter().take(3) {
         let p = index.pos(*offset);
         facts.notes.push(format!(
@@ -117,6 +120,8 @@ struct Context {
     objects: HashMap<String, String>,
     /// Names (variables, objects, functions) that carry an Access credential.
     credentialed: HashSet<String>,
+    /// Functions whose body adds an Access credential.
+    credential_fns: HashSet<String>,
     /// argparse destinations → default expression (if any).
     cli_args: HashMap<String, Option<Expr>>,
 }
@@ -301,6 +306,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
             Stmt::FunctionDef(f) => {
                 if body_has_credential(&f.body, self.rules, self.ctx) {
                     self.ctx.credentialed.insert(f.name.to_string());
+                    self.ctx.credential_fns.insert(f.name.to_string());
                 }
                 self.function_depth += 1;
                 walk_stmt(self, stmt);
@@ -826,6 +832,7 @@ impl Walker<'_> {
             client,
             credentialed,
             names,
+            callees: name.iter().cloned().collect(),
         });
         let id = self.facts.uses.len() - 1;
 
@@ -1030,6 +1037,39 @@ impl<'a> Visitor<'a> for Walker<'_> {
             Stmt::AnnAssign(a) if a.value.is_some() => {
                 if let Some(v) = &a.value {
                     self.assign(&a.target, v);
+                }
+            }
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    let (local, name) = match &a.asname {
+                        Some(asname) => (asname.to_string(), None),
+                        None => (a.name.split('.').next().unwrap_or("").to_string(), None),
+                    };
+                    let module = if a.asname.is_some() {
+                        a.name.to_string()
+                    } else {
+                        local.clone()
+                    };
+                    self.facts.imports.push(Import {
+                        local,
+                        module,
+                        name,
+                    });
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let module = format!(
+                    "{}{}",
+                    ".".repeat(i.level as usize),
+                    i.module.as_ref().map_or("", |m| m.as_str())
+                );
+                for a in &i.names {
+                    let local = a.asname.as_ref().unwrap_or(&a.name).to_string();
+                    self.facts.imports.push(Import {
+                        local,
+                        module: module.clone(),
+                        name: Some(a.name.to_string()),
+                    });
                 }
             }
             // Docstrings and other bare string statements are not uses.

@@ -23,7 +23,7 @@ use syn::{
 };
 
 use crate::ir::{
-    Alias, Binding, Candidate, ExecSite, FileFacts, FormatStyle, InputKind, Pos, ScopeKind,
+    Alias, Binding, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos, ScopeKind,
     StrExpr, Use,
 };
 use crate::rules::RuleSet;
@@ -107,7 +107,66 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
         mentions_ureq: source.contains("ureq"),
     };
     ex.items(&file.items, 0);
+    for item in &file.items {
+        if let syn::Item::Use(u) = item {
+            use_imports(&u.tree, &mut Vec::new(), &mut ex.facts.imports);
+        }
+    }
+    ex.facts.credential_fns = ex.cred_fns.iter().cloned().collect();
+    ex.facts.credential_fns.sort();
     Ok(ex.facts)
+}
+
+/// `use crate::config::{URL, self as cfg}` → imports (`URL` from `crate::config`, `cfg` = the module).
+fn use_imports(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<Import>) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_imports(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => out.push(rust_import(
+            prefix,
+            &n.ident.to_string(),
+            &n.ident.to_string(),
+        )),
+        syn::UseTree::Rename(r) => out.push(rust_import(
+            prefix,
+            &r.ident.to_string(),
+            &r.rename.to_string(),
+        )),
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                use_imports(t, prefix, out);
+            }
+        }
+        syn::UseTree::Glob(_) => out.push(Import {
+            local: "*".into(),
+            module: prefix.join("::"),
+            name: None,
+        }),
+    }
+}
+
+fn rust_import(prefix: &[String], name: &str, local: &str) -> Import {
+    if name == "self" {
+        let local = if local == "self" {
+            prefix.last().cloned().unwrap_or_default()
+        } else {
+            local.to_string()
+        };
+        return Import {
+            local,
+            module: prefix.join("::"),
+            name: None,
+        };
+    }
+    // `use crate::config;` binds a module or an item: record both readings.
+    Import {
+        local: local.to_string(),
+        module: prefix.join("::"),
+        name: Some(name.to_string()),
+    }
 }
 
 /// What `syn::parse_file` strips before lexing: a BOM and a shebang line (keeping the newline); also
@@ -396,8 +455,9 @@ fn lower(e: &Expr, depth: u32) -> StrExpr {
             Some(seg) if p.qself.is_none() && p.path.segments.len() == 1 => {
                 StrExpr::Ref(seg.ident.to_string())
             }
-            // `Self::BASE`, `config::BASE_URL`: the constant's own name.
-            Some(seg) => StrExpr::Ref(seg.ident.to_string()),
+            // `Self::BASE`, `config::BASE_URL`: the path; the evaluator tries the last segment in
+            // this file, then the module the path names.
+            Some(_) => StrExpr::Ref(path_segments(&p.path).join("::")),
             None => unknown("path"),
         },
         Expr::Field(f) => match chain_text(e) {
@@ -1065,11 +1125,13 @@ impl<'x, 'r> Walker<'x, 'r> {
             }
         }
         let idx = self.ex.facts.uses.len();
+        let callees = st.paths.iter().map(|p| p.join("::")).collect();
         self.ex.facts.uses.push(Use {
             scope: self.scope,
             client,
             credentialed: cred,
             names,
+            callees,
         });
         for c in st.cands {
             if let Some(cand) = self.ex.facts.candidates.get_mut(c) {

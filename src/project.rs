@@ -1,0 +1,443 @@
+//! Project-wide context: what one file cannot know alone. Env values from `.env` files, compose
+//! `environment:` and Kubernetes `env:` entries (scoped to the code they apply to), compose service
+//! names and published ports, and the constants of other Python and Rust modules, which are parsed
+//! on demand (bounded depth, cached) when a file imports them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::eval::{EnvOverride, Evaluator, External, Value};
+use crate::finding::Language;
+use crate::ir::{FileFacts, Pos, StrExpr};
+use crate::lang;
+use crate::rules::RuleSet;
+use crate::source;
+use crate::walk;
+
+/// Chains of imports followed at most this deep.
+const MAX_IMPORT_DEPTH: usize = 6;
+/// Values considered for one env var.
+const MAX_ENV_VALUES: usize = 8;
+
+/// An env value and where it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedEnv {
+    pub var: String,
+    pub value: String,
+    /// `path:line` of the entry.
+    pub source: String,
+    /// The directory whose code sees this value (`None`: the whole project).
+    pub scope: Option<PathBuf>,
+}
+
+/// A parsed module of the project.
+struct Module {
+    display: String,
+    path: PathBuf,
+    language: Language,
+    facts: FileFacts,
+}
+
+/// Everything shared by the files of one scan.
+#[derive(Default)]
+pub struct Project {
+    /// Canonical scan roots and the prefix their files' report paths carry.
+    roots: Vec<(PathBuf, String)>,
+    pub env: Vec<ScopedEnv>,
+    /// Compose service and container names: docker-network hosts.
+    pub hosts: BTreeSet<String>,
+    /// Service id → host ports that publish it (compose `ports:`).
+    pub ports: BTreeMap<String, BTreeSet<u16>>,
+    modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
+}
+
+impl Project {
+    /// A project over these scan roots; `prefixes[i]` is prepended to report paths under root `i`.
+    pub fn new(roots: &[(PathBuf, String)]) -> Project {
+        let roots = roots
+            .iter()
+            .map(|(r, p)| {
+                let dir = if r.is_file() {
+                    r.parent().unwrap_or(Path::new(".")).to_path_buf()
+                } else {
+                    r.clone()
+                };
+                (std::fs::canonicalize(&dir).unwrap_or(dir), p.clone())
+            })
+            .collect();
+        Project {
+            roots,
+            ..Default::default()
+        }
+    }
+
+    /// Record what a configuration file says: env values and compose services.
+    pub fn add_config(
+        &mut self,
+        file: &Path,
+        display: &str,
+        cfg: &lang::config::ConfigFacts,
+        rules: &RuleSet,
+    ) {
+        let dir = std::fs::canonicalize(file)
+            .ok()
+            .and_then(|f| f.parent().map(Path::to_path_buf));
+        // Env files apply to the code beside them; Kubernetes / Helm env to the whole project.
+        let env_scope = if file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.contains(".env") || n.ends_with("env"))
+        {
+            dir.clone()
+        } else {
+            None
+        };
+        for e in &cfg.env {
+            self.env.push(ScopedEnv {
+                var: e.var.clone(),
+                value: e.value.clone(),
+                source: format!("{display}:{}", e.line),
+                scope: env_scope.clone(),
+            });
+        }
+        for s in &cfg.services {
+            self.hosts.insert(s.name.to_ascii_lowercase());
+            if let Some(c) = &s.container_name {
+                self.hosts.insert(c.to_ascii_lowercase());
+            }
+            // Which service this compose service runs: by its container port or its name.
+            for svc in &rules.services {
+                let by_name = svc.hosts.iter().any(|h| *h == s.name.to_ascii_lowercase())
+                    || svc
+                        .containers
+                        .as_ref()
+                        .is_some_and(|re| re.is_match(&s.name));
+                for (host, container) in &s.ports {
+                    if by_name || svc.ports.contains(container) {
+                        self.ports.entry(svc.id.clone()).or_default().insert(*host);
+                    }
+                }
+            }
+            // `environment:` applies to the code in the service's build context.
+            if let (Some(ctx), Some(dir)) = (&s.build_context, &dir) {
+                let scope = std::fs::canonicalize(dir.join(ctx)).unwrap_or_else(|_| dir.join(ctx));
+                for e in &s.environment {
+                    self.env.push(ScopedEnv {
+                        var: e.var.clone(),
+                        value: e.value.clone(),
+                        source: format!("{display}:{}", e.line),
+                        scope: Some(scope.clone()),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Env values for `var` that the code in `file` sees (at most a few, distinct values).
+    pub fn env_values(&self, var: &str, file: &Path) -> Vec<EnvOverride> {
+        let mut out: Vec<EnvOverride> = Vec::new();
+        for e in self
+            .env
+            .iter()
+            .filter(|e| e.var == var && !e.value.is_empty())
+        {
+            if e.scope.as_ref().is_some_and(|s| !file.starts_with(s)) {
+                continue;
+            }
+            if !out.iter().any(|o| o.value == e.value) && out.len() < MAX_ENV_VALUES {
+                out.push(EnvOverride {
+                    var: var.to_string(),
+                    value: e.value.clone(),
+                    source: e.source.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// The report path of a file (relative to its root, with the root's prefix).
+    fn display(&self, path: &Path) -> String {
+        for (root, prefix) in &self.roots {
+            if path.starts_with(root) {
+                let rel = walk::rel(root, path);
+                return if prefix.is_empty() {
+                    rel
+                } else {
+                    format!("{prefix}/{rel}")
+                };
+            }
+        }
+        path.display().to_string()
+    }
+
+    fn within_roots(&self, path: &Path) -> bool {
+        self.roots.iter().any(|(r, _)| path.starts_with(r))
+    }
+
+    /// Parse (once) the module at `path`.
+    fn module(&self, path: &Path, rules: &RuleSet) -> Option<Arc<Module>> {
+        let path = std::fs::canonicalize(path).ok()?;
+        if let Some(m) = self
+            .modules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&path)
+        {
+            return m.clone();
+        }
+        let loaded = self.load(&path, rules).map(Arc::new);
+        self.modules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path, loaded.clone());
+        loaded
+    }
+
+    fn load(&self, path: &Path, rules: &RuleSet) -> Option<Module> {
+        let language = walk::language_of(path)?;
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > 2 * 1024 * 1024 || !self.within_roots(path) {
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        let text = source::decode(&bytes, language == Language::Python)
+            .ok()?
+            .text;
+        let facts = match language {
+            Language::Python => lang::python::extract(&text, rules),
+            Language::Rust => lang::rust::extract(&text, rules).ok()?,
+            _ => return None,
+        };
+        Some(Module {
+            display: self.display(path),
+            path: path.to_path_buf(),
+            language,
+            facts,
+        })
+    }
+}
+
+/// A file as seen from the project: resolves its imports through other modules.
+pub struct FileContext<'p> {
+    pub project: &'p Project,
+    pub rules: &'p RuleSet,
+    /// Canonical path of the file.
+    pub path: PathBuf,
+    pub language: Language,
+    pub facts: &'p FileFacts,
+    pub depth: usize,
+}
+
+impl FileContext<'_> {
+    /// Which module and name `name` refers to through this file's imports.
+    fn target(&self, name: &str) -> Option<(PathBuf, String)> {
+        match self.language {
+            Language::Rust => self.rust_target(name),
+            _ => self.python_target(name),
+        }
+    }
+
+    fn python_target(&self, name: &str) -> Option<(PathBuf, String)> {
+        let (root, rest) = name.split_once('.').map_or((name, ""), |(a, b)| (a, b));
+        let imp = self.facts.imports.iter().find(|i| i.local == root)?;
+        let (module, target) = match (&imp.name, rest) {
+            (Some(n), "") => (imp.module.clone(), n.clone()),
+            (Some(n), rest) => (join_module(&imp.module, n), rest.to_string()),
+            (None, "") => return None,
+            (None, rest) => match rest.rsplit_once('.') {
+                Some((sub, last)) => (join_module(&imp.module, sub), last.to_string()),
+                None => (imp.module.clone(), rest.to_string()),
+            },
+        };
+        // `from pkg import settings` binds a submodule: `settings.URL` is in pkg/settings.py.
+        let file = python_module(&self.path, &module).or_else(|| None)?;
+        Some((file, target))
+    }
+
+    fn rust_target(&self, name: &str) -> Option<(PathBuf, String)> {
+        let segs: Vec<&str> = name.split("::").collect();
+        let (last, head) = segs.split_last()?;
+        let module: Vec<String> = if head.is_empty() {
+            // `use crate::config::URL;` then `URL`.
+            let imp = self
+                .facts
+                .imports
+                .iter()
+                .find(|i| i.local == *last && i.name.is_some())?;
+            imp.module.split("::").map(str::to_string).collect()
+        } else {
+            let first = head[0];
+            let mut m: Vec<String> = match self.facts.imports.iter().find(|i| i.local == first) {
+                Some(imp) => {
+                    let mut m: Vec<String> = imp.module.split("::").map(str::to_string).collect();
+                    m.push(imp.name.clone().unwrap_or_else(|| first.to_string()));
+                    m
+                }
+                None => vec![first.to_string()],
+            };
+            m.extend(head[1..].iter().map(|s| s.to_string()));
+            m
+        };
+        let name = self
+            .facts
+            .imports
+            .iter()
+            .find(|i| i.local == *last && head.is_empty())
+            .and_then(|i| i.name.clone());
+        let file = rust_module(&self.path, &module)?;
+        Some((file, name.unwrap_or_else(|| last.to_string())))
+    }
+}
+
+impl FileContext<'_> {
+    /// Is `callee` (as written in this file) a function of another module that adds the credential?
+    pub fn credential_fn(&self, callee: &str) -> bool {
+        let Some((file, target)) = self.target(callee) else {
+            return false;
+        };
+        file != self.path
+            && self
+                .project
+                .module(&file, self.rules)
+                .is_some_and(|m| m.facts.credential_fns.contains(&target))
+    }
+}
+
+impl External for FileContext<'_> {
+    fn import(&self, name: &str, depth: usize) -> Option<Value> {
+        if self.depth + depth > MAX_IMPORT_DEPTH * 8 || self.depth >= MAX_IMPORT_DEPTH {
+            return None;
+        }
+        let (file, target) = self.target(name)?;
+        if file == self.path {
+            return None;
+        }
+        let module = self.project.module(&file, self.rules)?;
+        let ctx = FileContext {
+            project: self.project,
+            rules: self.rules,
+            path: module.path.clone(),
+            language: module.language,
+            facts: &module.facts,
+            depth: self.depth + 1,
+        };
+        let ev = Evaluator::new(&module.facts).with_external(&ctx);
+        let far = Pos {
+            line: u32::MAX,
+            column: 0,
+        };
+        let mut value = if ev.lookup(&target, 0, far).is_some() {
+            ev.eval(&StrExpr::Ref(target.clone()), 0, far)
+        } else {
+            // A re-export: `from .settings import URL` in a package's `__init__`.
+            ctx.import(&target, depth + 1)?
+        };
+        for s in &mut value.sources {
+            if s.file.is_none() {
+                s.file = Some(module.display.clone());
+            }
+        }
+        Some(value)
+    }
+}
+
+fn join_module(module: &str, sub: &str) -> String {
+    if module.ends_with('.') || module.is_empty() {
+        format!("{module}{sub}")
+    } else {
+        format!("{module}.{sub}")
+    }
+}
+
+/// The file of Python module `module` (dotted, leading dots relative) imported from `from`.
+fn python_module(from: &Path, module: &str) -> Option<PathBuf> {
+    let level = module.chars().take_while(|c| *c == '.').count();
+    let parts: Vec<&str> = module[level..]
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let dir = from.parent()?;
+    let bases: Vec<&Path> = if level > 0 {
+        let mut d = dir;
+        for _ in 1..level {
+            d = d.parent()?;
+        }
+        vec![d]
+    } else {
+        dir.ancestors().collect()
+    };
+    for base in bases {
+        let mut p = base.to_path_buf();
+        for part in &parts {
+            p.push(part);
+        }
+        let file = p.with_extension("py");
+        if !parts.is_empty() && file.is_file() {
+            return Some(file);
+        }
+        let init = p.join("__init__.py");
+        if init.is_file() {
+            return Some(init);
+        }
+    }
+    None
+}
+
+/// The file of Rust module path `module` (`crate::config`, `super::x`) used from `from`.
+fn rust_module(from: &Path, module: &[String]) -> Option<PathBuf> {
+    let (first, rest) = module.split_first()?;
+    let mut dir = match first.as_str() {
+        "crate" => from
+            .ancestors()
+            .find(|d| d.join("Cargo.toml").is_file())?
+            .join("src"),
+        "self" => own_module_dir(from)?,
+        "super" => own_module_dir(from)?.parent()?.to_path_buf(),
+        other => {
+            let src = from
+                .ancestors()
+                .find(|d| d.join("Cargo.toml").is_file())?
+                .join("src");
+            let mut dir = src;
+            dir.push(other);
+            return find_rust_module(dir, rest);
+        }
+    };
+    if rest.is_empty() {
+        // `super::URL`: the parent module's own file.
+        let file = dir.with_extension("rs");
+        if file.is_file() {
+            return Some(file);
+        }
+        return ["mod.rs", "lib.rs", "main.rs"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|f| f.is_file());
+    }
+    dir.push(&rest[0]);
+    find_rust_module(dir, &rest[1..])
+}
+
+fn find_rust_module(mut dir: PathBuf, rest: &[String]) -> Option<PathBuf> {
+    for seg in rest {
+        dir.push(seg);
+    }
+    let file = dir.with_extension("rs");
+    if file.is_file() {
+        return Some(file);
+    }
+    let m = dir.join("mod.rs");
+    m.is_file().then_some(m)
+}
+
+/// The directory that holds the submodules of the module defined by `file`.
+fn own_module_dir(file: &Path) -> Option<PathBuf> {
+    let name = file.file_stem()?.to_str()?;
+    let parent = file.parent()?;
+    Some(if matches!(name, "mod" | "lib" | "main") {
+        parent.to_path_buf()
+    } else {
+        parent.join(name)
+    })
+}
