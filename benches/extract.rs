@@ -146,6 +146,7 @@ fn bench_resolve(c: &mut Criterion) {
         let facts = match language {
             Language::Python => lang::python::extract(src, &rules),
             Language::Rust => lang::rust::extract(src, &rules).expect("fixture parses"),
+            other => unreachable!("no {other:?} input in this benchmark"),
         };
         let info = FileInfo {
             path: name,

@@ -70,7 +70,10 @@ fn scan_target(
     rules_dir: Option<&Path>,
     only: Option<std::collections::HashSet<std::path::PathBuf>>,
 ) -> Result<(Report, RuleSet), Error> {
-    let rules = RuleSet::load(t.rules.as_deref().or(rules_dir))?;
+    let mut rules = RuleSet::load(t.rules.as_deref().or(rules_dir))?;
+    if let Some(ids) = &t.service {
+        rules.select(ids)?;
+    }
     let opts = ScanOptions {
         paths: t.paths.clone(),
         walk: WalkOptions {
@@ -276,8 +279,13 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
     match cmd {
         RulesCommand::List { rules } => {
             let set = RuleSet::load(rules.as_deref())?;
-            for s in &set.services {
-                println!("{} ({}) — {}", s.id, s.name, s.source);
+            for s in &set.available {
+                let state = if set.is_enabled(&s.id) {
+                    "enabled".to_string()
+                } else {
+                    format!("off by default: --service {}", s.id)
+                };
+                println!("{} ({}) [{state}] — {}", s.id, s.name, s.source);
                 println!(
                     "  ports:    {}",
                     s.ports
@@ -318,7 +326,8 @@ fn rules_command(cmd: RulesCommand) -> Result<i32, Error> {
                     message: "no `*.toml` rule files in this directory".into(),
                 });
             }
-            let set = RuleSet::load(Some(&dir))?;
+            let mut set = RuleSet::load(Some(&dir))?;
+            set.select(&["all".to_string()])?; // examples run with their service enabled
             let mut failures = 0;
             let mut checked = 0;
             for s in set.services.iter().filter(|s| {

@@ -37,7 +37,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the services and what is known about each.
+    /// List every available service (marking the enabled ones) and what is known about each.
     List {
         /// Directory of extra rule files (`*.toml`).
         #[arg(long, value_name = "DIR")]
@@ -83,6 +83,10 @@ pub struct ScanTarget {
     /// Directory of extra rule files (`*.toml`); a file with the same service id replaces the built-in one.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// Scan for these services only (comma-separated ids, or `all`); default: the services enabled
+    /// by default (`rules list` marks them). Example: `--service comfyui,ollama`.
+    #[arg(long = "service", value_name = "ID[,ID...]", value_delimiter = ',')]
+    pub service: Option<Vec<String>>,
     /// Skip files larger than this many bytes (a diagnostic says so).
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_file_size: u64,

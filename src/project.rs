@@ -251,7 +251,7 @@ impl FileContext<'_> {
             },
         };
         // `from pkg import settings` binds a submodule: `settings.URL` is in pkg/settings.py.
-        let file = python_module(&self.path, &module).or_else(|| None)?;
+        let file = python_module(&self.path, &module)?;
         Some((file, target))
     }
 

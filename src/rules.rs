@@ -5,6 +5,11 @@
 //! (a file whose `service.id` matches an embedded one replaces it). Rule files are validated when
 //! loaded: an unknown field, a wrong type or an invalid pattern is an error naming the file, line and
 //! field.
+//!
+//! Every loaded service is *available* (listed by `rules list`); only *enabled* ones are scanned.
+//! A service is enabled by default unless its file says `[service] default = false` (ComfyUI is the
+//! only built-in service enabled by default); `--service ID[,ID…]` / [`RuleSet::select`] replaces
+//! the enabled set.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,8 +19,15 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
-/// The rule files compiled into the binary: (file name, contents).
-pub const EMBEDDED: &[(&str, &str)] = &[("comfyui.toml", include_str!("../rules/comfyui.toml"))];
+/// The rule files compiled into the binary: (file name, contents). Only those without
+/// `default = false` (ComfyUI) are scanned unless selected with `--service`.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("comfyui.toml", include_str!("../rules/comfyui.toml")),
+    // Before ollama: a path both declare (`/api/chat/completions` vs `/api/chat`) goes to the first.
+    ("open-webui.toml", include_str!("../rules/open-webui.toml")),
+    ("ollama.toml", include_str!("../rules/ollama.toml")),
+    ("n8n.toml", include_str!("../rules/n8n.toml")),
+];
 
 /// One rule file as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +52,13 @@ pub struct ServiceMeta {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Scanned without `--service`? (`false`: available, but only scanned when selected.)
+    #[serde(default = "enabled_by_default")]
+    pub default: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +129,8 @@ pub struct Service {
     pub id: String,
     pub name: String,
     pub source: String,
+    /// Enabled when no `--service` selection is given (`[service] default`).
+    pub default: bool,
     pub ports: Vec<u16>,
     pub hosts: Vec<String>,
     pub domains: Vec<String>,
@@ -124,8 +145,11 @@ pub struct Service {
 /// All services in force for a scan, plus lookups shared by every file.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
+    /// The enabled services: the only ones scanned for (every lookup below is built from them).
     pub services: Vec<Service>,
-    /// Lower-cased credential header names of every service.
+    /// Every loaded service, enabled or not, in load order (embedded first): what `rules list` shows.
+    pub available: Vec<Service>,
+    /// Lower-cased credential header names of every enabled service.
     pub credential_headers: BTreeSet<String>,
     /// Lower-cased cookie names of every service.
     pub credential_cookies: BTreeSet<String>,
@@ -142,7 +166,8 @@ impl RuleSet {
         RuleSet::load(None)
     }
 
-    /// The embedded rules plus every `*.toml` in `dir` (same `service.id` replaces).
+    /// The embedded rules plus every `*.toml` in `dir` (same `service.id` replaces). All are
+    /// available; those whose file does not say `default = false` are enabled.
     pub fn load(dir: Option<&Path>) -> Result<RuleSet, Error> {
         let mut services: Vec<Service> = Vec::new();
         for (name, text) in EMBEDDED {
@@ -164,23 +189,80 @@ impl RuleSet {
                     message: format!("cannot read: {e}"),
                 })?;
                 let svc = parse_rule_file(&path.display().to_string(), &text)?;
-                services.retain(|s| s.id != svc.id);
-                services.push(svc);
+                // Replace in place: the order decides ties between services (first wins).
+                match services.iter_mut().find(|s| s.id == svc.id) {
+                    Some(old) => *old = svc,
+                    None => services.push(svc),
+                }
             }
         }
         Ok(RuleSet::from_services(services))
     }
 
-    pub fn from_services(services: Vec<Service>) -> RuleSet {
-        let lower = |v: &Vec<String>| v.iter().map(|s| s.to_ascii_lowercase()).collect::<Vec<_>>();
+    /// A rule set of these services (all available), enabling those with `default = true`.
+    pub fn from_services(available: Vec<Service>) -> RuleSet {
         let mut set = RuleSet {
+            services: Vec::new(),
+            available,
             credential_headers: BTreeSet::new(),
             credential_cookies: BTreeSet::new(),
             not_credentials: BTreeSet::new(),
             helper_modules: BTreeSet::new(),
             helper_functions: BTreeSet::new(),
-            services,
         };
+        set.enable(|s| s.default);
+        set
+    }
+
+    /// Enable exactly the services with these ids (`all`: every available service), in load
+    /// order. An unknown id is an error naming the known ones; the set is unchanged then.
+    pub fn select(&mut self, ids: &[String]) -> Result<(), Error> {
+        let ids: Vec<&str> = ids.iter().map(|i| i.trim()).collect();
+        let known = || {
+            self.available
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if ids.is_empty() {
+            return Err(Error::Usage(format!(
+                "--service: no service given; known services: {} (or `all`)",
+                known()
+            )));
+        }
+        if let Some(bad) = ids
+            .iter()
+            .find(|i| **i != "all" && !self.available.iter().any(|s| s.id == **i))
+        {
+            return Err(Error::Usage(format!(
+                "unknown service `{bad}`; known services: {} (or `all`)",
+                known()
+            )));
+        }
+        if ids.contains(&"all") {
+            self.enable(|_| true);
+        } else {
+            self.enable(|s| ids.contains(&s.id.as_str()));
+        }
+        Ok(())
+    }
+
+    /// Is this service (by id) enabled?
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.services.iter().any(|s| s.id == id)
+    }
+
+    /// Rebuild the enabled services and every lookup derived from them.
+    fn enable(&mut self, keep: impl Fn(&Service) -> bool) {
+        let lower = |v: &Vec<String>| v.iter().map(|s| s.to_ascii_lowercase()).collect::<Vec<_>>();
+        self.services = self.available.iter().filter(|s| keep(s)).cloned().collect();
+        self.credential_headers.clear();
+        self.credential_cookies.clear();
+        self.not_credentials.clear();
+        self.helper_modules.clear();
+        self.helper_functions.clear();
+        let set = self;
         for s in &set.services {
             set.credential_headers.extend(lower(&s.access.headers));
             set.credential_cookies.extend(lower(&s.access.cookies));
@@ -189,12 +271,15 @@ impl RuleSet {
             set.helper_functions
                 .extend(s.helpers.functions.iter().cloned());
         }
-        set
     }
 
-    /// The first service (the report's subject when only one is in force).
+    /// The first enabled service (the report's subject when only one is in force); the first
+    /// available one if none is enabled.
     pub fn primary(&self) -> &Service {
-        &self.services[0]
+        self.services
+            .first()
+            .or(self.available.first())
+            .expect("the embedded rules declare at least one service")
     }
 
     pub fn service(&self, id: &str) -> Option<&Service> {
@@ -297,6 +382,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
         id: raw.service.id,
         name: raw.service.name,
         source: file.to_string(),
+        default: raw.service.default,
         ports: raw.address.ports,
         hosts: lower(raw.address.hosts),
         domains: lower(raw.address.domains),

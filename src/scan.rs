@@ -52,6 +52,8 @@ impl Default for ScanOptions {
 }
 
 const WORKER_STACK: usize = 64 * 1024 * 1024;
+/// The name of the scan's worker threads (64 MiB stacks, per-file `catch_unwind`).
+pub const WORKER_NAME: &str = "access-audit-worker";
 
 /// Scan every path and return the sorted report.
 pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
@@ -193,7 +195,7 @@ where
     std::thread::scope(|s| {
         for _ in 0..threads.min(files.len()).max(1) {
             let builder = std::thread::Builder::new()
-                .name("access-audit-worker".into())
+                .name(WORKER_NAME.into())
                 .stack_size(WORKER_STACK);
             let work = || {
                 let mut outcomes = Vec::new();
@@ -277,14 +279,20 @@ pub struct FileOutcome {
 /// A second set (credential shapes, suppression comments) decides whether the text passes are run.
 pub struct Prefilter {
     service: AhoCorasick,
+    /// Patterns below this id are port numbers: they only count as whole numbers.
+    ports: usize,
     extras: AhoCorasick,
 }
 
 impl Prefilter {
     pub fn new(rules: &RuleSet) -> Prefilter {
-        let mut needles: Vec<String> = vec!["docker".into()];
+        let mut needles: Vec<String> = Vec::new();
         for s in &rules.services {
             needles.extend(s.ports.iter().map(|p| p.to_string()));
+        }
+        let ports = needles.len();
+        needles.push("docker".into());
+        for s in &rules.services {
             needles.extend(s.hosts.iter().cloned());
             needles.extend(s.domains.iter().cloned());
             needles.extend(s.paths.iter().cloned());
@@ -295,20 +303,17 @@ impl Prefilter {
                 .build(needles)
                 .unwrap_or_else(|_| AhoCorasick::new(["docker"]).expect("static needle"))
         };
-        let extras: Vec<String> = secrets::NEEDLES
-            .iter()
-            .chain(["access-audit:"].iter())
-            .map(|s| s.to_string())
-            .collect();
-        Prefilter {
-            service: build(&needles),
-            extras: build(&extras),
-        }
+        let extras: Vec<String> = secrets::NEEDLES.iter().chain(["access-audit:"].iter()).map(|s| s.to_string()).collect();
+        Prefilter { service: build(&needles), ports, extras: build(&extras) }
     }
 
-    /// Could this file hold a service address?
+    /// Could this file hold a service address? (`8188` inside `181880` does not count.)
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.service.is_match(bytes)
+        self.service.find_overlapping_iter(bytes).any(|m| {
+            m.pattern().as_usize() >= self.ports
+                || (!bytes[..m.start()].last().is_some_and(u8::is_ascii_digit)
+                    && !bytes.get(m.end()).is_some_and(u8::is_ascii_digit))
+        })
     }
 
     /// Could this file hold a credential value or a suppression comment?

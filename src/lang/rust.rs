@@ -65,6 +65,10 @@ const TRANSPARENT_METHODS: &[&str] = &[
 /// needs tens of kilobytes per level in debug builds), and the helper thread's span table goes away
 /// with it. If the thread cannot be started, the work runs on the caller's thread.
 pub fn extract(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
+    // The scan's workers already run with a large stack inside `catch_unwind`: no extra thread.
+    if std::thread::current().name() == Some(crate::scan::WORKER_NAME) {
+        return extract_here(source, rules);
+    }
     std::thread::scope(|s| {
         let worker = std::thread::Builder::new()
             .name("access-audit-rust".into())
