@@ -100,7 +100,8 @@ pub struct Finding {
     /// `path:line` of the env file / compose / manifest entry that gave the env var its value.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub env_source: Option<String>,
-    /// Notebooks: the 1-based index of the code cell (`line` is then the line within the cell).
+    /// Notebooks: the 1-based index of the cell, all cells counted as Jupyter shows them (`line` is
+    /// then the line within the cell; `defined_at` reads `path:cell N:line`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cell: Option<u32>,
 }

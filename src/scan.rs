@@ -303,8 +303,16 @@ impl Prefilter {
                 .build(needles)
                 .unwrap_or_else(|_| AhoCorasick::new(["docker"]).expect("static needle"))
         };
-        let extras: Vec<String> = secrets::NEEDLES.iter().chain(["access-audit:"].iter()).map(|s| s.to_string()).collect();
-        Prefilter { service: build(&needles), ports, extras: build(&extras) }
+        let extras: Vec<String> = secrets::NEEDLES
+            .iter()
+            .chain(["access-audit:"].iter())
+            .map(|s| s.to_string())
+            .collect();
+        Prefilter {
+            service: build(&needles),
+            ports,
+            extras: build(&extras),
+        }
     }
 
     /// Could this file hold a service address? (`8188` inside `181880` does not count.)
@@ -502,12 +510,25 @@ pub fn analyze_full(
         Language::Notebook => match lang::notebook::extract(text, rules) {
             Ok(nb) => {
                 let mut found = resolve_with(&nb.facts, Evidence::Ast, &mut a);
+                let cell_of =
+                    |line: u32| nb.line_map.get((line as usize).saturating_sub(1)).copied();
                 for f in &mut found {
-                    if let Some(&(cell, line)) = nb.line_map.get(f.line as usize - 1) {
+                    if let Some((cell, line)) = cell_of(f.line) {
                         f.cell = Some(cell);
                         f.line = line;
                     }
+                    // `defined_at` in the same notebook: `path:cell N:line`.
+                    let local = f
+                        .defined_at
+                        .as_deref()
+                        .and_then(|d| d.strip_prefix(path))
+                        .and_then(|r| r.strip_prefix(':'));
+                    if let Some((cell, line)) = local.and_then(|l| l.parse().ok()).and_then(cell_of)
+                    {
+                        f.defined_at = Some(format!("{path}:cell {cell}:{line}"));
+                    }
                 }
+                a.notes.extend(nb.facts.notes.iter().cloned());
                 a.definitions.clear();
                 a.findings = found;
             }
