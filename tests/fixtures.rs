@@ -77,6 +77,11 @@ fn remote_mixed_matches_hand_written_expectations() {
 }
 
 #[test]
+fn cross_file_constants_and_token_helpers_resolve() {
+    check_fixture("cross-file");
+}
+
+#[test]
 fn every_rule_file_example_behaves_as_declared() {
     let rules = RuleSet::embedded().unwrap();
     for svc in &rules.services {
