@@ -72,6 +72,12 @@ impl Value {
     }
 }
 
+/// The binding name under which front ends record a command-line argument's default (`cli:server`),
+/// found by any `x.server` reference.
+pub fn cli_binding(field: &str) -> String {
+    format!("cli:{field}")
+}
+
 /// Show holes as `{name}`.
 pub fn display_text(text: &str) -> String {
     text.replace(HOLE_OPEN, "{").replace(HOLE_CLOSE, "}")
@@ -216,7 +222,15 @@ impl<'a> Evaluator<'a> {
             }
             return found.first().copied();
         }
-        None
+        // `args.server` where a command-line parser declares `server` (`cli:server`, see
+        // [`cli_binding`]): the variable holding the parsed arguments can have any name.
+        match name.rsplit_once('.') {
+            Some((_, field)) if !field.is_empty() => {
+                let cli = cli_binding(field);
+                self.named(0, &cli).and_then(|n| n.all.first().copied())
+            }
+            _ => None,
+        }
     }
 
     fn eval_depth(&self, expr: &StrExpr, scope: usize, at: Pos, depth: usize) -> Value {

@@ -193,6 +193,7 @@ where
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<FileOutcome>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
+        let mut started = 0;
         for _ in 0..threads.min(files.len()).max(1) {
             let builder = std::thread::Builder::new()
                 .name(WORKER_NAME.into())
@@ -210,8 +211,13 @@ where
                     .unwrap_or_else(|e| e.into_inner())
                     .extend(outcomes);
             };
-            // Could not start a thread with a large stack: the others carry on.
-            let _ = builder.spawn_scoped(s, work);
+            // Could not start a thread with a large stack: the others carry on, and when none
+            // started at all, this thread does the work rather than lose every file.
+            if builder.spawn_scoped(s, work).is_ok() {
+                started += 1;
+            } else if started == 0 {
+                work();
+            }
         }
     });
     results.into_inner().unwrap_or_else(|e| e.into_inner())
@@ -233,9 +239,12 @@ fn scan_file_isolated_in(
     prefilter: &Prefilter,
     project: Option<&Project>,
 ) -> FileOutcome {
-    match catch_unwind(AssertUnwindSafe(|| {
-        scan_file_in(entry, rules, prefilter, project)
-    })) {
+    isolate(entry, || scan_file_in(entry, rules, prefilter, project))
+}
+
+/// Run `work` for `entry`; a panic becomes a diagnostic for that file (with its path).
+fn isolate(entry: &FileEntry, work: impl FnOnce() -> FileOutcome) -> FileOutcome {
+    match catch_unwind(AssertUnwindSafe(work)) {
         Ok(outcome) => outcome,
         Err(panic) => {
             let msg = panic
@@ -564,4 +573,96 @@ pub fn analyze_full(
         }
     }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str) -> FileEntry {
+        FileEntry {
+            path: PathBuf::from(name),
+            display: name.to_string(),
+            language: Language::Python,
+            size: 0,
+        }
+    }
+
+    fn outcome(e: &FileEntry) -> FileOutcome {
+        FileOutcome {
+            path: e.display.clone(),
+            diagnostics: vec![Diagnostic {
+                path: e.display.clone(),
+                message: "ok".into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_panic_in_one_file_is_a_diagnostic_for_that_file() {
+        let e = entry("pkg/boom.py");
+        let out = isolate(&e, || panic!("index out of bounds: the len is 3"));
+        assert_eq!(out.path, "pkg/boom.py");
+        assert!(out.findings.is_empty());
+        assert_eq!(out.diagnostics.len(), 1);
+        assert_eq!(out.diagnostics[0].path, "pkg/boom.py");
+        assert!(out.diagnostics[0].message.contains("internal error"));
+        assert!(out.diagnostics[0].message.contains("the len is 3"));
+        // A non-string payload.
+        let out = isolate(&e, || std::panic::panic_any(42u8));
+        assert!(out.diagnostics[0].message.contains("unknown panic"));
+    }
+
+    #[test]
+    fn the_scan_goes_on_after_a_panic_on_every_worker() {
+        let entries: Vec<FileEntry> = (0..40).map(|i| entry(&format!("f{i:02}.py"))).collect();
+        let refs: Vec<&FileEntry> = entries.iter().collect();
+        let bar = ProgressBar::hidden();
+        for threads in [1, 4] {
+            let outcomes = run_parallel(&refs, threads, &bar, |e| {
+                isolate(e, || {
+                    if e.display.ends_with("3.py") {
+                        panic!("boom in {}", e.display);
+                    }
+                    outcome(e)
+                })
+            });
+            assert_eq!(outcomes.len(), 40);
+            for o in &outcomes {
+                let msg = &o.diagnostics[0].message;
+                if o.path.ends_with("3.py") {
+                    assert!(
+                        msg.contains("internal error") && msg.contains(&o.path),
+                        "{msg}"
+                    );
+                } else {
+                    assert_eq!(msg, "ok");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_stack_overflow_prone_input_runs_on_a_large_stack() {
+        // The worker threads have WORKER_STACK bytes: deep recursion that would overflow a
+        // default 2 MiB test thread completes there.
+        fn depth(n: u32) -> u32 {
+            let pad = std::hint::black_box([0u8; 1024]);
+            if n == 0 {
+                u32::from(pad[0])
+            } else {
+                depth(n - 1) + u32::from(pad[1])
+            }
+        }
+        let entries = [entry("deep.py")];
+        let refs: Vec<&FileEntry> = entries.iter().collect();
+        let outcomes = run_parallel(&refs, 1, &ProgressBar::hidden(), |e| {
+            isolate(e, || {
+                assert_eq!(depth(20_000), 0);
+                outcome(e)
+            })
+        });
+        assert_eq!(outcomes[0].diagnostics[0].message, "ok");
+    }
 }

@@ -791,3 +791,26 @@ fn subscript_in_the_host_is_an_unresolved_hole() {
         assert!(f.url.as_deref().unwrap().contains("host"), "{src}");
     }
 }
+
+#[test]
+fn host_and_port_given_apart_as_keyword_arguments() {
+    let f = one(r#"from comfy_sdk import ComfyClient
+client = ComfyClient(host="comfyui", port=8188)
+"#);
+    assert_eq!((f.line, f.column), (2, 27));
+    assert_eq!(f.url.as_deref(), Some("comfyui:8188"));
+    assert_eq!(f.group, Group::DockerNetwork);
+}
+
+#[test]
+fn log_and_print_messages_are_not_uses() {
+    let f = one(r#"import logging
+log = logging.getLogger(__name__)
+BASE = "http://127.0.0.1:8188/prompt"
+log.info(f"{BASE} queued")
+logging.warning("retrying http://localhost:8188/prompt")
+print(f"http://localhost:8188/history")
+"#);
+    // Only the constant itself, reported at its definition: the log lines do not use it.
+    assert_eq!(f.line, 3);
+}

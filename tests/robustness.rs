@@ -556,6 +556,46 @@ fn deeply_nested_rust() {
     assert_good_reported(&report);
 }
 
+#[test]
+fn exponential_string_building_is_bounded() {
+    // Each name is built from eight copies of the previous one: evaluating `a11` naively visits
+    // 8^11 expressions. The evaluator's work budget keeps this to a moment.
+    let dir = root_with_good_file();
+    let mut py = String::from("import requests\na0 = \"http://localhost:8188/\"\n");
+    let mut rs = String::from("fn main() {\n    let a0 = \"http://localhost:8188/\";\n");
+    for i in 1..=11 {
+        let terms = vec![format!("a{}", i - 1); 8];
+        py.push_str(&format!("a{i} = {}\n", terms.join(" + ")));
+        rs.push_str(&format!(
+            "    let a{i} = format!(\"{}\", {});\n",
+            "{}".repeat(8),
+            terms.join(", ")
+        ));
+    }
+    py.push_str("b = b + b + b + b + b + b + b + b\nrequests.post(a11)\nrequests.post(b)\n");
+    rs.push_str("    let _ = reqwest::blocking::get(a11);\n}\n");
+    fs::write(dir.path().join("fanout.py"), py).unwrap();
+    fs::write(dir.path().join("fanout.rs"), rs).unwrap();
+    let report = scan_opts_within(
+        ScanOptions {
+            paths: vec![dir.path().to_path_buf()],
+            ..Default::default()
+        },
+        Duration::from_secs(60),
+    );
+    assert!(
+        report.findings.iter().any(|f| f.path == "fanout.py"
+            && f.url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://localhost:8188/"))),
+        "{:#?}",
+        report.findings
+    );
+    assert_no_diag(&report, "fanout.py");
+    assert_no_diag(&report, "fanout.rs");
+    assert_good_reported(&report);
+}
+
 // ---------------------------------------------------------------------------------------------
 // File system hazards
 

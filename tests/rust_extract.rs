@@ -295,3 +295,34 @@ fn syntax_error_falls_back_to_text() {
     assert_eq!(hit.evidence, Evidence::Text);
     assert_eq!(hit.group, Group::Local);
 }
+
+#[test]
+fn clap_default_value_with_env_is_folded_into_its_use() {
+    let found = rs(r#"use clap::Parser;
+use reqwest::blocking::Client;
+#[derive(Parser)]
+struct Args {
+    /// ComfyUI base URL
+    #[arg(long, env = "COMFY_URL", default_value = "http://comfyui:8188")]
+    comfy_url: String,
+    #[arg(long)]
+    server: String,
+}
+fn main() {
+    let args = Args::parse();
+    let c = Client::new();
+    c.post(format!("{}/prompt", args.comfy_url)).send().unwrap();
+    c.get(format!("http://{}/history", args.server)).send().unwrap();
+}
+"#);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].line, 14);
+    assert_eq!(found[0].url.as_deref(), Some("http://comfyui:8188/prompt"));
+    assert_eq!(found[0].env_var.as_deref(), Some("COMFY_URL"));
+    assert_eq!(found[0].defined_at.as_deref(), Some("t.rs:6"));
+    assert_eq!(found[1].group, Group::Unresolved);
+    assert_eq!(
+        found[1].url.as_deref(),
+        Some("http://{args.server}/history")
+    );
+}

@@ -442,7 +442,7 @@ fn argparse_argument(c: &ast::ExprCall) -> Option<(String, Option<&Expr>)> {
 
 /// The binding that holds an argparse default (`args.server` reads it).
 fn argparse_binding(dest: &str) -> String {
-    format!("argparse.{dest}")
+    crate::eval::cli_binding(dest)
 }
 
 struct Walker<'s> {
@@ -856,10 +856,44 @@ impl Walker<'_> {
             }
         }
 
-        let saved = self.consumer;
+        // `Client(host="comfyui", port=8188)`: the host and port given apart build an address.
+        let kw = |names: &[&str]| {
+            c.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())))
+                .map(|k| &k.value)
+        };
+        if let (Some(host), Some(port)) = (
+            kw(&["host", "hostname", "server_host", "comfy_host"]),
+            kw(&["port", "server_port", "comfy_port"]),
+        ) {
+            if !self.in_candidate {
+                let expr = StrExpr::Concat(vec![
+                    self.lower(host, 0),
+                    StrExpr::Lit(":".into()),
+                    self.lower(port, 0),
+                ]);
+                let pos = self.pos(host);
+                self.facts.candidates.push(Candidate {
+                    expr,
+                    pos,
+                    scope: self.scope,
+                    function: self.function.clone(),
+                    bound_to: None,
+                    consumer: Some(id),
+                });
+            }
+        }
+
+        let saved = (self.consumer, self.in_candidate);
         self.consumer = None;
         self.visit_expr(&c.func);
         self.consumer = Some(id);
+        // Log and print messages are text, not uses of an address.
+        if is_log_call(name.as_deref().unwrap_or("")) {
+            self.in_candidate = true;
+        }
         for a in c.arguments.args.iter() {
             self.visit_expr(a);
         }
@@ -868,7 +902,7 @@ impl Walker<'_> {
                 self.visit_expr(&k.value);
             }
         }
-        self.consumer = saved;
+        (self.consumer, self.in_candidate) = saved;
     }
 
     /// `subprocess.run(["docker", "exec", "comfyui", …])`, `os.system("docker compose exec …")`.
@@ -992,6 +1026,32 @@ impl Walker<'_> {
         }
         (self.scope, self.function, self.consumer, self.class) = saved;
     }
+}
+
+/// `print(…)`, `logging.info(…)`, `logger.warning(…)`, `self.log.debug(…)`, `warnings.warn(…)`.
+fn is_log_call(name: &str) -> bool {
+    let (head, last) = name.rsplit_once('.').unwrap_or(("", name));
+    if head.is_empty() {
+        return matches!(last, "print" | "pprint");
+    }
+    let owner = head.rsplit('.').next().unwrap_or(head).to_ascii_lowercase();
+    let logger =
+        owner.contains("log") || owner == "warnings" || owner == "console" || owner == "click";
+    logger
+        && matches!(
+            last,
+            "debug"
+                | "info"
+                | "warning"
+                | "warn"
+                | "error"
+                | "exception"
+                | "critical"
+                | "fatal"
+                | "log"
+                | "echo"
+                | "print"
+        )
 }
 
 /// A string literal or f-string at the root (the template of `%` / `.format`).

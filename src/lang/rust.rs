@@ -116,9 +116,106 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
             use_imports(&u.tree, &mut Vec::new(), &mut ex.facts.imports);
         }
     }
+    clap_arguments(&file.items, &mut ex.facts);
     ex.facts.credential_fns = ex.cred_fns.iter().cloned().collect();
     ex.facts.credential_fns.sort();
     Ok(ex.facts)
+}
+
+/// clap / structopt fields: `#[arg(long, env = "COMFY_URL", default_value = "http://…")] url: String`
+/// become bindings that `args.url` reads (see [`crate::eval::cli_binding`]); a default that is an
+/// address is a candidate of its own, folded into its uses.
+fn clap_arguments(items: &[Item], facts: &mut FileFacts) {
+    for item in items {
+        match item {
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    clap_arguments(inner, facts);
+                }
+            }
+            Item::Struct(st) => {
+                for field in &st.fields {
+                    let Some(ident) = &field.ident else { continue };
+                    let mut default: Option<(String, Pos)> = None;
+                    let mut env: Option<String> = None;
+                    let mut is_arg = false;
+                    for attr in &field.attrs {
+                        if !["arg", "clap", "structopt", "argh"]
+                            .iter()
+                            .any(|p| attr.path().is_ident(p))
+                        {
+                            continue;
+                        }
+                        is_arg = true;
+                        let Ok(metas) = attr.parse_args_with(
+                            Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                        ) else {
+                            continue;
+                        };
+                        for meta in metas {
+                            let syn::Meta::NameValue(nv) = meta else {
+                                continue;
+                            };
+                            let syn::Expr::Lit(syn::ExprLit {
+                                lit: Lit::Str(value),
+                                ..
+                            }) = &nv.value
+                            else {
+                                continue;
+                            };
+                            if nv.path.is_ident("default_value") {
+                                default = Some((value.value(), pos_of(value.span())));
+                            } else if nv.path.is_ident("env") {
+                                env = Some(value.value());
+                            }
+                        }
+                    }
+                    if !is_arg {
+                        continue;
+                    }
+                    let name = crate::eval::cli_binding(&ident.to_string());
+                    let lit = default
+                        .as_ref()
+                        .map(|(v, _)| Box::new(StrExpr::Lit(v.clone())));
+                    let value = match env {
+                        Some(var) => StrExpr::Input {
+                            kind: InputKind::Env,
+                            name: var,
+                            default: lit,
+                        },
+                        None => StrExpr::Input {
+                            kind: InputKind::CliArg,
+                            name: ident.to_string(),
+                            default: lit,
+                        },
+                    };
+                    let pos = default
+                        .as_ref()
+                        .map_or_else(|| pos_of(ident.span()), |(_, p)| *p);
+                    if default
+                        .as_ref()
+                        .is_some_and(|(v, _)| v.contains(':') || v.contains('/'))
+                    {
+                        facts.candidates.push(Candidate {
+                            expr: value.clone(),
+                            pos,
+                            scope: 0,
+                            function: None,
+                            bound_to: Some(name.clone()),
+                            consumer: None,
+                        });
+                    }
+                    facts.bindings.push(Binding {
+                        scope: 0,
+                        name,
+                        value,
+                        pos,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `use crate::config::{URL, self as cfg}` → imports (`URL` from `crate::config`, `cfg` = the module).
