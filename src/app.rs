@@ -45,6 +45,9 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             )
         }
         Command::Check(args) => check(&args),
+        Command::Probe(args) => crate::probe::run(&args),
+        Command::InitHelper(args) => crate::scaffold::run(&args),
+        Command::Merge(args) => crate::merge::run(&args),
         Command::Rules { command } => rules_command(command),
         Command::Explain { id } => {
             let text = explain(id.as_deref())?;
@@ -65,7 +68,7 @@ fn wants_color(choice: Color, to_stdout: bool) -> bool {
 }
 
 /// Scan what the command line names; `rules_dir` / `only` come from the config and git.
-fn scan_target(
+pub(crate) fn scan_target(
     t: &ScanTarget,
     rules_dir: Option<&Path>,
     only: Option<std::collections::HashSet<std::path::PathBuf>>,

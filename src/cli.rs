@@ -23,6 +23,13 @@ pub enum Command {
     Report(ReportArgs),
     /// CI gate: exit 1 when an untokenized remote address (or another violation) appears.
     Check(CheckArgs),
+    /// Verify the rollout live: is each remote address protected by Access, does the service token
+    /// work? (The only command that touches the network.)
+    Probe(ProbeArgs),
+    /// Write the token helper the report recommends (adds the Access credential from env vars).
+    InitHelper(InitHelperArgs),
+    /// Combine JSON reports of several repositories into one Markdown report and one SARIF.
+    Merge(MergeArgs),
     /// Show the rules in force, or validate a directory of rule files.
     Rules {
         #[command(subcommand)]
@@ -185,4 +192,67 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub target: ScanTarget,
+    /// Probe these addresses instead of those a scan finds (repeatable).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ProbeFormat::Table)]
+    pub format: ProbeFormat,
+    /// Seconds to wait for each request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeFormat {
+    /// A terminal table.
+    Table,
+    /// Machine-readable JSON.
+    Json,
+    /// A "Rollout verification" Markdown section.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HelperLang {
+    Python,
+    Rust,
+}
+
+#[derive(Debug, Args)]
+pub struct InitHelperArgs {
+    /// Language of the helper.
+    #[arg(long, value_enum, default_value_t = HelperLang::Python)]
+    pub lang: HelperLang,
+    /// Where to write it (default: the rules' helper file, e.g. `utils/comfyui_api_client.py`).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Directory of extra rule files (`*.toml`).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`access-audit scan --format json`), one per repository.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged Markdown report here (default: stdout).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the merged SARIF here.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
