@@ -212,12 +212,12 @@ def main():
     add("# Benchmarks")
     add("")
     add(f"Latest run of [`bench/run.sh`](bench/run.sh) ({m.get('date', '?')}). Rerun with `bash bench/run.sh`; "
-        "raw summaries in [`bench/results/`](bench/results/) (`summary.json`, `scaling.csv`, hyperfine exports).")
+        "raw summaries in [`bench/results/`](bench/results/) (`summary.json`, `scaling.csv`, `scaling.svg`, hyperfine exports).")
     add("")
     add("## Machine")
     add("")
     add(f"- {m.get('nproc', '?')} cores: {m.get('cpu', '?')}; {m.get('ram_gib', '?')} GiB RAM; {m.get('os', '?')}")
-    add(f"- {m.get('rustc', '?')}; {m.get('access_audit', '?')} (release profile of Cargo.toml); "
+    add(f"- {m.get('rustc', '?')}; {m.get('access_audit', '?')} (release profile of Cargo.toml, git {m.get('git', '?')}); "
         f"{m.get('hyperfine', '?')}; {m.get('rg', '?')}; semgrep {m.get('semgrep', 'none')}; {m.get('python', '?')}")
     add(f"- load average (1/5/15 min) before: {m.get('load_before', '?')}, after: {m.get('load_after', '?')}"
         + (f"; {m.get('busy_procs_at_end')} compiler processes (other sessions' cargo builds) running at the end"
@@ -359,8 +359,9 @@ def main():
         f.write("\n".join(L))
     print(f"    wrote {a.out}, {a.results}/summary.json" + (f", {a.results}/scaling.csv" if scaling else ""))
     for line in L[L.index("## Targets (issue 7)") + 4:]:
-        if line:
-            print("    " + line)
+        if not line.startswith("|"):
+            break
+        print("    " + line)
     return 0
 
 

@@ -16,7 +16,8 @@
 #   PY_FILES, RS_FILES, SEED, SKIP_VENDOR        passed to make-corpus.sh (see its header)
 #   WORK=${TMPDIR:-/tmp}/access-audit-bench      scratch: reports, logs, raw timings
 #   RUNS=5                                       hyperfine runs for access-audit / ripgrep (>= 5)
-#   SEMGREP=auto|1|0                             auto: use semgrep if on PATH or installable in a venv
+#   SEMGREP=auto|1|0|reuse                       auto: use semgrep if on PATH or installable in a venv;
+#                                                reuse: keep the semgrep timing of the previous run in WORK
 #   SEMGREP_RUNS=1                               semgrep runs (it takes minutes on 2 cores)
 #   SEMGREP_VENV=${TMPDIR:-/tmp}/access-audit-semgrep-venv
 #   SCALING=1                                    0 skips the 2x/4x corpora
@@ -52,7 +53,11 @@ die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
 
 [ "$RUNS" -ge 5 ] 2>/dev/null || die "RUNS must be >= 5 (got $RUNS)"
 mkdir -p "$WORK" "$RESULTS"
-rm -f "$WORK"/*.time "$WORK"/*.hf.json "$WORK"/scaling.tsv "$WORK"/semgrep.status
+# semgrep never asks for a newer version (that network call takes minutes offline) and sends nothing.
+export SEMGREP_ENABLE_VERSION_CHECK=0 SEMGREP_SEND_METRICS=off
+for f in "$WORK"/*.time "$WORK"/*.hf.json "$WORK"/scaling.tsv; do
+    case "$SEMGREP:$(basename "$f")" in reuse:semgrep.*) ;; *) rm -f "$f" ;; esac
+done
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- 1. release build ------------------------------------------------------------------------------
@@ -126,7 +131,13 @@ fi
 
 SEMGREP_BIN=""
 case "$SEMGREP" in
-0) note "semgrep: skipped (SEMGREP=0)" ;;
+0) note "semgrep: skipped (SEMGREP=0)"; rm -f "$WORK"/semgrep.* ;;
+reuse)
+    if [ -f "$WORK/semgrep.hf.json" ]; then
+        note "semgrep: reusing the timing of the previous run ($WORK/semgrep.*)"
+    else
+        note "semgrep: SEMGREP=reuse but no previous timing in $WORK: skipped"
+    fi ;;
 *)
     if command -v semgrep >/dev/null; then
         SEMGREP_BIN="$(command -v semgrep)"
@@ -182,7 +193,7 @@ if [ "$HAVE_RG" = 1 ]; then
     note "rg sees $(rg "${RG_OPTS[@]}" --files "$CORPUS" | wc -l) files (rg --files with the same options)"
     timed rg "$RUNS" 1 "$(rg_cmd "$CORPUS")"
 fi
-if [ -n "$SEMGREP_BIN" ]; then
+if [ -n "$SEMGREP_BIN" ] && [ "$SEMGREP" != reuse ]; then
     # Semgrep's built-in ignore list drops test/ and tests/ (most of CPython's stdlib) and vendor/:
     # an empty .semgrepignore at the corpus root (where semgrep runs) turns it off.
     : >"$CORPUS/.semgrepignore"
@@ -302,7 +313,13 @@ busy="$(ps -eo comm= | grep -cE '^(rustc|cargo|cc1|ld|clang)' || true)"
     echo "access_audit=$("$BIN" --version)"
     echo "hyperfine=$(hyperfine --version)"
     echo "rg=$([ "$HAVE_RG" = 1 ] && rg --version | head -n 1 || echo none)"
-    echo "semgrep=$([ -n "$SEMGREP_BIN" ] && "$SEMGREP_BIN" --version 2>/dev/null | tail -n 1 || echo none)"
+    sgv=none
+    if [ -n "$SEMGREP_BIN" ]; then sgv="$("$SEMGREP_BIN" --version 2>/dev/null | tail -n 1)"
+    elif [ -x "$SEMGREP_VENV/bin/semgrep" ] && [ -f "$WORK/semgrep.hf.json" ]; then
+        sgv="$("$SEMGREP_VENV/bin/semgrep" --version 2>/dev/null | tail -n 1)"
+    fi
+    echo "semgrep=$sgv"
+    echo "git=$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' + uncommitted changes in src/')"
     echo "python=$(python3 --version 2>&1)"
     echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
     echo "load_before=$load_before"

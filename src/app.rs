@@ -139,7 +139,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         Some(r) => Some(git::changed_since(&first, r)?),
         None => None,
     };
-    let (report, _rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
+    let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only.clone())?;
     let baseline_path = args.baseline.clone().or_else(|| {
         if args.write_baseline.is_some() {
             None
@@ -151,7 +151,18 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         Some(p) if args.baseline.is_some() || p.exists() => Some(Baseline::read(p)?),
         _ => None,
     };
-    let result = gate::evaluate(&report, &gate_cfg, baseline.as_ref());
+    let mut result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
+    if args.fix {
+        let summary = crate::fix::apply_with(&result, &t.paths, Some(rules.primary()));
+        for (path, why) in &summary.skipped {
+            eprintln!("access-audit: --fix: {path}: {why}");
+        }
+        eprintln!("access-audit: {}", summary.line());
+        if summary.fixed > 0 {
+            let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
+            result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
+        }
+    }
     if let Some(path) = &args.write_baseline {
         let b = Baseline::from_result(&result);
         std::fs::write(path, b.to_json()).map_err(|e| Error::Output {

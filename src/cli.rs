@@ -185,6 +185,10 @@ pub struct CheckArgs {
     /// Ignore config files.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Apply the safe fixes (Python `requests` / `httpx` calls with a literal or constant URL get
+    /// the Access headers from env vars), then check again; the rest stay suggestions.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

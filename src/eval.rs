@@ -69,6 +69,9 @@ impl Value {
         }
         let room = MAX_SOURCES.saturating_sub(self.sources.len());
         self.sources.extend(other.sources.into_iter().take(room));
+        if self.env_source.is_none() {
+            self.env_source = other.env_source;
+        }
     }
 }
 

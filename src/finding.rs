@@ -146,9 +146,103 @@ pub struct Report {
     /// Credential values written in source (location and redacted prefix only).
     #[serde(default)]
     pub secrets: Vec<Secret>,
+    /// What produced the report: tool, version, rules digest, scanned commit.
+    #[serde(default)]
+    pub meta: Meta,
     /// What the gate needs besides findings; not part of the JSON output.
     #[serde(skip)]
     pub context: ScanContext,
+}
+
+/// Where a report comes from, so merged results are reproducible: the tool and its version, a
+/// digest of the enabled rule files, and the repository and commit that were scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Always `access-audit`.
+    pub tool: String,
+    /// The version of access-audit that wrote the report.
+    pub version: String,
+    /// A stable hex digest of the enabled rule files ([`crate::rules::RuleSet::digest`]).
+    #[serde(default)]
+    pub rules_digest: String,
+    /// `git rev-parse HEAD` of the first scanned path's repository; `null` outside git (or with
+    /// `ACCESS_AUDIT_NO_VCS=1`).
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The name of the scanned repository: the git top-level directory's name, else the first
+    /// path's name.
+    #[serde(default)]
+    pub repository: Option<String>,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            tool: "access-audit".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            rules_digest: String::new(),
+            commit: None,
+            repository: None,
+        }
+    }
+}
+
+/// Set to `1` to leave the commit out of [`Meta`] (snapshot tests, reproducible outputs).
+pub const NO_VCS_ENV: &str = "ACCESS_AUDIT_NO_VCS";
+
+impl Meta {
+    /// The metadata of a scan of `paths` with rules whose digest is `rules_digest`. Git is asked
+    /// for the commit and top level of the first path; a missing git, a path outside any
+    /// repository or `ACCESS_AUDIT_NO_VCS=1` leave `commit` null (never an error).
+    pub fn for_scan(paths: &[std::path::PathBuf], rules_digest: String) -> Meta {
+        let first = paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
+        let no_vcs = std::env::var_os(NO_VCS_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+        let dir = if first.is_file() {
+            first
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_else(|| std::path::PathBuf::from("."))
+        } else {
+            first.clone()
+        };
+        let git = |args: &[&str]| -> Option<String> {
+            let out = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&dir)
+                .args(args)
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+            (out.status.success() && !s.is_empty()).then_some(s)
+        };
+        let (commit, toplevel) = if no_vcs {
+            (None, None)
+        } else {
+            (
+                git(&["rev-parse", "HEAD"]),
+                git(&["rev-parse", "--show-toplevel"]),
+            )
+        };
+        let basename = |p: &std::path::Path| {
+            let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            p.file_name().map(|n| n.to_string_lossy().into_owned())
+        };
+        let repository = toplevel
+            .as_deref()
+            .and_then(|t| basename(std::path::Path::new(t)))
+            .or_else(|| basename(&first));
+        Meta {
+            rules_digest,
+            commit,
+            repository,
+            ..Meta::default()
+        }
+    }
 }
 
 /// Per-file facts the CI gate uses: suppression comments and statement spans (and, while the
@@ -213,8 +307,15 @@ impl Report {
             diagnostics,
             summary,
             secrets: Vec::new(),
+            meta: Meta::default(),
             context: ScanContext::default(),
         }
+    }
+
+    /// Attach where the report comes from (tool, version, rules digest, commit).
+    pub fn with_meta(mut self, meta: Meta) -> Report {
+        self.meta = meta;
+        self
     }
 
     /// Attach the gate's context; secrets are sorted and also exposed in the JSON.

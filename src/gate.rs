@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::Group;
 use crate::error::Error;
 use crate::finding::Report;
+use crate::rules::RuleSet;
 
 /// A check the gate runs. Its documentation (what it does, why, example, fix) is [`Check::doc`],
 /// which `access-audit explain ID` prints.
@@ -136,6 +137,10 @@ pub struct Violation {
     /// When suppressed: the comment's reason.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub justification: Option<String>,
+    /// `untokenized-remote`: a concrete suggested change (route through the token helper, or the
+    /// header lines to add for that client library).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub suggestion: Option<String>,
     /// Last line of the statement (for code frames).
     #[serde(skip)]
     pub end_line: u32,
@@ -209,6 +214,7 @@ struct Candidate {
     url: Option<String>,
     function: Option<String>,
     key: String,
+    suggestion: Option<String>,
 }
 
 impl Candidate {
@@ -227,12 +233,35 @@ impl Candidate {
             url: f.url.clone(),
             function: f.function.clone(),
             key,
+            suggestion: None,
         }
     }
 }
 
-/// Apply the checks, suppressions and baseline to a scan.
+/// Apply the checks, suppressions and baseline to a scan. Suggestions use the embedded rules; see
+/// [`evaluate_with_rules`].
 pub fn evaluate(report: &Report, cfg: &GateConfig, baseline: Option<&Baseline>) -> GateResult {
+    static EMBEDDED: std::sync::OnceLock<Option<RuleSet>> = std::sync::OnceLock::new();
+    let rules = EMBEDDED.get_or_init(|| RuleSet::embedded().ok());
+    evaluate_inner(report, cfg, baseline, rules.as_ref())
+}
+
+/// [`evaluate`] with the rules of the scan (for the suggested fixes' helper and header names).
+pub fn evaluate_with_rules(
+    report: &Report,
+    cfg: &GateConfig,
+    baseline: Option<&Baseline>,
+    rules: &RuleSet,
+) -> GateResult {
+    evaluate_inner(report, cfg, baseline, Some(rules))
+}
+
+fn evaluate_inner(
+    report: &Report,
+    cfg: &GateConfig,
+    baseline: Option<&Baseline>,
+    rules: Option<&RuleSet>,
+) -> GateResult {
     let mut raw: Vec<(Violation, String)> = Vec::new();
     let push = |raw: &mut Vec<(Violation, String)>, c: Candidate| {
         if !cfg.enabled.contains(&c.rule) {
@@ -252,6 +281,7 @@ pub fn evaluate(report: &Report, cfg: &GateConfig, baseline: Option<&Baseline>) 
                 fingerprint: String::new(),
                 state: State::Active,
                 justification: None,
+                suggestion: c.suggestion,
                 end_line: span.1.max(c.line),
             },
             c.key,
@@ -266,7 +296,13 @@ pub fn evaluate(report: &Report, cfg: &GateConfig, baseline: Option<&Baseline>) 
             .map(|c| format!(" ({c})"))
             .unwrap_or_default();
         if f.group == Group::Remote && !f.tokenized {
-            push(&mut raw, Candidate::at_finding(f, Check::UntokenizedRemote, format!("`{}`{via} is sent without a Cloudflare Access credential: it breaks once Access is on", url.as_deref().unwrap_or("")), norm.clone()));
+            let mut c = Candidate::at_finding(f, Check::UntokenizedRemote, format!("`{}`{via} is sent without a Cloudflare Access credential: it breaks once Access is on", url.as_deref().unwrap_or("")), norm.clone());
+            let svc = rules.and_then(|r| {
+                r.service(&f.service)
+                    .or_else(|| r.available.iter().find(|s| s.id == f.service))
+            });
+            c.suggestion = Some(crate::fix::suggestion(f.client.as_deref(), f.language, svc));
+            push(&mut raw, c);
         }
         if f.group == Group::Remote && matches!(f.scheme.as_deref(), Some("http" | "ws")) {
             push(
@@ -305,6 +341,7 @@ pub fn evaluate(report: &Report, cfg: &GateConfig, baseline: Option<&Baseline>) 
                 url: None,
                 function: None,
                 key: s.kind.clone(),
+                suggestion: None,
             },
         );
     }
@@ -364,6 +401,7 @@ pub fn evaluate(report: &Report, cfg: &GateConfig, baseline: Option<&Baseline>) 
             url: None,
             function: None,
             key: format!("{}|{}", s.rules.join(","), s.reason),
+            suggestion: None,
         });
     }
     for c in unused {

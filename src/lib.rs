@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod eval;
 pub mod finding;
+pub mod fix;
 pub mod gate;
 pub mod git;
 pub mod ir;

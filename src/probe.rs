@@ -1,8 +1,1097 @@
-//! `access-audit probe`: verify the rollout live (being built).
+//! `access-audit probe`: verify the rollout live. The only command that touches the network.
+//!
+//! For every distinct base address a scan found (or each `--url`), request a cheap endpoint (the
+//! rules' `[address] probe`, `/system_stats` for ComfyUI):
+//!
+//! - **remote** addresses: once *without* a credential — `protected` (a redirect to a
+//!   `*.cloudflareaccess.com` login, or 401/403), `exposed` (the API answers), `unreachable`,
+//!   `unexpected` — then, when the environment holds a service token, once *with* it — `token-ok`,
+//!   `token-rejected`, `unreachable`, `unexpected` (else `not-tested`);
+//! - **local / docker-network / private-network** addresses: once without a credential —
+//!   `reachable` (any HTTP answer) or `unreachable`.
+//!
+//! Redirects are never followed (so a credential never leaves the probed host), every request has
+//! a connect and an overall timeout, at most `--concurrency` requests are in flight, and credential
+//! values never reach any output: [`Credentials`] has no `Display`, its `Debug` is redacted, and
+//! everything printed passes through [`Credentials::redact`].
+//!
+//! The HTTP classification is pure ([`classify`]) and tested without a network; [`probe_url`] is
+//! the network part.
 
-use crate::cli::ProbeArgs;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::address;
+use crate::classify::{classify_host, Group};
+use crate::cli::{ProbeArgs, ProbeFormat};
 use crate::error::Error;
+use crate::finding::Report;
+use crate::rules::{RuleSet, Service};
 
-pub fn run(_args: &ProbeArgs) -> Result<i32, Error> {
-    Err(Error::Usage("not available yet".into()))
+/// Env vars of a Cloudflare Access service token (sent as `CF-Access-Client-Id` / `-Secret`).
+pub const CLIENT_ID_ENV: &str = "CF_ACCESS_CLIENT_ID";
+pub const CLIENT_SECRET_ENV: &str = "CF_ACCESS_CLIENT_SECRET";
+
+/// Table width (fixed: the output is the same in a terminal, a pipe and a test).
+const WIDTH: u16 = 140;
+
+/// What one request (or the pair of requests) tells about an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Without a credential: Cloudflare Access stops the request (login redirect, 401, 403).
+    Protected,
+    /// Without a credential: the API answers (2xx) — Access is not enforced.
+    Exposed,
+    /// Local / docker / private address: something answers over HTTP.
+    Reachable,
+    /// Connection error, DNS failure or timeout.
+    Unreachable,
+    /// Any other answer (a 5xx, a redirect elsewhere, …).
+    Unexpected,
+    /// With the service token: the API answers (2xx).
+    TokenOk,
+    /// With the service token: Access still refuses (login redirect, 401, 403).
+    TokenRejected,
+    /// No credential in the environment: the request with a token was not made.
+    NotTested,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Protected => "protected",
+            Verdict::Exposed => "exposed",
+            Verdict::Reachable => "reachable",
+            Verdict::Unreachable => "unreachable",
+            Verdict::Unexpected => "unexpected",
+            Verdict::TokenOk => "token-ok",
+            Verdict::TokenRejected => "token-rejected",
+            Verdict::NotTested => "not tested",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The overall outcome for one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Verified: protected and the token gets through, or a local address answers.
+    Ok,
+    /// Needs a look but does not fail the run: unreachable, unexpected, token not tested.
+    Warn,
+    /// Fails the run (exit 1): a remote address is exposed, or the token is rejected.
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// Which request is being classified: decides what an answer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// A remote address, requested without a credential.
+    WithoutToken,
+    /// A remote address, requested with the service token.
+    WithToken,
+    /// A local / docker-network / private-network address (no credential, ever).
+    Local,
+}
+
+/// What came back from one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// An HTTP answer: status and headers (names lower-cased).
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+    },
+    /// No HTTP answer: connection refused, DNS failure, timeout, TLS error.
+    Failed(String),
+}
+
+/// A verdict and a short human explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// Classify one outcome for a phase. Pure: no network, no environment.
+pub fn classify(phase: Phase, outcome: &Outcome) -> Classification {
+    match outcome {
+        Outcome::Failed(message) => Classification {
+            verdict: Verdict::Unreachable,
+            detail: message.clone(),
+        },
+        Outcome::Response { status, headers } => classify_response(phase, *status, headers),
+    }
+}
+
+/// Classify an HTTP answer (status and headers) for a phase. Pure: no network, no environment.
+pub fn classify_response(
+    phase: Phase,
+    status: u16,
+    headers: &[(String, String)],
+) -> Classification {
+    let c = |verdict, detail: String| Classification { verdict, detail };
+    if phase == Phase::Local {
+        return c(Verdict::Reachable, format!("HTTP {status}"));
+    }
+    let redirect = (300..400).contains(&status).then(|| location_host(headers));
+    let to_access = matches!(&redirect, Some(Some(h)) if is_access_login(h));
+    let refused = status == 401 || status == 403;
+    let refused_detail = || {
+        if from_cloudflare(headers) {
+            format!("HTTP {status} from Cloudflare")
+        } else {
+            format!("HTTP {status} (no Cloudflare headers: the origin may be refusing)")
+        }
+    };
+    let redirect_detail = |host: &Option<String>| match host {
+        Some(h) if is_access_login(h) => format!("HTTP {status} to {h} (Access login)"),
+        Some(h) => format!("HTTP {status} to {h}"),
+        None => format!("HTTP {status} without a usable Location"),
+    };
+    match phase {
+        Phase::WithoutToken => match (&redirect, status) {
+            (Some(host), _) if to_access => c(Verdict::Protected, redirect_detail(host)),
+            (Some(host), _) => c(Verdict::Unexpected, redirect_detail(host)),
+            (None, 200..=299) => c(
+                Verdict::Exposed,
+                format!("HTTP {status} without a token: the API answers"),
+            ),
+            (None, _) if refused => c(Verdict::Protected, refused_detail()),
+            (None, _) => c(Verdict::Unexpected, format!("HTTP {status}")),
+        },
+        Phase::WithToken => match (&redirect, status) {
+            (Some(host), _) if to_access => c(Verdict::TokenRejected, redirect_detail(host)),
+            (Some(host), _) => c(Verdict::Unexpected, redirect_detail(host)),
+            (None, 200..=299) => c(Verdict::TokenOk, format!("HTTP {status}")),
+            (None, _) if refused => c(Verdict::TokenRejected, refused_detail()),
+            (None, _) => c(Verdict::Unexpected, format!("HTTP {status}")),
+        },
+        Phase::Local => unreachable!("handled above"),
+    }
+}
+
+/// The host a redirect points to (lower-cased), if the `Location` header names one.
+fn location_host(headers: &[(String, String)]) -> Option<String> {
+    let loc = header(headers, "location")?;
+    let url = url::Url::parse(loc.trim()).ok()?;
+    url.host_str().map(|h| h.to_ascii_lowercase())
+}
+
+fn is_access_login(host: &str) -> bool {
+    host.trim_end_matches('.')
+        .ends_with(".cloudflareaccess.com")
+}
+
+/// Did Cloudflare (or Access) answer? `cf-ray`, or any `cf-access-*` header.
+fn from_cloudflare(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(n, _)| {
+        let n = n.to_ascii_lowercase();
+        n == "cf-ray" || n.starts_with("cf-access-")
+    })
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A Cloudflare Access credential read from the environment. Its values are never displayed: there
+/// is no `Display`, `Debug` redacts, and [`Credentials::redact`] masks them in any text.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// `CF-Access-Client-Id` + `CF-Access-Client-Secret`.
+    ServiceToken {
+        client_id: String,
+        client_secret: String,
+    },
+    /// `cf-access-token`, read from the env var named `env`.
+    Token { env: String, token: String },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({})", self.describe())
+    }
+}
+
+impl Credentials {
+    /// The credential in the process environment: `CF_ACCESS_CLIENT_ID` + `CF_ACCESS_CLIENT_SECRET`
+    /// first, else the rules' token variable (`token_env`, e.g. `COMFYUI_ACCESS_TOKEN`).
+    pub fn from_env(token_env: Option<&str>) -> Option<Credentials> {
+        Credentials::from_lookup(|name| std::env::var(name).ok(), token_env)
+    }
+
+    /// Same as [`Credentials::from_env`], reading variables through `lookup` (empty values count
+    /// as unset).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        token_env: Option<&str>,
+    ) -> Option<Credentials> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let (Some(client_id), Some(client_secret)) = (get(CLIENT_ID_ENV), get(CLIENT_SECRET_ENV))
+        {
+            return Some(Credentials::ServiceToken {
+                client_id,
+                client_secret,
+            });
+        }
+        let env = token_env?;
+        get(env).map(|token| Credentials::Token {
+            env: env.to_string(),
+            token,
+        })
+    }
+
+    /// Where the credential came from (env var names only, never values).
+    pub fn describe(&self) -> String {
+        match self {
+            Credentials::ServiceToken { .. } => format!("{CLIENT_ID_ENV} + {CLIENT_SECRET_ENV}"),
+            Credentials::Token { env, .. } => env.clone(),
+        }
+    }
+
+    /// The request headers that carry the credential.
+    fn headers(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Credentials::ServiceToken {
+                client_id,
+                client_secret,
+            } => vec![
+                ("CF-Access-Client-Id", client_id.as_str()),
+                ("CF-Access-Client-Secret", client_secret.as_str()),
+            ],
+            Credentials::Token { token, .. } => vec![("cf-access-token", token.as_str())],
+        }
+    }
+
+    fn values(&self) -> Vec<&str> {
+        self.headers().into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// `text` with every credential value replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        redact_values(text, &self.values())
+    }
+}
+
+fn redact_values(text: &str, values: &[&str]) -> String {
+    let mut out = text.to_string();
+    // Longest first, so a value containing another is masked whole.
+    let mut values: Vec<&str> = values.iter().map(|v| v.trim()).collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for v in values {
+        // Very short values would mask unrelated text; they are not real credentials anyway.
+        if v.len() >= 4 {
+            out = out.replace(v, "***");
+        }
+    }
+    out
+}
+
+/// The probe of one address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeResult {
+    /// The base address, `scheme://host[:port]`.
+    pub url: String,
+    pub group: Group,
+    /// The URL requested (base + probe path).
+    pub endpoint: String,
+    pub without_token: Verdict,
+    /// `null` for local / docker-network / private-network addresses (never sent a credential).
+    pub with_token: Option<Verdict>,
+    pub status: Status,
+    pub detail: String,
+    /// HTTP status of each request, when there was an answer.
+    pub http: HttpStatuses,
+    /// Where the credential came from (env var names), when one was sent.
+    pub credential: Option<String>,
+    /// The env var the rules recommend for the token (for the "what to do" hints).
+    #[serde(skip)]
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HttpStatuses {
+    pub without_token: Option<u16>,
+    pub with_token: Option<u16>,
+}
+
+/// Counts over the results (the JSON `summary`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProbeSummary {
+    pub addresses: usize,
+    pub protected: usize,
+    pub exposed: usize,
+    pub reachable: usize,
+    pub unreachable: usize,
+    pub unexpected: usize,
+    pub token_ok: usize,
+    pub token_rejected: usize,
+    pub token_not_tested: usize,
+    pub failures: usize,
+    pub exit_code: i32,
+}
+
+pub fn summarize(results: &[ProbeResult]) -> ProbeSummary {
+    let mut s = ProbeSummary {
+        addresses: results.len(),
+        ..ProbeSummary::default()
+    };
+    for r in results {
+        for v in std::iter::once(r.without_token).chain(r.with_token) {
+            match v {
+                Verdict::Protected => s.protected += 1,
+                Verdict::Exposed => s.exposed += 1,
+                Verdict::Reachable => s.reachable += 1,
+                Verdict::Unreachable if v == r.without_token => s.unreachable += 1,
+                Verdict::Unexpected if v == r.without_token => s.unexpected += 1,
+                Verdict::TokenOk => s.token_ok += 1,
+                Verdict::TokenRejected => s.token_rejected += 1,
+                Verdict::NotTested => s.token_not_tested += 1,
+                _ => {}
+            }
+        }
+        s.failures += usize::from(r.status == Status::Fail);
+    }
+    s.exit_code = exit_code(results);
+    s
+}
+
+/// 1 when a remote address is exposed or its token is rejected, else 0.
+pub fn exit_code(results: &[ProbeResult]) -> i32 {
+    i32::from(results.iter().any(|r| r.status == Status::Fail))
+}
+
+/// Probe one address: `url` is the endpoint to request (base + probe path), `as_group` decides
+/// what is asked (remote: without, then with `creds`; else one request without any credential).
+pub fn probe_url(
+    url: &str,
+    as_group: Group,
+    creds: Option<&Credentials>,
+    timeout: Duration,
+) -> ProbeResult {
+    let base = base_of(url).unwrap_or_else(|| url.to_string());
+    let remote = as_group == Group::Remote;
+    // A credential only ever goes to a remote address, and only to this one (no redirects).
+    let creds = creds.filter(|_| remote);
+    let redact = |s: String| match creds {
+        Some(c) => c.redact(&s),
+        None => s,
+    };
+    let agent = ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout_connect(timeout)
+        .timeout(timeout)
+        .try_proxy_from_env(false)
+        .user_agent(concat!(
+            "access-audit/",
+            env!("CARGO_PKG_VERSION"),
+            " (probe)"
+        ))
+        .build();
+    let first = request(&agent, url, None);
+    let mut http = HttpStatuses {
+        without_token: status_of(&first),
+        with_token: None,
+    };
+    if !remote {
+        let c = classify(Phase::Local, &first);
+        let status = if c.verdict == Verdict::Reachable {
+            Status::Ok
+        } else {
+            Status::Warn
+        };
+        return ProbeResult {
+            url: base,
+            group: as_group,
+            endpoint: url.to_string(),
+            without_token: c.verdict,
+            with_token: None,
+            status,
+            detail: redact(c.detail),
+            http,
+            credential: None,
+            token_env: None,
+        };
+    }
+    let without = classify(Phase::WithoutToken, &first);
+    let with = creds.map(|c| {
+        let second = request(&agent, url, Some(c));
+        http.with_token = status_of(&second);
+        classify(Phase::WithToken, &second)
+    });
+    let with_verdict = with.as_ref().map_or(Verdict::NotTested, |c| c.verdict);
+    let status = if without.verdict == Verdict::Exposed || with_verdict == Verdict::TokenRejected {
+        Status::Fail
+    } else if without.verdict == Verdict::Protected && with_verdict == Verdict::TokenOk {
+        Status::Ok
+    } else {
+        Status::Warn
+    };
+    let with_detail = match &with {
+        Some(c) => format!("with token: {}", c.detail),
+        None => "token not tested (no credential in the environment)".to_string(),
+    };
+    ProbeResult {
+        url: base,
+        group: as_group,
+        endpoint: url.to_string(),
+        without_token: without.verdict,
+        with_token: Some(with_verdict),
+        status,
+        detail: redact(format!("without token: {}; {with_detail}", without.detail)),
+        http,
+        credential: creds.map(Credentials::describe),
+        token_env: None,
+    }
+}
+
+fn status_of(o: &Outcome) -> Option<u16> {
+    match o {
+        Outcome::Response { status, .. } => Some(*status),
+        Outcome::Failed(_) => None,
+    }
+}
+
+/// One GET, never following a redirect; every status is an answer.
+fn request(agent: &ureq::Agent, url: &str, creds: Option<&Credentials>) -> Outcome {
+    let mut req = agent.get(url).set("Accept", "application/json");
+    if let Some(c) = creds {
+        for (name, value) in c.headers() {
+            req = req.set(name, value);
+        }
+    }
+    let resp = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(ureq::Error::Transport(t)) => return Outcome::Failed(transport_message(&t)),
+    };
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| {
+            let v = resp.header(&n)?.to_string();
+            Some((n.to_ascii_lowercase(), v))
+        })
+        .collect();
+    Outcome::Response {
+        status: resp.status(),
+        headers,
+    }
+}
+
+/// The transport error without its URL (the address is shown next to it anyway).
+fn transport_message(t: &ureq::Transport) -> String {
+    let text = t.to_string();
+    let text = match t.url() {
+        Some(u) => text
+            .strip_prefix(&format!("{u}: "))
+            .map(str::to_string)
+            .unwrap_or(text),
+        None => text,
+    };
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("timed out") || lower.contains("timeout") {
+        format!("timeout: {text}")
+    } else {
+        text
+    }
+}
+
+/// `scheme://host[:port]` of a URL (no user info, path or query).
+fn base_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    Some(match u.port() {
+        Some(p) => format!("{}://{host}:{p}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
+    })
+}
+
+/// An address to probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `scheme://host[:port]` (http/https).
+    pub base: String,
+    pub group: Group,
+    /// The endpoint's path (the rules' probe path, or the path given with `--url`).
+    pub path: String,
+    /// The service the address belongs to.
+    pub service: String,
+}
+
+impl Target {
+    pub fn endpoint(&self) -> String {
+        format!("{}{}", self.base, self.path)
+    }
+}
+
+/// `scheme://host[:port]` from parts: `ws`→`http`, `wss`→`https`, none→`http`; IPv6 bracketed.
+fn base_from_parts(scheme: Option<&str>, host: &str, port: Option<u16>) -> String {
+    let scheme = match scheme.map(str::to_ascii_lowercase).as_deref() {
+        Some("https") | Some("wss") => "https",
+        _ => "http",
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    match port {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
+/// The authority part of a displayed URL (`{holes}` included), to tell a run-time port.
+fn authority_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The distinct base addresses of a scan's findings, remote first. Skips container exec,
+/// unresolved hosts, and addresses with a run-time part (`{hole}`) in the host or port.
+pub fn targets_from_report(report: &Report, rules: &RuleSet) -> Vec<Target> {
+    let mut seen: BTreeMap<(Group, String), Target> = BTreeMap::new();
+    for f in &report.findings {
+        if matches!(f.group, Group::Unresolved | Group::ContainerExec) {
+            continue;
+        }
+        let (Some(url), Some(host)) = (&f.url, &f.host) else {
+            continue;
+        };
+        if authority_of(url).contains('{') || host.contains('{') {
+            continue;
+        }
+        let base = base_from_parts(f.scheme.as_deref(), host, f.port);
+        let path = rules
+            .service(&f.service)
+            .or_else(|| rules.available.iter().find(|s| s.id == f.service))
+            .map_or_else(|| rules.primary().probe.clone(), |s| s.probe.clone());
+        seen.entry((f.group, base.clone())).or_insert(Target {
+            base,
+            group: f.group,
+            path,
+            service: f.service.clone(),
+        });
+    }
+    // One target per base address, even if two findings disagree on the group.
+    let mut out: Vec<Target> = Vec::new();
+    for t in seen.into_values() {
+        if !out.iter().any(|o| o.base == t.base) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// A `--url` as a target: the group from the host, the probe path from the rules unless the URL
+/// names a path. An invalid URL or one with a run-time part is a usage error.
+pub fn target_from_url(url: &str, rules: &RuleSet) -> Result<Target, Error> {
+    let bad = |why: &str| Error::Usage(format!("--url `{url}`: {why}"));
+    if url.contains('{') || url.contains('}') {
+        return Err(bad(
+            "the address has a run-time part ({...}); give a concrete URL",
+        ));
+    }
+    let not_url = || bad("not a URL (expected http(s)://host[:port][/path])");
+    if url.trim().is_empty() || url.trim().contains(char::is_whitespace) {
+        return Err(not_url());
+    }
+    let addr = address::parse(url.trim()).ok_or_else(not_url)?;
+    let host = addr.host.clone().ok_or_else(|| bad("no host"))?;
+    let svc: &Service = rules
+        .services
+        .iter()
+        .find(|s| address::matches(&addr, s).is_some())
+        .unwrap_or_else(|| rules.primary());
+    let path = if addr.path.is_empty() || addr.path == "/" {
+        svc.probe.clone()
+    } else {
+        addr.path.clone()
+    };
+    Ok(Target {
+        base: base_from_parts(addr.scheme.as_deref(), &host, addr.port),
+        group: classify_host(Some(&host), svc),
+        path,
+        service: svc.id.clone(),
+    })
+}
+
+/// Probe every target with at most `concurrency` requests in flight; results in target order.
+pub fn probe_all(
+    targets: &[Target],
+    creds: &(dyn Fn(&Target) -> Option<Credentials> + Sync),
+    token_env: &(dyn Fn(&Target) -> Option<String> + Sync),
+    timeout: Duration,
+    concurrency: usize,
+) -> Vec<ProbeResult> {
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<ProbeResult>>> = targets.iter().map(|_| Mutex::new(None)).collect();
+    let workers = concurrency.clamp(1, targets.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(t) = targets.get(i) else { break };
+                let c = if t.group == Group::Remote {
+                    creds(t)
+                } else {
+                    None
+                };
+                let mut r = probe_url(&t.endpoint(), t.group, c.as_ref(), timeout);
+                r.url = t.base.clone();
+                r.token_env = token_env(t);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
+}
+
+/// `access-audit probe`: exit 1 when a remote address is exposed or its token rejected.
+pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
+    if args.timeout == 0 {
+        return Err(Error::Usage("--timeout must be at least 1 second".into()));
+    }
+    if args.concurrency == 0 {
+        return Err(Error::Usage("--concurrency must be at least 1".into()));
+    }
+    let (targets, rules) = if args.urls.is_empty() {
+        let (report, rules) = crate::app::scan_target(&args.target, None, None)?;
+        (targets_from_report(&report, &rules), rules)
+    } else {
+        let mut rules = RuleSet::load(args.target.rules.as_deref())?;
+        if let Some(ids) = &args.target.service {
+            rules.select(ids)?;
+        }
+        let mut targets: Vec<Target> = Vec::new();
+        for u in &args.urls {
+            let t = target_from_url(u, &rules)?;
+            if !targets.iter().any(|o| o.endpoint() == t.endpoint()) {
+                targets.push(t);
+            }
+        }
+        (targets, rules)
+    };
+    let token_env = |t: &Target| -> Option<String> {
+        rules
+            .available
+            .iter()
+            .find(|s| s.id == t.service)
+            .and_then(|s| s.access.recommended_env.clone())
+    };
+    let creds = |t: &Target| Credentials::from_env(token_env(t).as_deref());
+    let results = probe_all(
+        &targets,
+        &creds,
+        &token_env,
+        Duration::from_secs(args.timeout),
+        args.concurrency,
+    );
+    let out = match args.format {
+        ProbeFormat::Table => render_table(&results),
+        ProbeFormat::Json => render_json(&results),
+        ProbeFormat::Markdown => render_markdown(&results),
+    };
+    // Defence in depth: no credential value reaches the output, whatever produced the text.
+    let mut secrets: Vec<String> = Vec::new();
+    let mut envs: Vec<Option<String>> = vec![None];
+    envs.extend(
+        rules
+            .available
+            .iter()
+            .map(|s| s.access.recommended_env.clone()),
+    );
+    for env in envs {
+        if let Some(c) = Credentials::from_env(env.as_deref()) {
+            secrets.extend(c.values().into_iter().map(str::to_string));
+        }
+    }
+    let out = redact_values(
+        &out,
+        &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    write_output(args.target.output.as_deref(), &out)?;
+    Ok(exit_code(&results))
+}
+
+fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), Error> {
+    match path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            Ok(())
+        }
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+fn with_token_cell(r: &ProbeResult) -> &'static str {
+    r.with_token.map_or("-", Verdict::as_str)
+}
+
+/// The terminal table: Address, Group, Without token, With token, Detail; then a summary line.
+pub fn render_table(results: &[ProbeResult]) -> String {
+    if results.is_empty() {
+        return "No addresses to probe: the scan found no concrete address (give --url URL).\n"
+            .to_string();
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.force_no_tty();
+    table.set_width(WIDTH);
+    table.set_header(vec![
+        "Address",
+        "Group",
+        "Without token",
+        "With token",
+        "Detail",
+    ]);
+    for r in results {
+        table.add_row(vec![
+            Cell::new(&r.url),
+            Cell::new(r.group.as_str()),
+            Cell::new(r.without_token.as_str()),
+            Cell::new(with_token_cell(r)),
+            Cell::new(&r.detail),
+        ]);
+    }
+    format!("{table}\n{}\n", summary_line(results))
+}
+
+fn summary_line(results: &[ProbeResult]) -> String {
+    let s = summarize(results);
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (s.exposed, "exposed"),
+        (s.token_rejected, "token rejected"),
+        (s.protected, "protected"),
+        (s.token_ok, "token ok"),
+        (s.token_not_tested, "token not tested"),
+        (s.reachable, "reachable"),
+        (s.unreachable, "unreachable"),
+        (s.unexpected, "unexpected"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let warnings = results.iter().filter(|r| r.status == Status::Warn).count();
+    let verdict = if s.failures > 0 {
+        format!("FAIL ({} address(es) need action)", s.failures)
+    } else if warnings > 0 {
+        format!("ok, {warnings} to check")
+    } else {
+        "ok".to_string()
+    };
+    format!(
+        "{} address(es) probed: {} - {verdict}",
+        s.addresses,
+        parts.join(", ")
+    )
+}
+
+/// `{"results":[…], "summary":{…}}`.
+pub fn render_json(results: &[ProbeResult]) -> String {
+    let doc = serde_json::json!({
+        "results": results,
+        "summary": summarize(results),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("probe results serialize");
+    s.push('\n');
+    s
+}
+
+/// The `## Rollout verification` Markdown section: a table, a verdict per address and what to do.
+pub fn render_markdown(results: &[ProbeResult]) -> String {
+    let mut out = String::from("## Rollout verification\n\n");
+    if results.is_empty() {
+        out.push_str("No addresses were probed (the scan found no concrete address).\n");
+        return out;
+    }
+    let s = summarize(results);
+    out.push_str(&format!(
+        "`access-audit probe` requested each address's probe endpoint without a credential and, \
+         for remote addresses, with the service token from the environment. Redirects were not \
+         followed.\n\n**Result: {}.** {}\n\n",
+        if s.failures > 0 {
+            "fail"
+        } else if results.iter().any(|r| r.status == Status::Warn) {
+            "pass, with addresses to check"
+        } else {
+            "pass"
+        },
+        summary_line(results)
+    ));
+    out.push_str("| Address | Group | Without token | With token | Detail |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for r in results {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            r.url,
+            r.group,
+            r.without_token,
+            with_token_cell(r),
+            md_cell(&r.detail)
+        ));
+    }
+    out.push_str("\n### Verdicts\n\n");
+    for r in results {
+        out.push_str(&format!("- `{}`: {}\n", r.url, verdict_line(r)));
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One line per address: the verdict and what to do.
+pub fn verdict_line(r: &ProbeResult) -> String {
+    let set_env = match &r.token_env {
+        Some(env) => format!("`{CLIENT_ID_ENV}` + `{CLIENT_SECRET_ENV}` (or `{env}`)"),
+        None => format!("`{CLIENT_ID_ENV}` + `{CLIENT_SECRET_ENV}`"),
+    };
+    if r.group != Group::Remote {
+        return match r.without_token {
+            Verdict::Reachable => format!(
+                "**reachable** ({}) - a {} address, unaffected by Access; nothing to do.",
+                r.http
+                    .without_token
+                    .map_or_else(String::new, |s| format!("HTTP {s}")),
+                r.group
+            ),
+            _ => format!(
+                "**not reachable from here** - a {} address; expected when the probe runs outside \
+                 that host or Docker network. Nothing to do if the service runs elsewhere.",
+                r.group
+            ),
+        };
+    }
+    let token = r.with_token.unwrap_or(Verdict::NotTested);
+    match (r.without_token, token) {
+        (Verdict::Exposed, _) => "**exposed** - Access is not enforced on this host: the API \
+             answers without a credential. Add a Cloudflare Access application (with a policy) \
+             for this hostname before anything else."
+            .to_string(),
+        (_, Verdict::TokenRejected) => "**token rejected** - Access is enforced but refuses the \
+             service token: add the service token to the Access policy (a *Service Auth* rule \
+             of this application) and check the client id and secret in the environment."
+            .to_string(),
+        (Verdict::Protected, Verdict::TokenOk) => {
+            "**verified** - Access is enforced and the service token gets through.".to_string()
+        }
+        (Verdict::Protected, Verdict::NotTested) => format!(
+            "**protected, token not tested** - Access is enforced. Set {set_env} and run \
+             `access-audit probe` again to verify the service token."
+        ),
+        (Verdict::Protected, Verdict::Unreachable) => "**protected; the request with the token \
+             did not get through** - check DNS / the tunnel and run again."
+            .to_string(),
+        (Verdict::Protected, _) => format!(
+            "**protected; unexpected answer with the token** ({}) - check what answers behind \
+             Access (the origin may be failing).",
+            r.http
+                .with_token
+                .map_or_else(|| "no status".to_string(), |s| format!("HTTP {s}"))
+        ),
+        (Verdict::Unreachable, _) => "**unreachable** - check DNS / the tunnel (cloudflared) \
+             and that the service is running."
+            .to_string(),
+        _ => format!(
+            "**unexpected answer** ({}) - neither the API nor Access answered as expected; check \
+             what answers on this host (an origin error, another proxy, a redirect elsewhere).",
+            r.http
+                .without_token
+                .map_or_else(|| "no status".to_string(), |s| format!("HTTP {s}"))
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const LOGIN: &str = "https://team.cloudflareaccess.com/cdn-cgi/access/login/comfyui.example.space?redirect_url=%2Fsystem_stats";
+
+    #[test]
+    fn without_token() {
+        let v = |s, hs: &[(&str, &str)]| classify_response(Phase::WithoutToken, s, &h(hs)).verdict;
+        assert_eq!(v(302, &[("Location", LOGIN)]), Verdict::Protected);
+        assert_eq!(v(303, &[("location", LOGIN)]), Verdict::Protected);
+        assert_eq!(v(307, &[("location", LOGIN)]), Verdict::Protected);
+        assert_eq!(
+            v(302, &[("location", "https://evil.example.com/")]),
+            Verdict::Unexpected
+        );
+        assert_eq!(
+            v(
+                302,
+                &[("location", "https://cloudflareaccess.com.evil.net/")]
+            ),
+            Verdict::Unexpected
+        );
+        assert_eq!(v(302, &[("location", "/login")]), Verdict::Unexpected);
+        assert_eq!(v(302, &[]), Verdict::Unexpected);
+        assert_eq!(v(403, &[("cf-ray", "1-AMS")]), Verdict::Protected);
+        assert_eq!(v(401, &[]), Verdict::Protected);
+        assert_eq!(v(200, &[]), Verdict::Exposed);
+        assert_eq!(v(500, &[]), Verdict::Unexpected);
+        assert_eq!(v(404, &[]), Verdict::Unexpected);
+        let d = classify_response(Phase::WithoutToken, 403, &h(&[("CF-Access-Domain", "x")]));
+        assert!(d.detail.contains("from Cloudflare"), "{}", d.detail);
+        let d = classify_response(Phase::WithoutToken, 403, &[]);
+        assert!(d.detail.contains("no Cloudflare headers"), "{}", d.detail);
+        let d = classify_response(Phase::WithoutToken, 302, &h(&[("location", LOGIN)]));
+        assert_eq!(
+            d.detail,
+            "HTTP 302 to team.cloudflareaccess.com (Access login)"
+        );
+    }
+
+    #[test]
+    fn with_token() {
+        let v = |s, hs: &[(&str, &str)]| classify_response(Phase::WithToken, s, &h(hs)).verdict;
+        assert_eq!(v(200, &[]), Verdict::TokenOk);
+        assert_eq!(v(204, &[]), Verdict::TokenOk);
+        assert_eq!(v(302, &[("location", LOGIN)]), Verdict::TokenRejected);
+        assert_eq!(v(403, &[]), Verdict::TokenRejected);
+        assert_eq!(v(401, &[]), Verdict::TokenRejected);
+        assert_eq!(
+            v(302, &[("location", "https://example.com/")]),
+            Verdict::Unexpected
+        );
+        assert_eq!(v(502, &[]), Verdict::Unexpected);
+    }
+
+    #[test]
+    fn local_and_failures() {
+        assert_eq!(
+            classify_response(Phase::Local, 404, &[]).verdict,
+            Verdict::Reachable
+        );
+        for phase in [Phase::Local, Phase::WithoutToken, Phase::WithToken] {
+            let c = classify(phase, &Outcome::Failed("Connection refused".into()));
+            assert_eq!(c.verdict, Verdict::Unreachable);
+        }
+    }
+
+    #[test]
+    fn credentials_from_lookup() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let c = Credentials::from_lookup(
+            env(&[
+                ("CF_ACCESS_CLIENT_ID", "id-1234"),
+                ("CF_ACCESS_CLIENT_SECRET", "sec-5678"),
+            ]),
+            Some("COMFYUI_ACCESS_TOKEN"),
+        )
+        .unwrap();
+        assert!(matches!(c, Credentials::ServiceToken { .. }));
+        let shown = format!("{c:?} {}", c.describe());
+        assert!(
+            !shown.contains("id-1234") && !shown.contains("sec-5678"),
+            "{shown}"
+        );
+        assert_eq!(c.redact("a id-1234 b sec-5678"), "a *** b ***");
+        // Only the id: falls back to the token variable.
+        let c = Credentials::from_lookup(
+            env(&[
+                ("CF_ACCESS_CLIENT_ID", "id-1234"),
+                ("COMFYUI_ACCESS_TOKEN", "tok-9999"),
+            ]),
+            Some("COMFYUI_ACCESS_TOKEN"),
+        )
+        .unwrap();
+        assert_eq!(c.describe(), "COMFYUI_ACCESS_TOKEN");
+        assert!(Credentials::from_lookup(env(&[("CF_ACCESS_CLIENT_SECRET", " ")]), None).is_none());
+    }
+
+    #[test]
+    fn bases() {
+        assert_eq!(
+            base_from_parts(Some("wss"), "a.example.com", None),
+            "https://a.example.com"
+        );
+        assert_eq!(
+            base_from_parts(None, "::1", Some(8188)),
+            "http://[::1]:8188"
+        );
+        assert_eq!(
+            authority_of("http://comfyui:{PORT}/prompt"),
+            "comfyui:{PORT}"
+        );
+        assert_eq!(
+            base_of("https://u:p@x.example.com:8443/a?b").as_deref(),
+            Some("https://x.example.com:8443")
+        );
+    }
+
+    #[test]
+    fn urls_become_targets() {
+        let rules = RuleSet::embedded().unwrap();
+        let t = target_from_url("https://comfyui.datacrew.space", &rules).unwrap();
+        assert_eq!(t.endpoint(), "https://comfyui.datacrew.space/system_stats");
+        assert_eq!(t.group, Group::Remote);
+        let t = target_from_url("http://127.0.0.1:8188/queue", &rules).unwrap();
+        assert_eq!(
+            (t.group, t.endpoint().as_str()),
+            (Group::Local, "http://127.0.0.1:8188/queue")
+        );
+        assert!(target_from_url("not a url", &rules).is_err());
+        assert!(target_from_url("http://{HOST}:8188", &rules).is_err());
+        assert!(target_from_url("ftp://x", &rules).is_err());
+    }
 }

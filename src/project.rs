@@ -93,13 +93,23 @@ impl Project {
         } else {
             None
         };
+        // `${VAR:-default}` interpolation gives the default; secret values are never kept.
+        let value_of = |e: &lang::config::EnvEntry| {
+            if e.secret {
+                None
+            } else {
+                lang::config::substitute_defaults(&e.value)
+            }
+        };
         for e in &cfg.env {
-            self.env.push(ScopedEnv {
-                var: e.var.clone(),
-                value: e.value.clone(),
-                source: format!("{display}:{}", e.line),
-                scope: env_scope.clone(),
-            });
+            if let Some(value) = value_of(e) {
+                self.env.push(ScopedEnv {
+                    var: e.var.clone(),
+                    value,
+                    source: format!("{display}:{}", e.line),
+                    scope: env_scope.clone(),
+                });
+            }
         }
         for s in &cfg.services {
             self.hosts.insert(s.name.to_ascii_lowercase());
@@ -123,12 +133,14 @@ impl Project {
             if let (Some(ctx), Some(dir)) = (&s.build_context, &dir) {
                 let scope = std::fs::canonicalize(dir.join(ctx)).unwrap_or_else(|_| dir.join(ctx));
                 for e in &s.environment {
-                    self.env.push(ScopedEnv {
-                        var: e.var.clone(),
-                        value: e.value.clone(),
-                        source: format!("{display}:{}", e.line),
-                        scope: Some(scope.clone()),
-                    });
+                    if let Some(value) = value_of(e) {
+                        self.env.push(ScopedEnv {
+                            var: e.var.clone(),
+                            value,
+                            source: format!("{display}:{}", e.line),
+                            scope: Some(scope.clone()),
+                        });
+                    }
                 }
             }
         }

@@ -266,7 +266,7 @@ fn finding(
         env_var,
         defined_at,
         command: None,
-        env_source: None,
+        env_source: h.value.env_source.clone(),
         cell: None,
     }
 }

@@ -74,6 +74,9 @@ pub struct AddressRules {
     pub paths: Vec<String>,
     #[serde(default)]
     pub containers: Option<String>,
+    /// A cheap GET endpoint `access-audit probe` requests (default: the first of `paths`, else `/`).
+    #[serde(default)]
+    pub probe: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -129,12 +132,16 @@ pub struct Service {
     pub id: String,
     pub name: String,
     pub source: String,
+    /// The rule file's text as loaded (for [`RuleSet::digest`]).
+    pub text: String,
     /// Enabled when no `--service` selection is given (`[service] default`).
     pub default: bool,
     pub ports: Vec<u16>,
     pub hosts: Vec<String>,
     pub domains: Vec<String>,
     pub paths: Vec<String>,
+    /// The path `access-audit probe` requests (`[address] probe`, else the first path, else `/`).
+    pub probe: String,
     pub containers: Option<Regex>,
     pub access: AccessRules,
     pub helpers: HelperRules,
@@ -248,6 +255,32 @@ impl RuleSet {
         Ok(())
     }
 
+    /// A stable hex digest (FNV-1a 64) of the enabled services' rule files: their ids and texts,
+    /// sorted by id. The same rules give the same digest on every machine and in every version.
+    pub fn digest(&self) -> String {
+        let mut parts: Vec<(&str, &str)> = self
+            .services
+            .iter()
+            .map(|s| (s.id.as_str(), s.text.as_str()))
+            .collect();
+        parts.sort();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for (id, text) in parts {
+            // Lengths first, so ("ab", "c") and ("a", "bc") differ.
+            feed(&(id.len() as u64).to_le_bytes());
+            feed(id.as_bytes());
+            feed(&(text.len() as u64).to_le_bytes());
+            feed(text.as_bytes());
+        }
+        format!("{hash:016x}")
+    }
+
     /// Is this service (by id) enabled?
     pub fn is_enabled(&self, id: &str) -> bool {
         self.services.iter().any(|s| s.id == id)
@@ -351,6 +384,9 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
     if let Some(p) = raw.address.paths.iter().find(|p| !p.starts_with('/')) {
         return Err(invalid("paths", format!("`{p}` must start with `/`")));
     }
+    if let Some(p) = raw.address.probe.as_deref().filter(|p| !p.starts_with('/')) {
+        return Err(invalid("probe", format!("`{p}` must start with `/`")));
+    }
     if raw.address.ports.contains(&0) {
         return Err(invalid("ports", "0 is not a port".into()));
     }
@@ -378,15 +414,23 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
         }
     }
     let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
+    let probe = raw
+        .address
+        .probe
+        .clone()
+        .or_else(|| raw.address.paths.first().cloned())
+        .unwrap_or_else(|| "/".to_string());
     Ok(Service {
         id: raw.service.id,
         name: raw.service.name,
         source: file.to_string(),
+        text: text.to_string(),
         default: raw.service.default,
         ports: raw.address.ports,
         hosts: lower(raw.address.hosts),
         domains: lower(raw.address.domains),
         paths: raw.address.paths,
+        probe,
         containers,
         access: raw.access,
         helpers: raw.helpers,
@@ -409,6 +453,21 @@ fn line_of(text: &str, field: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_is_stable_and_follows_the_enabled_rules() {
+        let a = RuleSet::embedded().unwrap();
+        let b = RuleSet::embedded().unwrap();
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.digest().len(), 16);
+        assert!(a.digest().chars().all(|c| c.is_ascii_hexdigit()));
+        let mut all = RuleSet::embedded().unwrap();
+        all.select(&["all".to_string()]).unwrap();
+        assert_ne!(a.digest(), all.digest());
+        let mut changed = RuleSet::embedded().unwrap();
+        changed.services[0].text.push('\n');
+        assert_ne!(a.digest(), changed.digest());
+    }
 
     #[test]
     fn embedded_rules_load() {
@@ -447,6 +506,21 @@ mod tests {
             err.contains("x.toml:6") && err.contains("containers"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn probe_path_defaults_to_first_path_or_root() {
+        let rules = RuleSet::embedded().unwrap();
+        assert_eq!(rules.primary().probe, "/system_stats");
+        let text =
+            "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\npaths = [\"/api\"]\n";
+        assert_eq!(parse_rule_file("x.toml", text).unwrap().probe, "/api");
+        let text = "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\n";
+        assert_eq!(parse_rule_file("x.toml", text).unwrap().probe, "/");
+        let text =
+            "[service]\nid = \"x\"\nname = \"X\"\n[address]\nports = [1]\nprobe = \"health\"\n";
+        let err = parse_rule_file("x.toml", text).unwrap_err().to_string();
+        assert!(err.contains("x.toml:6") && err.contains("probe"), "{err}");
     }
 
     #[test]

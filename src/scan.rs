@@ -2,7 +2,7 @@
 //! diagnostic for that file), each file read once: prefilter → decode → parse → resolve. Results are
 //! merged and sorted into one [`Report`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use aho_corasick::AhoCorasick;
 
 use crate::error::Error;
-use crate::finding::{Diagnostic, Evidence, Finding, Language, Report, ScanContext};
+use crate::finding::{Diagnostic, Evidence, Finding, Language, Meta, Report, ScanContext};
 use crate::ir::{FileFacts, Pos};
 use crate::lang;
 use crate::lang::config::ConfigFacts;
@@ -136,8 +136,14 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         let mut configs = run_parallel(&config_files, threads, &bar, |e| {
             scan_file_isolated_in(e, rules, &prefilter, None)
         });
-        for (o, entry) in configs.iter_mut().zip(&config_files) {
-            if let Some(cfg) = o.config.take() {
+        // Outcomes come back in any order: pair them with their files by report path.
+        let by_path: HashMap<&str, &FileEntry> = config_files
+            .iter()
+            .map(|e| (e.display.as_str(), *e))
+            .collect();
+        configs.sort_by(|a, b| a.path.cmp(&b.path));
+        for o in configs.iter_mut() {
+            if let (Some(cfg), Some(entry)) = (o.config.take(), by_path.get(o.path.as_str())) {
                 project.add_config(&entry.path, &entry.display, &cfg, rules);
             }
         }
@@ -177,7 +183,9 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             context.spans.insert(o.path, o.spans);
         }
     }
-    Ok(Report::new(findings, diagnostics, files.len()).with_context(context))
+    Ok(Report::new(findings, diagnostics, files.len())
+        .with_context(context)
+        .with_meta(Meta::for_scan(&opts.paths, rules.digest())))
 }
 
 /// Run `f` over `files` on worker threads with large stacks; results in no particular order.

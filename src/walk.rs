@@ -131,8 +131,21 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>
                     return WalkState::Continue;
                 }
             };
-            // Regular files only: no symlinks, FIFOs, sockets or devices.
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            // Regular files only: no symlinks, FIFOs, sockets or devices (never opened). One with
+            // a source file's name is said to be skipped, so that no file is lost silently.
+            let Some(kind) = entry.file_type() else { return WalkState::Continue };
+            if !kind.is_file() {
+                if !kind.is_dir()
+                    && (entry.depth() > 0 || !kind.is_symlink())
+                    && language_of(entry.path()).is_some()
+                {
+                    let what = if kind.is_symlink() {
+                        "a symbolic link (not followed)"
+                    } else {
+                        "not a regular file (FIFO, socket or device; never opened)"
+                    };
+                    push(diags, Diagnostic { path: rel(base, entry.path()), message: format!("skipped: {what}") });
+                }
                 return WalkState::Continue;
             }
             let Some(language) = language_of(entry.path()) else { return WalkState::Continue };

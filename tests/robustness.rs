@@ -615,6 +615,8 @@ fn symlink_loop_terminates_without_duplicates() {
     assert_eq!(urls_of(&report, "sub/inner.py"), vec![GOOD_URL]);
     assert_eq!(report.findings.len(), 2, "{:#?}", report.findings);
     assert_eq!(report.summary.files_scanned, 2);
+    assert_diag(&report, "loop_a.py", "symbolic link");
+    assert_diag(&report, "loop_b.py", "symbolic link");
 }
 
 #[cfg(unix)]
@@ -646,6 +648,7 @@ fn symlinks_pointing_outside_the_root_are_not_followed() {
         report.findings
     );
     assert_eq!(report.summary.files_scanned, 1);
+    assert_diag(&report, "linked.py", "symbolic link (not followed)");
     assert_good_reported(&report);
 }
 
@@ -715,6 +718,8 @@ fn fifo_with_a_source_extension_is_never_opened() {
     );
     assert_good_reported(&report);
     assert!(urls_of(&report, "pipe.py").is_empty());
+    assert_diag(&report, "pipe.py", "not a regular file");
+    assert_diag(&report, "pipe.rs", "not a regular file");
     assert_eq!(report.summary.files_scanned, 1);
     // A FIFO named on the command line is not opened either.
     let report = scan_opts_within(
@@ -725,6 +730,7 @@ fn fifo_with_a_source_extension_is_never_opened() {
         Duration::from_secs(10),
     );
     assert!(report.findings.is_empty());
+    assert_diag(&report, "pipe.py", "not a regular file");
 }
 
 #[cfg(unix)]

@@ -1211,7 +1211,27 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     fn finish_statement(&mut self, st: StmtState) {
         let cred = st.cred || st.names.iter().any(|n| self.cred_vars.contains(n));
-        if cred {
+        // A variable that holds the credential (a header map, a request builder, a client with
+        // default headers) carries it on; the response of a request that was sent does not.
+        let sent = st.methods.iter().any(|m| {
+            matches!(
+                m.as_str(),
+                "send"
+                    | "call"
+                    | "execute"
+                    | "json"
+                    | "text"
+                    | "bytes"
+                    | "into_json"
+                    | "into_string"
+                    | "into_reader"
+                    | "send_json"
+                    | "send_string"
+                    | "send_form"
+                    | "send_bytes"
+            )
+        });
+        if cred && !sent {
             self.cred_vars
                 .extend(st.bound.iter().chain(st.mutated.iter()).cloned());
         }

@@ -61,6 +61,9 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
                 }
             }
             let _ = writeln!(out, "   = help: access-audit explain {}", v.rule.id());
+            if let Some(fix) = &v.suggestion {
+                let _ = writeln!(out, "   = fix: {fix}");
+            }
             let _ = writeln!(out);
         }
     }

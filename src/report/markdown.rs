@@ -21,6 +21,7 @@ pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String 
     let ctx = Ctx::new(report, svc);
     let mut out = String::new();
     header(&mut out, &ctx, opts);
+    out.push_str(&mermaid(report, rules));
     summary(&mut out, &ctx);
     local_section(&mut out, &ctx);
     remote_section(&mut out, &ctx);
@@ -173,6 +174,161 @@ fn header(out: &mut String, ctx: &Ctx, opts: &RenderOptions) {
         ctx.name(),
         ctx.domains
     );
+}
+
+/// A Mermaid `flowchart LR` (GitHub renders it) of who talks to the service how: one node per
+/// non-empty group with its file and use counts, an edge to the service — remote uses through a
+/// "Cloudflare Tunnel + Access" node — and the untokenized remote uses in red. Empty without
+/// findings.
+fn mermaid(report: &Report, rules: &RuleSet) -> String {
+    if report.findings.is_empty() {
+        return String::new();
+    }
+    let svc = rules.primary();
+    let stats = |keep: &dyn Fn(&Finding) -> bool| {
+        let fs: Vec<&Finding> = report.findings.iter().filter(|f| keep(f)).collect();
+        let files = distinct(fs.iter().map(|f| f.path.as_str())).len();
+        (files, fs.len())
+    };
+    let label = |title: &str, (files, uses): (usize, usize)| {
+        format!(
+            "\"{}<br/>{} · {}\"",
+            mermaid_text(title),
+            count(files, "file", "files"),
+            count(uses, "use", "uses")
+        )
+    };
+    let mut nodes = String::new();
+    let mut edges = String::new();
+    let mut edge_count = 0usize;
+    let mut red_edges: Vec<usize> = Vec::new();
+    let mut edge = |edges: &mut String, line: String| {
+        let _ = writeln!(edges, "    {line}");
+        edge_count += 1;
+        edge_count - 1
+    };
+    let _ = writeln!(nodes, "    svc[(\"{}\")]", mermaid_text(svc.name.as_str()));
+    let direct: [(Group, &str, &str, &str); 4] = [
+        (Group::Local, "g_local", "Local scripts", "loopback"),
+        (
+            Group::DockerNetwork,
+            "g_docker",
+            "Docker network",
+            "service name",
+        ),
+        (
+            Group::ContainerExec,
+            "g_exec",
+            "Container exec",
+            "docker exec",
+        ),
+        (
+            Group::PrivateNetwork,
+            "g_private",
+            "Private network",
+            "LAN / VPN",
+        ),
+    ];
+    for (group, id, title, how) in direct {
+        let st = stats(&|f: &Finding| f.group == group);
+        if st.1 > 0 {
+            let _ = writeln!(nodes, "    {id}[{}]", label(title, st));
+            edge(
+                &mut edges,
+                format!("{id} -->|\"{}\"| svc", mermaid_text(how)),
+            );
+        }
+    }
+    let tokenized = stats(&|f: &Finding| f.group == Group::Remote && f.tokenized);
+    let untokenized = stats(&|f: &Finding| f.breaks());
+    if tokenized.1 + untokenized.1 > 0 {
+        let domain = svc
+            .domains
+            .first()
+            .map(|d| format!("<br/>{}", mermaid_text(d)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            nodes,
+            "    access{{{{\"Cloudflare Tunnel + Access{domain}\"}}}}"
+        );
+        if tokenized.1 > 0 {
+            let _ = writeln!(
+                nodes,
+                "    g_remote_ok[{}]",
+                label("Remote, with Access token", tokenized)
+            );
+            edge(
+                &mut edges,
+                format!("g_remote_ok -->|\"{} tokenized\"| access", tokenized.1),
+            );
+        }
+        if untokenized.1 > 0 {
+            let _ = writeln!(
+                nodes,
+                "    g_remote_bad[{}]",
+                label("Remote, no token", untokenized)
+            );
+            let i = edge(
+                &mut edges,
+                format!(
+                    "g_remote_bad -->|\"{} untokenized — {}\"| access",
+                    untokenized.1,
+                    if untokenized.1 == 1 {
+                        "breaks"
+                    } else {
+                        "break"
+                    }
+                ),
+            );
+            red_edges.push(i);
+        }
+        edge(&mut edges, "access --> svc".to_string());
+    }
+    let unresolved = stats(&|f: &Finding| f.group == Group::Unresolved);
+    if unresolved.1 > 0 {
+        let _ = writeln!(
+            nodes,
+            "    g_unresolved[{}]",
+            label("Unresolved", unresolved)
+        );
+        edge(
+            &mut edges,
+            "g_unresolved -.->|\"known at run time\"| svc".to_string(),
+        );
+    }
+    let mut out = String::from("```mermaid\nflowchart LR\n");
+    out.push_str(&nodes);
+    out.push_str(&edges);
+    if !red_edges.is_empty() {
+        out.push_str("    classDef breaks fill:#fdd,stroke:#c00,stroke-width:2px,color:#900\n");
+        out.push_str("    class g_remote_bad breaks\n");
+        for i in red_edges {
+            let _ = writeln!(
+                out,
+                "    linkStyle {i} stroke:#c00,stroke-width:2px,color:#c00"
+            );
+        }
+    }
+    out.push_str("```\n\n");
+    out
+}
+
+/// Text for a quoted Mermaid label: quotes, angle brackets and `#` as entity codes, no line breaks.
+fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '`' => out.push_str("#96;"),
+            '|' => out.push_str("#124;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn summary(out: &mut String, ctx: &Ctx) {
@@ -664,8 +820,13 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
         let bullets: Vec<String> = breaking
             .iter()
             .map(|f| {
+                let svc = (f.service == ctx.svc.id).then_some(ctx.svc);
+                let suggestion = match svc {
+                    Some(svc) => crate::fix::suggestion(f.client.as_deref(), f.language, Some(svc)),
+                    None => fix.clone(),
+                };
                 let mut b = format!(
-                    "{} ({}): {fix}",
+                    "{} ({}): {suggestion}",
                     code(&format!("{}:{}", f.path, f.line)),
                     code(f.url.as_deref().unwrap_or("?"))
                 );
@@ -1253,6 +1414,84 @@ mod tests {
         assert!(team.contains("(lines 12, 30)"), "{team}");
         assert!(team.contains("`docker exec comfyui`"), "{team}");
         assert!(!team.contains("basic_api_example"), "{team}");
+    }
+
+    #[test]
+    fn mermaid_diagram_opens_the_report() {
+        let with = md(true, None);
+        let start = with
+            .find("```mermaid\nflowchart LR\n")
+            .expect("diagram block");
+        assert!(start > with.find("**Scope:**").unwrap(), "{with}");
+        assert!(start < with.find("## Summary").unwrap(), "{with}");
+        let block = &with[start..start + with[start..].find("\n```\n").unwrap()];
+        // Groups with their counts, the service, the Access hop.
+        assert!(block.contains("svc[(\"ComfyUI\")]"), "{block}");
+        assert!(
+            block.contains("g_local[\"Local scripts<br/>2 files · 3 uses\"]"),
+            "{block}"
+        );
+        assert!(
+            block.contains("g_docker[\"Docker network<br/>1 file · 1 use\"]"),
+            "{block}"
+        );
+        assert!(
+            block.contains("g_exec[\"Container exec<br/>1 file · 1 use\"]"),
+            "{block}"
+        );
+        assert!(
+            block.contains("g_unresolved[\"Unresolved<br/>1 file · 1 use\"]"),
+            "{block}"
+        );
+        assert!(
+            !block.contains("g_private"),
+            "empty groups are left out:\n{block}"
+        );
+        assert!(block.contains("Cloudflare Tunnel + Access"), "{block}");
+        assert!(
+            block.contains("g_remote_bad -->|\"1 untokenized — breaks\"| access"),
+            "{block}"
+        );
+        assert!(block.contains("access --> svc"), "{block}");
+        assert!(block.contains("classDef breaks"), "{block}");
+        assert!(block.contains("class g_remote_bad breaks"), "{block}");
+        // Edges: local, docker, exec, remote_bad (index 3), access, unresolved.
+        assert!(block.contains("linkStyle 3 stroke:#c00"), "{block}");
+
+        // No untokenized remote use: no red.
+        let without = md(false, None);
+        assert!(without.contains("```mermaid\n"), "{without}");
+        for red in [
+            "classDef breaks",
+            "g_remote_bad",
+            "linkStyle",
+            "untokenized —",
+        ] {
+            assert!(!without.contains(red), "{red}:\n{without}");
+        }
+        let mut tokenized = sample(true);
+        for f in &mut tokenized.findings {
+            f.tokenized = true;
+        }
+        let rules = RuleSet::embedded().unwrap();
+        let out = render(&tokenized, &rules, &opts(None));
+        assert!(
+            out.contains("g_remote_ok -->|\"1 tokenized\"| access"),
+            "{out}"
+        );
+        assert!(!out.contains("classDef breaks"), "{out}");
+
+        // No findings: no diagram.
+        let empty = render(&Report::new(vec![], vec![], 3), &rules, &opts(None));
+        assert!(!empty.contains("```mermaid"), "{empty}");
+    }
+
+    #[test]
+    fn mermaid_labels_are_escaped() {
+        assert_eq!(
+            mermaid_text("a \"b\" <c> #d `e` |f\ng"),
+            "a #quot;b#quot; #lt;c#gt; #35;d #96;e#96; #124;f g"
+        );
     }
 
     #[test]

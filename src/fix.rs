@@ -1,0 +1,734 @@
+//! Getting to zero violations: a concrete suggested change for every `untokenized-remote`
+//! violation ([`suggestion`]), and `check --fix` ([`apply`]), which applies the safe ones.
+//!
+//! Safe means: a Python `requests.<method>(…)` / `httpx.<method>(…)` call (or the same method on a
+//! `requests.Session()` / `httpx.Client()` object) whose URL argument is a literal, a constant, or
+//! an f-string / `+` / `.format` of literals and names (the scanner has already resolved its host to
+//! a remote one), with no `headers=`, no `*args` and no `**kwargs`. The fix adds
+//! `headers={"CF-Access-Client-Id": os.environ["CF_ACCESS_CLIENT_ID"], …}` as the call's last
+//! keyword argument and `import os` when the module lacks it. The call is located on the syntax tree
+//! (the same parser the scanner uses), so strings, comments and nested brackets cannot mislead it;
+//! a file whose fixed text no longer parses cleanly is left untouched. Everything else stays a
+//! suggestion.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::finding::Language;
+use crate::gate::{Check, GateResult, State};
+use crate::rules::Service;
+use crate::scaffold::HelperSpec;
+
+/// The credential header names and the env vars their values come from.
+struct Creds {
+    id_header: String,
+    secret_header: String,
+    id_env: String,
+    secret_env: String,
+}
+
+impl Creds {
+    fn of(svc: Option<&Service>) -> Creds {
+        match svc {
+            Some(s) => {
+                let spec = HelperSpec::from_service(s);
+                Creds {
+                    id_header: spec.id_header,
+                    secret_header: spec.secret_header,
+                    id_env: spec.id_env,
+                    secret_env: spec.secret_env,
+                }
+            }
+            None => Creds {
+                id_header: "CF-Access-Client-Id".into(),
+                secret_header: "CF-Access-Client-Secret".into(),
+                id_env: "CF_ACCESS_CLIENT_ID".into(),
+                secret_env: "CF_ACCESS_CLIENT_SECRET".into(),
+            },
+        }
+    }
+
+    /// `{"CF-Access-Client-Id": os.environ["CF_ACCESS_CLIENT_ID"], …}`
+    fn py_dict(&self) -> String {
+        format!(
+            "{{\"{}\": os.environ[\"{}\"], \"{}\": os.environ[\"{}\"]}}",
+            self.id_header, self.id_env, self.secret_header, self.secret_env
+        )
+    }
+}
+
+/// The keyword argument `check --fix` inserts (default ComfyUI / Cloudflare names).
+pub fn headers_kwarg(svc: Option<&Service>) -> String {
+    format!("headers={}", Creds::of(svc).py_dict())
+}
+
+/// A concrete suggested change for an untokenized remote use: route it through the token helper,
+/// or the header lines to add for that client library. One line; code in backticks.
+pub fn suggestion(client: Option<&str>, language: Language, svc: Option<&Service>) -> String {
+    let c = Creds::of(svc);
+    let spec = svc.map(HelperSpec::from_service);
+    let dict = c.py_dict();
+    let (id_h, sec_h, id_e, sec_e) = (&c.id_header, &c.secret_header, &c.id_env, &c.secret_env);
+    match language {
+        Language::Python | Language::Notebook => {
+            let helper = spec.as_ref().filter(|s| s.declared).map(|s| {
+                let module = svc
+                    .and_then(|svc| svc.helpers.modules.first().cloned())
+                    .unwrap_or_else(|| s.python_file.trim_end_matches(".py").replace('/', "."));
+                (module, s.function.clone(), format!("{}_access_headers", s.prefix))
+            });
+            // Clients the synchronous helper cannot replace: add the headers, or take them from
+            // the helper's headers function.
+            let streaming = |add: String, how: &str| match &helper {
+                Some((module, _, headers_fn)) => format!(
+                    "{add} (with `import os`); or take them from the helper: `from {module} import {headers_fn}` and {how}"
+                ),
+                None => format!("{add} (with `import os`)"),
+            };
+            match client {
+                Some("aiohttp") => streaming(
+                    format!("add `headers={dict}` to the aiohttp call"),
+                    "pass `headers=HEADERS_FN(url)`",
+                ),
+                Some("websocket-client") => streaming(
+                    format!("add `header=[\"{id_h}: \" + os.environ[\"{id_e}\"], \"{sec_h}: \" + os.environ[\"{sec_e}\"]]` to the websocket-client call (`create_connection` / `WebSocketApp`)"),
+                    "pass `header=[f\"{k}: {v}\" for k, v in HEADERS_FN(url).items()]`",
+                ),
+                Some("websockets") => streaming(
+                    format!("add `additional_headers={dict}` to `websockets.connect(…)` (`extra_headers=` before websockets 14)"),
+                    "pass `additional_headers=HEADERS_FN(url)`",
+                ),
+                _ => {
+                    let add = match client {
+                        Some(lib @ ("requests" | "httpx" | "urllib3")) => {
+                            format!("add `headers={dict}` to the {lib} call")
+                        }
+                        Some("urllib.request") => format!(
+                            "build the request as `urllib.request.Request(url, headers={dict})` and open that"
+                        ),
+                        Some("http.client") => format!(
+                            "pass `headers={dict}` to `conn.request(method, path, body, headers=…)`"
+                        ),
+                        _ => format!("send `headers={dict}` with the request"),
+                    };
+                    match &helper {
+                        Some((module, f, _)) => format!(
+                            "route it through the helper: `from {module} import {f}` then `{f}(url, method=…, data=…)` (`access-audit init-helper` writes it); or {add} (with `import os`)"
+                        ),
+                        None => format!("{add} (with `import os`)"),
+                    }
+                }
+            }
+            .replace(
+                "HEADERS_FN",
+                &helper.as_ref().map(|h| h.2.clone()).unwrap_or_default(),
+            )
+        }
+        Language::Rust => {
+            let helper = spec
+                .as_ref()
+                .filter(|s| s.declared)
+                .map(|s| {
+                    let stem = Path::new(&s.rust_file)
+                        .file_stem()
+                        .map(|x| x.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    format!(
+                        "route it through the helper module: `{stem}::{}(url, \"GET\", None)` (`access-audit init-helper --lang rust` writes it); or ",
+                        s.function
+                    )
+                })
+                .unwrap_or_default();
+            let add = match client {
+                Some("ureq") => format!(
+                    "add `.set(\"{id_h}\", &std::env::var(\"{id_e}\")?).set(\"{sec_h}\", &std::env::var(\"{sec_e}\")?)` before `.call()`"
+                ),
+                Some("tokio-tungstenite" | "tungstenite") => format!(
+                    "build the request with `url.into_client_request()?`, then `request.headers_mut().insert(\"{id_h}\", std::env::var(\"{id_e}\")?.parse()?)` and the same for `{sec_h}` (`{sec_e}`), and connect with that request"
+                ),
+                Some("awc") => format!(
+                    "add `.insert_header((\"{id_h}\", std::env::var(\"{id_e}\")?)).insert_header((\"{sec_h}\", std::env::var(\"{sec_e}\")?))` before `.send()`"
+                ),
+                Some(lib) => format!(
+                    "add `.header(\"{id_h}\", std::env::var(\"{id_e}\")?).header(\"{sec_h}\", std::env::var(\"{sec_e}\")?)` to the {lib} request before sending it"
+                ),
+                None => format!(
+                    "add `.header(\"{id_h}\", std::env::var(\"{id_e}\")?).header(\"{sec_h}\", std::env::var(\"{sec_e}\")?)` to the request before sending it"
+                ),
+            };
+            format!("{helper}{add}")
+        }
+        Language::Shell | Language::Dockerfile => match client {
+            Some("wget") => format!(
+                "add `--header=\"{id_h}: ${id_e}\" --header=\"{sec_h}: ${sec_e}\"` to the wget command"
+            ),
+            Some(lib @ ("httpie" | "xh")) => format!(
+                "add `{id_h}:\"${id_e}\" {sec_h}:\"${sec_e}\"` to the {lib} command"
+            ),
+            Some(lib) => format!(
+                "add `-H \"{id_h}: ${id_e}\" -H \"{sec_h}: ${sec_e}\"` to the {lib} command"
+            ),
+            None => format!(
+                "send `{id_h}` / `{sec_h}` from `${id_e}` / `${sec_e}` (curl: `-H \"{id_h}: ${id_e}\" -H \"{sec_h}: ${sec_e}\"`)"
+            ),
+        },
+        Language::JavaScript => format!(
+            "add `headers: {{\"{id_h}\": process.env.{id_e}, \"{sec_h}\": process.env.{sec_e}}}` to the request options"
+        ),
+        Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
+            let docker = svc
+                .and_then(|svc| {
+                    let port = svc.ports.first().map(|p| format!(":{p}")).unwrap_or_default();
+                    svc.hosts.first().map(|h| format!("; or, when the consumer runs beside the service, point it at the Docker network name (`http://{h}{port}`)"))
+                })
+                .unwrap_or_default();
+            format!(
+                "whatever reads this address must send `{id_h}` / `{sec_h}` from the `{id_e}` / `{sec_e}` environment variables{docker}"
+            )
+        }
+    }
+}
+
+/// What `check --fix` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixSummary {
+    /// Violations fixed (calls rewritten).
+    pub fixed: usize,
+    /// Active `untokenized-remote` violations left as suggestions.
+    pub left: usize,
+    /// Files rewritten (report paths).
+    pub files: Vec<String>,
+    /// Why a file could not be fixed (report path, reason).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl FixSummary {
+    /// One line for stderr.
+    pub fn line(&self) -> String {
+        let files = self.files.len();
+        format!(
+            "fixed {} untokenized call{} in {} file{} (added the Access headers read from the environment); {} left as suggestion{}",
+            self.fixed,
+            if self.fixed == 1 { "" } else { "s" },
+            files,
+            if files == 1 { "" } else { "s" },
+            self.left,
+            if self.left == 1 { "" } else { "s" },
+        )
+    }
+}
+
+/// The file behind a report path (paths are relative to the single root, or prefixed by the root).
+fn fs_path(roots: &[PathBuf], display: &str) -> PathBuf {
+    match roots {
+        [root] if root.is_dir() => root.join(display),
+        [root] => root.parent().unwrap_or(Path::new(".")).join(display),
+        _ => display.into(),
+    }
+}
+
+/// Apply the safe fixes of the active `untokenized-remote` violations in `result`; `roots` are the
+/// scanned paths (to find the files). Writes the files it fixes.
+pub fn apply(result: &GateResult, roots: &[PathBuf]) -> FixSummary {
+    apply_with(result, roots, None)
+}
+
+/// [`apply`] with the service whose header names to use.
+pub fn apply_with(result: &GateResult, roots: &[PathBuf], svc: Option<&Service>) -> FixSummary {
+    let mut summary = FixSummary::default();
+    let mut by_file: BTreeMap<&str, Vec<(u32, u32)>> = BTreeMap::new();
+    for v in result
+        .violations
+        .iter()
+        .filter(|v| v.state == State::Active && v.rule == Check::UntokenizedRemote)
+    {
+        by_file
+            .entry(v.path.as_str())
+            .or_default()
+            .push((v.line, v.column));
+    }
+    let kwarg = headers_kwarg(svc);
+    for (display, positions) in by_file {
+        let total = positions.len();
+        if !display.ends_with(".py") {
+            summary.left += total;
+            continue;
+        }
+        let path = fs_path(roots, display);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            summary.left += total;
+            summary
+                .skipped
+                .push((display.to_string(), "not readable as UTF-8".into()));
+            continue;
+        };
+        match fix_source(&text, &positions, &kwarg) {
+            Some((new_text, fixed)) if fixed > 0 => {
+                if let Err(e) = std::fs::write(&path, new_text) {
+                    summary.left += total;
+                    summary.skipped.push((display.to_string(), e.to_string()));
+                    continue;
+                }
+                summary.fixed += fixed;
+                summary.left += total - fixed;
+                summary.files.push(display.to_string());
+            }
+            _ => summary.left += total,
+        }
+    }
+    summary
+}
+
+/// Fix the calls at these (1-based line, 1-based character column) positions in Python source.
+/// Returns the new text and how many positions were fixed, or `None` when nothing is safe to fix.
+pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(String, usize)> {
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let parsed = crate::lang::python::parse(body);
+    if !parsed.errors.is_empty() {
+        return None;
+    }
+    let module = &parsed.module;
+    let mut facts = Facts::default();
+    {
+        let mut c = Collector {
+            facts: &mut facts,
+            scope: 0,
+            next_scope: 0,
+        };
+        for s in &module.body {
+            c.visit_stmt(s);
+        }
+    }
+    let newline = if body.contains("\r\n") { "\r\n" } else { "\n" };
+
+    // Which call each position belongs to.
+    let mut chosen: HashSet<usize> = HashSet::new();
+    let mut fixed = 0;
+    for &(line, column) in positions {
+        let Some(off) = offset_of(body, line, column) else {
+            continue;
+        };
+        let mut matched = false;
+        for (i, call) in facts.calls.iter().enumerate() {
+            if call_matches(call, off, &facts) {
+                chosen.insert(i);
+                matched = true;
+            }
+        }
+        if matched {
+            fixed += 1;
+        }
+    }
+    if chosen.is_empty() {
+        return None;
+    }
+
+    // Insertions (offset, text), applied from the end.
+    let mut edits: Vec<(usize, String)> = Vec::new();
+    for &i in &chosen {
+        let call = &facts.calls[i];
+        edits.push((call.last_end, insertion(body, call, kwarg, newline)));
+    }
+    if !facts.imports_os {
+        edits.push((import_offset(body, module), format!("import os{newline}")));
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = body.to_string();
+    for (at, s) in edits {
+        out.insert_str(at, &s);
+    }
+    // Refuse anything that does not parse cleanly afterwards.
+    if !crate::lang::python::parse(&out).errors.is_empty() {
+        return None;
+    }
+    Some((format!("{bom}{out}"), fixed))
+}
+
+/// The text inserted after the call's last argument.
+fn insertion(text: &str, call: &CallSite, kwarg: &str, newline: &str) -> String {
+    let line_start = text[..call.last_start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..call.last_start];
+    let own_line = call.last_start > call.open && before.trim().is_empty();
+    if own_line && text[call.open..call.last_start].contains('\n') {
+        format!(",{newline}{before}{kwarg}")
+    } else {
+        format!(", {kwarg}")
+    }
+}
+
+/// Where `import os` goes: after the module docstring and `from __future__` imports, else before
+/// the first statement (below a shebang, coding cookie or header comments).
+fn import_offset(text: &str, module: &ast::ModModule) -> usize {
+    let mut after: Option<usize> = None;
+    for (i, s) in module.body.iter().enumerate() {
+        let skip = match s {
+            Stmt::Expr(e) if i == 0 => matches!(&*e.value, Expr::StringLiteral(_)),
+            Stmt::ImportFrom(f) => f
+                .module
+                .as_ref()
+                .is_some_and(|m| m.as_str() == "__future__"),
+            _ => false,
+        };
+        if skip {
+            after = Some(s.range().end().to_usize());
+        } else {
+            break;
+        }
+    }
+    match after {
+        Some(end) => match text[end..].find('\n') {
+            Some(n) => end + n + 1,
+            None => text.len(),
+        },
+        None => module
+            .body
+            .first()
+            .map(|s| {
+                let start = s.range().start().to_usize();
+                text[..start].rfind('\n').map_or(0, |i| i + 1)
+            })
+            .unwrap_or(0),
+    }
+}
+
+/// Byte offset of a 1-based line and 1-based character column.
+fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let rest = &text[start..];
+    let col = (column as usize).saturating_sub(1);
+    Some(start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i))
+}
+
+fn call_matches(call: &CallSite, off: usize, facts: &Facts) -> bool {
+    if call.url.0 <= off && off < call.url.1 {
+        return true;
+    }
+    // A URL bound to a name and passed along as is: the finding is at the binding.
+    if let Some(name) = &call.url_name {
+        return facts.assigns.iter().any(|a| {
+            a.name == *name
+                && a.range.0 <= off
+                && off < a.range.1
+                && (a.scope == call.scope || a.scope == 0)
+        });
+    }
+    false
+}
+
+#[derive(Default)]
+struct Facts {
+    /// Local name → module (`rq` → `requests`).
+    modules: HashMap<String, String>,
+    /// Dotted names bound to a `requests.Session()` / `httpx.Client()`.
+    sessions: HashSet<String>,
+    assigns: Vec<Assign>,
+    calls: Vec<CallSite>,
+    imports_os: bool,
+}
+
+struct Assign {
+    name: String,
+    range: (usize, usize),
+    scope: usize,
+}
+
+/// A safe-to-fix call.
+struct CallSite {
+    /// The URL argument's byte range.
+    url: (usize, usize),
+    /// The URL argument's name when it is a plain name.
+    url_name: Option<String>,
+    /// Offset of `(`.
+    open: usize,
+    /// Start and end of the last argument.
+    last_start: usize,
+    last_end: usize,
+    scope: usize,
+}
+
+const METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "request",
+];
+
+struct Collector<'f> {
+    facts: &'f mut Facts,
+    scope: usize,
+    next_scope: usize,
+}
+
+fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => dotted(&a.value).map(|d| format!("{d}.{}", a.attr.id)),
+        _ => None,
+    }
+}
+
+/// A literal, or built from names / attributes (constants) and literals only.
+fn is_constant_url(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_) | Expr::Name(_) => true,
+        Expr::Attribute(_) => dotted(expr).is_some(),
+        Expr::FString(f) => f.value.elements().all(|e| match e {
+            ast::InterpolatedStringElement::Literal(_) => true,
+            ast::InterpolatedStringElement::Interpolation(i) => {
+                i.format_spec.is_none()
+                    && matches!(&*i.expression, Expr::Name(_) | Expr::Attribute(_))
+                    && dotted(&i.expression).is_some()
+            }
+        }),
+        Expr::BinOp(b) => {
+            matches!(b.op, ast::Operator::Add)
+                && is_constant_url(&b.left)
+                && is_constant_url(&b.right)
+        }
+        Expr::Call(c) => {
+            // "https://{}/prompt".format(HOST)
+            matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "format" && matches!(&*a.value, Expr::StringLiteral(_)))
+                && c.arguments.keywords.is_empty()
+                && c.arguments.args.iter().all(is_constant_url)
+        }
+        _ => false,
+    }
+}
+
+impl Collector<'_> {
+    fn client_module(&self, name: &str) -> Option<&str> {
+        self.facts
+            .modules
+            .get(name)
+            .map(String::as_str)
+            .filter(|m| matches!(*m, "requests" | "httpx"))
+    }
+
+    fn is_session_ctor(&self, expr: &Expr) -> bool {
+        let Expr::Call(c) = expr else { return false };
+        let Some(d) = dotted(&c.func) else {
+            return false;
+        };
+        let Some((root, ctor)) = d.rsplit_once('.') else {
+            return false;
+        };
+        match self.client_module(root) {
+            Some("requests") => matches!(ctor, "Session" | "session"),
+            Some("httpx") => matches!(ctor, "Client" | "AsyncClient"),
+            _ => false,
+        }
+    }
+
+    fn call(&mut self, c: &ast::ExprCall) {
+        let Some(d) = dotted(&c.func) else { return };
+        let Some((receiver, method)) = d.rsplit_once('.') else {
+            return;
+        };
+        if !METHODS.contains(&method) {
+            return;
+        }
+        if self.client_module(receiver).is_none() && !self.facts.sessions.contains(receiver) {
+            return;
+        }
+        let args = &c.arguments;
+        if args
+            .keywords
+            .iter()
+            .any(|k| k.arg.is_none() || k.arg.as_ref().is_some_and(|a| a.as_str() == "headers"))
+        {
+            return;
+        }
+        if args.args.iter().any(|a| matches!(a, Expr::Starred(_))) {
+            return;
+        }
+        let index = usize::from(method == "request");
+        let url = args.args.get(index).or_else(|| {
+            args.keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "url"))
+                .map(|k| &k.value)
+        });
+        let Some(url) = url else { return };
+        if !is_constant_url(url) {
+            return;
+        }
+        let last = args
+            .args
+            .iter()
+            .map(|a| a.range())
+            .chain(args.keywords.iter().map(|k| k.range()))
+            .max_by_key(|r| r.end());
+        let Some(last) = last else { return };
+        self.facts.calls.push(CallSite {
+            url: (url.range().start().to_usize(), url.range().end().to_usize()),
+            url_name: match url {
+                Expr::Name(n) => Some(n.id.to_string()),
+                _ => None,
+            },
+            open: args.range.start().to_usize(),
+            last_start: last.start().to_usize(),
+            last_end: last.end().to_usize(),
+            scope: self.scope,
+        });
+    }
+}
+
+impl<'a> Visitor<'a> for Collector<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(i) => {
+                for a in &i.names {
+                    let module = a.name.as_str();
+                    if module == "os" && a.asname.as_ref().is_none_or(|n| n.as_str() == "os") {
+                        self.facts.imports_os = true;
+                    }
+                    let local = a.asname.as_ref().map_or_else(
+                        || module.split('.').next().unwrap_or("").to_string(),
+                        |n| n.to_string(),
+                    );
+                    let full = if a.asname.is_some() { module } else { &local };
+                    self.facts.modules.insert(local.clone(), full.to_string());
+                }
+            }
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {
+                let outer = self.scope;
+                self.next_scope += 1;
+                self.scope = self.next_scope;
+                walk_stmt(self, stmt);
+                self.scope = outer;
+                return;
+            }
+            Stmt::Assign(a) => {
+                let session = self.is_session_ctor(&a.value);
+                for t in &a.targets {
+                    if let Some(name) = dotted(t) {
+                        if session {
+                            self.facts.sessions.insert(name.clone());
+                        }
+                        if matches!(t, Expr::Name(_)) {
+                            self.facts.assigns.push(Assign {
+                                name,
+                                range: (a.range.start().to_usize(), a.range.end().to_usize()),
+                                scope: self.scope,
+                            });
+                        }
+                    }
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let (Expr::Name(n), Some(v)) = (&*a.target, &a.value) {
+                    if self.is_session_ctor(v) {
+                        self.facts.sessions.insert(n.id.to_string());
+                    }
+                    self.facts.assigns.push(Assign {
+                        name: n.id.to_string(),
+                        range: (a.range.start().to_usize(), a.range.end().to_usize()),
+                        scope: self.scope,
+                    });
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(name) = item.optional_vars.as_deref().and_then(dotted) {
+                        if self.is_session_ctor(&item.context_expr) {
+                            self.facts.sessions.insert(name);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(c) = expr {
+            self.call(c);
+        }
+        walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KW: &str = "headers=H";
+
+    fn fix(src: &str, pos: &[(u32, u32)]) -> Option<String> {
+        fix_source(src, pos, KW).map(|(t, _)| t)
+    }
+
+    #[test]
+    fn single_line_call() {
+        let src = "import requests\nrequests.get(\"https://x.example/prompt\", timeout=5)\n";
+        let out = fix(src, &[(2, 14)]).unwrap();
+        assert_eq!(
+            out,
+            "import os\nimport requests\nrequests.get(\"https://x.example/prompt\", timeout=5, headers=H)\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_call_with_trailing_comma() {
+        let src = "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport requests\n\ndef f():\n    r = requests.post(\n        \"https://x.example/prompt\",\n        json={\"a\": (1, \")\")},  # )\n    )\n";
+        let out = fix(src, &[(7, 9)]).unwrap();
+        assert!(out.starts_with("\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport os\nimport requests\n"), "{out}");
+        assert!(
+            out.contains("json={\"a\": (1, \")\")},\n        headers=H,  # )\n    )"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn name_bound_url_and_session() {
+        let src = "import os\nimport requests\ns = requests.Session()\nURL = \"https://x.example/queue\"\ns.get(URL)\n";
+        let out = fix(src, &[(4, 7)]).unwrap();
+        assert!(out.ends_with("s.get(URL, headers=H)\n"), "{out}");
+        assert_eq!(out.matches("import os").count(), 1);
+    }
+
+    #[test]
+    fn unsafe_calls_are_left() {
+        for src in [
+            "import requests\nrequests.get(\"https://x.example/p\", headers={})\n",
+            "import requests\nrequests.get(\"https://x.example/p\", **kw)\n",
+            "import aiohttp\naiohttp.ClientSession().get(\"https://x.example/p\")\n",
+            "import requests\nrequests.get(build(\"https://x.example/p\"))\n",
+        ] {
+            assert_eq!(fix(src, &[(2, 14)]), None, "{src}");
+        }
+    }
+
+    #[test]
+    fn suggestions_name_the_client() {
+        let s = suggestion(Some("requests"), Language::Python, None);
+        assert!(
+            s.contains("headers={\"CF-Access-Client-Id\": os.environ[\"CF_ACCESS_CLIENT_ID\"]"),
+            "{s}"
+        );
+        let s = suggestion(Some("websocket-client"), Language::Python, None);
+        assert!(s.contains("header=["), "{s}");
+        let s = suggestion(Some("websockets"), Language::Python, None);
+        assert!(s.contains("additional_headers="), "{s}");
+        let s = suggestion(Some("reqwest"), Language::Rust, None);
+        assert!(
+            s.contains(".header(\"CF-Access-Client-Id\", std::env::var(\"CF_ACCESS_CLIENT_ID\")?)"),
+            "{s}"
+        );
+        let s = suggestion(Some("ureq"), Language::Rust, None);
+        assert!(s.contains(".set(\"CF-Access-Client-Id\""), "{s}");
+        let s = suggestion(Some("curl"), Language::Shell, None);
+        assert!(
+            s.contains("-H \"CF-Access-Client-Id: $CF_ACCESS_CLIENT_ID\""),
+            "{s}"
+        );
+    }
+}
