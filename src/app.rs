@@ -35,14 +35,32 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Report(args) => {
             let (report, rules) = scan_target(&args.target, None, None)?;
-            render_and_write(
-                &args.target,
-                &report,
-                &rules,
-                Format::Markdown,
-                &args.style,
-                false,
-            )
+            if !args.probe {
+                return render_and_write(
+                    &args.target,
+                    &report,
+                    &rules,
+                    Format::Markdown,
+                    &args.style,
+                    false,
+                );
+            }
+            // `--probe`: the rollout verification section, from live requests.
+            let results =
+                crate::probe::probe_report(&report, &rules, std::time::Duration::from_secs(10), 4);
+            let render = RenderOptions {
+                group_by: args.style.group_by,
+                date: resolve_date(args.style.date.as_deref())?,
+                target: target_name(&args.target.paths),
+            };
+            let mut out = render_report(&report, &rules, Format::Markdown, &render, false);
+            out.push('\n');
+            out.push_str(&crate::probe::render_markdown(&results));
+            write_output(
+                args.target.output.as_deref(),
+                &crate::probe::redact_credentials(&out, &rules),
+            )?;
+            Ok(crate::probe::exit_code(&results))
         }
         Command::Check(args) => check(&args),
         Command::Probe(args) => crate::probe::run(&args),
@@ -273,7 +291,7 @@ fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
+pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
     match path {
         None => {
             let mut out = std::io::stdout().lock();

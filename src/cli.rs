@@ -146,6 +146,10 @@ pub struct ReportArgs {
     pub target: ScanTarget,
     #[command(flatten)]
     pub style: ReportStyle,
+    /// Also probe the addresses found (network!) and add a "Rollout verification" section; exit 1
+    /// when a remote address is exposed or the service token is rejected.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 #[derive(Debug, Args)]

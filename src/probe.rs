@@ -19,7 +19,6 @@
 //! the network part.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -705,18 +704,9 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
         }
         (targets, rules)
     };
-    let token_env = |t: &Target| -> Option<String> {
-        rules
-            .available
-            .iter()
-            .find(|s| s.id == t.service)
-            .and_then(|s| s.access.recommended_env.clone())
-    };
-    let creds = |t: &Target| Credentials::from_env(token_env(t).as_deref());
-    let results = probe_all(
+    let results = probe_targets(
         &targets,
-        &creds,
-        &token_env,
+        &rules,
         Duration::from_secs(args.timeout),
         args.concurrency,
     );
@@ -725,7 +715,48 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
         ProbeFormat::Json => render_json(&results),
         ProbeFormat::Markdown => render_markdown(&results),
     };
-    // Defence in depth: no credential value reaches the output, whatever produced the text.
+    crate::app::write_output(
+        args.target.output.as_deref(),
+        &redact_credentials(&out, &rules),
+    )?;
+    Ok(exit_code(&results))
+}
+
+/// Probe `targets` with the credentials the environment holds for each one's service.
+pub fn probe_targets(
+    targets: &[Target],
+    rules: &RuleSet,
+    timeout: Duration,
+    concurrency: usize,
+) -> Vec<ProbeResult> {
+    let token_env = |t: &Target| -> Option<String> {
+        rules
+            .available
+            .iter()
+            .find(|s| s.id == t.service)
+            .and_then(|s| s.access.recommended_env.clone())
+    };
+    let creds = |t: &Target| Credentials::from_env(token_env(t).as_deref());
+    probe_all(targets, &creds, &token_env, timeout, concurrency)
+}
+
+/// The addresses a scan found, probed (`report --probe`).
+pub fn probe_report(
+    report: &Report,
+    rules: &RuleSet,
+    timeout: Duration,
+    concurrency: usize,
+) -> Vec<ProbeResult> {
+    probe_targets(
+        &targets_from_report(report, rules),
+        rules,
+        timeout,
+        concurrency,
+    )
+}
+
+/// Defence in depth: no credential value from the environment reaches `text`, whatever produced it.
+pub fn redact_credentials(text: &str, rules: &RuleSet) -> String {
     let mut secrets: Vec<String> = Vec::new();
     let mut envs: Vec<Option<String>> = vec![None];
     envs.extend(
@@ -739,27 +770,10 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
             secrets.extend(c.values().into_iter().map(str::to_string));
         }
     }
-    let out = redact_values(
-        &out,
+    redact_values(
+        text,
         &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    write_output(args.target.output.as_deref(), &out)?;
-    Ok(exit_code(&results))
-}
-
-fn write_output(path: Option<&std::path::Path>, text: &str) -> Result<(), Error> {
-    match path {
-        None => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-            Ok(())
-        }
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        }),
-    }
+    )
 }
 
 fn with_token_cell(r: &ProbeResult) -> &'static str {

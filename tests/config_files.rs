@@ -763,3 +763,28 @@ fn env_values_from_compose_env_file_and_manifest_resolve_the_code() {
         );
     }
 }
+
+/// The Markdown report names the env var and the file each resolved address came from.
+#[test]
+fn report_names_the_env_var_and_file_of_each_resolved_address() {
+    let report = deploy_report();
+    let rules = rules();
+    let md = access_audit::report::markdown::render(&report, &rules, &Default::default());
+    let section = md
+        .split("## Where the Addresses Come From")
+        .nth(1)
+        .expect("section present");
+    for (url, source) in [
+        ("http://comfyui:8188/prompt", "docker-compose.yml:13"),
+        ("https://comfyui.datacrew.space/prompt", ".env:2"),
+    ] {
+        let row = section
+            .lines()
+            .find(|l| l.contains(url))
+            .unwrap_or_else(|| panic!("{url}:\n{section}"));
+        assert!(
+            row.contains("`COMFYUI_URL`") && row.contains(source),
+            "{row}"
+        );
+    }
+}

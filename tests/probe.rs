@@ -582,3 +582,36 @@ fn cli_without_addresses_says_so() {
     assert_eq!(code, 0);
     assert!(stdout.contains("No addresses to probe"), "{stdout}");
 }
+
+/// `report --probe` adds the rollout verification section for the addresses the scan found.
+#[test]
+fn report_with_probe_adds_the_rollout_verification_section() {
+    let fake = exposed_comfyui();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("client.py"),
+        format!(
+            "import requests\nrequests.get(\"http://127.0.0.1:{}/prompt\")\n",
+            fake.port()
+        ),
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("access-audit")
+        .unwrap()
+        .args(["report", "--probe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("## Summary"), "{text}");
+    let section = text
+        .split("## Rollout verification")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section:\n{text}"));
+    assert!(
+        section.contains(&format!("127.0.0.1:{}", fake.port())),
+        "{section}"
+    );
+    assert!(section.contains("reachable"), "{section}");
+}

@@ -27,6 +27,7 @@ pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String 
     remote_section(&mut out, &ctx);
     service_section(&mut out, &ctx);
     unresolved_section(&mut out, &ctx);
+    sources_section(&mut out, &ctx);
     recommendations(&mut out, &ctx);
     impact(&mut out, &ctx);
     next_steps(&mut out, &ctx);
@@ -1147,6 +1148,51 @@ fn is_insecure(f: &Finding) -> bool {
         || f.url
             .as_deref()
             .is_some_and(|u| u.starts_with("http://") || u.starts_with("ws://"))
+}
+
+/// `## Where the Addresses Come From`: for every address resolved through an env var or a constant
+/// defined elsewhere, the variable and the file (and line) that gave it its value.
+fn sources_section(out: &mut String, ctx: &Ctx) {
+    let resolved: Vec<&Finding> = ctx
+        .report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.group != Group::Unresolved
+                && (f.env_var.is_some()
+                    || f.env_source.is_some()
+                    || f.defined_at
+                        .as_deref()
+                        .is_some_and(|d| !d.starts_with(&format!("{}:", f.path))))
+        })
+        .collect();
+    if resolved.is_empty() {
+        return;
+    }
+    out.push_str("## Where the Addresses Come From\n\n");
+    out.push_str("Addresses resolved through an environment variable or a constant defined in another file:\n\n");
+    out.push_str("| Location | Address | Group | Env var | Value from | Defined at |\n|---|---|---|---|---|---|\n");
+    for f in resolved {
+        let dash = || "—".to_string();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&format!("{}:{}", f.path, f.line)),
+            code(&cell(f.url.as_deref().unwrap_or(""))),
+            f.group,
+            f.env_var.as_deref().map_or_else(dash, code),
+            f.env_source.as_deref().map_or_else(
+                || if f.env_var.is_some() {
+                    "the code's default".to_string()
+                } else {
+                    dash()
+                },
+                code
+            ),
+            f.defined_at.as_deref().map_or_else(dash, code),
+        );
+    }
+    out.push('\n');
 }
 
 fn set_by(f: &Finding) -> String {
