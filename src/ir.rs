@@ -232,6 +232,23 @@ impl StrExpr {
         }
     }
 
+    /// `os.getenv("X") or "d"`, `env::var("X").unwrap_or("d")`: an input without a default gets `d`;
+    /// anything else is returned as is.
+    pub fn or_default(self, default: impl FnOnce() -> StrExpr) -> StrExpr {
+        match self {
+            StrExpr::Input {
+                kind,
+                name,
+                default: None,
+            } => StrExpr::Input {
+                kind,
+                name,
+                default: Some(Box::new(default())),
+            },
+            other => other,
+        }
+    }
+
     /// Does this expression contain anything but a bare reference (i.e. does it build something)?
     pub fn is_bare_ref(&self) -> bool {
         matches!(self, StrExpr::Ref(_))

@@ -225,6 +225,24 @@ fn address_spans(value: &str, interpolate: bool) -> Vec<Range<usize>> {
     spans
 }
 
+/// The index of the `}` that closes the `{` at `open` (nested braces counted).
+fn closing_brace(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut level = 0usize;
+    for (j, &b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'{' => level += 1,
+            b'}' => {
+                level = level.saturating_sub(1);
+                if level == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Byte ranges of the top-level `${…}` groups in `s` (nested `${…}` in defaults included).
 fn interp_groups(s: &str) -> Vec<Range<usize>> {
     let bytes = s.as_bytes();
@@ -236,22 +254,7 @@ fn interp_groups(s: &str) -> Vec<Range<usize>> {
             continue;
         }
         if bytes[i] == b'$' && bytes[i + 1] == b'{' {
-            let mut level = 0usize;
-            let mut end = None;
-            for (j, &b) in bytes.iter().enumerate().skip(i + 1) {
-                match b {
-                    b'{' => level += 1,
-                    b'}' => {
-                        level = level.saturating_sub(1);
-                        if level == 0 {
-                            end = Some(j);
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            match end {
+            match closing_brace(bytes, i + 1) {
                 Some(e) => {
                     out.push(i..e + 1);
                     i = e + 1;
@@ -293,22 +296,7 @@ fn interp_depth(s: &str, depth: usize) -> StrExpr {
             }
             Some(b'{') => {
                 // Find the matching `}` (defaults may nest `${…}`).
-                let mut level = 0usize;
-                let mut end = None;
-                for (j, &b) in bytes.iter().enumerate().skip(i + 1) {
-                    match b {
-                        b'{' => level += 1,
-                        b'}' => {
-                            level = level.saturating_sub(1);
-                            if level == 0 {
-                                end = Some(j);
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                let Some(end) = end else {
+                let Some(end) = closing_brace(bytes, i + 1) else {
                     lit.push_str(&s[i..]);
                     break;
                 };

@@ -571,17 +571,8 @@ impl Walker<'_> {
             Expr::BoolOp(b) if b.op == ast::BoolOp::Or && b.values.len() == 2 => {
                 // `os.getenv("X") or "http://…"`: the literal is the default.
                 match self.lower(&b.values[0], d) {
-                    StrExpr::Input {
-                        kind,
-                        name,
-                        default: None,
-                    } => StrExpr::Input {
-                        kind,
-                        name,
-                        default: Some(Box::new(self.lower(&b.values[1], d))),
-                    },
                     StrExpr::Unknown(_) => self.lower(&b.values[1], d),
-                    other => other,
+                    first => first.or_default(|| self.lower(&b.values[1], d)),
                 }
             }
             Expr::If(i) => self.lower(&i.body, d),

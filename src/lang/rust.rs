@@ -663,16 +663,7 @@ fn with_default(recv: StrExpr, default: StrExpr, method: &str) -> StrExpr {
         };
     }
     match recv {
-        StrExpr::Input {
-            kind,
-            name,
-            default: None,
-        } => StrExpr::Input {
-            kind,
-            name,
-            default: Some(Box::new(default)),
-        },
-        StrExpr::Input { .. } => recv,
+        StrExpr::Input { .. } => recv.or_default(|| default),
         StrExpr::Ref(name) => StrExpr::Input {
             kind: InputKind::Param,
             name,
