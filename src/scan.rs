@@ -80,11 +80,19 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         files.extend(f);
         diagnostics.extend(d);
     }
-    if let Some(only) = &opts.only {
-        files.retain(|f| {
+    // `--changed-since`: only changed files are reported, but every env file and YAML manifest is
+    // still read, since it gives values to the changed code.
+    let wanted = |f: &FileEntry| {
+        opts.only.as_ref().is_none_or(|only| {
             only.contains(&std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()))
-        });
-    }
+        })
+    };
+    let reported: HashSet<String> = files
+        .iter()
+        .filter(|f| wanted(f))
+        .map(|f| f.display.clone())
+        .collect();
+    files.retain(|f| wanted(f) || matches!(f.language, Language::Dotenv | Language::Yaml));
     let prefilter = Prefilter::new(rules);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -163,6 +171,7 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         .collect();
     let mut findings = Vec::new();
     let mut context = ScanContext::default();
+    outcomes.retain(|o| reported.contains(&o.path));
     for o in outcomes {
         let folded: Vec<Pos> = o
             .definitions
@@ -183,7 +192,7 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             context.spans.insert(o.path, o.spans);
         }
     }
-    Ok(Report::new(findings, diagnostics, files.len())
+    Ok(Report::new(findings, diagnostics, reported.len())
         .with_context(context)
         .with_meta(Meta::for_scan(&opts.paths, rules.digest())))
 }

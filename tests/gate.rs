@@ -533,3 +533,30 @@ fn explain_prints_each_check() {
         assert!(text.starts_with(id) && text.contains("Why"), "{text}");
     }
 }
+
+#[test]
+fn changed_since_still_reads_unchanged_env_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, ".env", "COMFYUI_URL=https://comfyui.example.space\n");
+    write(
+        d,
+        "worker.py",
+        "import os\nURL = os.getenv(\"COMFYUI_URL\")\n",
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    write(
+        d,
+        "worker.py",
+        "import os, requests\nURL = os.getenv(\"COMFYUI_URL\")\nrequests.get(f\"{URL}/prompt\")\n",
+    );
+    let (code, out, _) = check(d, &["--changed-since", "HEAD", "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let violations = v["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{out}");
+    assert_eq!(violations[0]["path"], "worker.py");
+    assert_eq!(violations[0]["url"], "https://comfyui.example.space/prompt");
+}
