@@ -49,6 +49,8 @@ pub struct Project {
     pub hosts: BTreeSet<String>,
     /// Service id → host ports that publish it (compose `ports:`).
     pub ports: BTreeMap<String, BTreeSet<u16>>,
+    /// JSON / TOML configuration values by key path, with the file (report path) they are in.
+    pub config_values: Vec<(lang::config::ConfigValue, String)>,
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
 }
 
@@ -111,6 +113,8 @@ impl Project {
                 });
             }
         }
+        self.config_values
+            .extend(cfg.values.iter().map(|v| (v.clone(), display.to_string())));
         for s in &cfg.services {
             self.hosts.insert(s.name.to_ascii_lowercase());
             if let Some(c) = &s.container_name {
@@ -166,6 +170,33 @@ impl Project {
             }
         }
         out
+    }
+
+    /// The value at `key` (`comfyui.base_url`) in a JSON / TOML configuration file: an exact key
+    /// path first, else one that ends with it; the first file in report-path order wins.
+    pub fn config_value(&self, key: &str) -> Option<Value> {
+        let suffix = format!(".{key}");
+        let mut candidates: Vec<&(lang::config::ConfigValue, String)> = self
+            .config_values
+            .iter()
+            .filter(|(v, _)| v.key == key || v.key.ends_with(&suffix))
+            .collect();
+        candidates.sort_by_key(|(v, file)| (v.key != key, file.clone(), v.line));
+        let (v, file) = candidates.first()?;
+        Some(Value {
+            text: v.value.clone(),
+            sources: vec![crate::eval::Source {
+                name: v.key.clone(),
+                kind: crate::eval::SourceKind::Binding,
+                pos: Some(Pos {
+                    line: v.line,
+                    column: 1,
+                }),
+                has_default: false,
+                file: Some(file.clone()),
+            }],
+            env_source: None,
+        })
     }
 
     /// The report path of a file (relative to its root, with the root's prefix).
@@ -320,6 +351,12 @@ impl External for FileContext<'_> {
     fn import(&self, name: &str, depth: usize) -> Option<Value> {
         if self.depth + depth > MAX_IMPORT_DEPTH * 8 || self.depth >= MAX_IMPORT_DEPTH {
             return None;
+        }
+        // `cfg["comfyui"]["base_url"]` on a loaded JSON / TOML file.
+        if let Some((_, keys)) = name.split_once('[') {
+            return self
+                .project
+                .config_value(&keys.trim_end_matches(']').replace("][", "."));
         }
         let (file, target) = self.target(name)?;
         if file == self.path {

@@ -788,3 +788,37 @@ fn report_names_the_env_var_and_file_of_each_resolved_address() {
         );
     }
 }
+
+/// `CONFIG = json.load(fh)` then `CONFIG["comfyui"]["base_url"]`: the value comes from the JSON file.
+#[test]
+fn values_read_from_a_json_config_file_by_key() {
+    let report = deploy_report();
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.path == "app/settings_client.py")
+        .expect("finding in app/settings_client.py");
+    assert_eq!(f.line, 12);
+    assert_eq!(f.url.as_deref(), Some("http://127.0.0.1:8188/system_stats"));
+    assert_eq!(f.group.to_string(), "local");
+    assert_eq!(f.defined_at.as_deref(), Some("config/settings.json:3"));
+}
+
+#[test]
+fn toml_values_are_flattened_by_key_path() {
+    let cfg = ex(
+        "[comfy]\nurl = \"http://comfyui:8188\"\n[comfy.auth]\nclient_secret = \"abc\"\n",
+        Language::Toml,
+        "settings.toml",
+    );
+    let keys: Vec<(&str, &str, u32)> = cfg
+        .values
+        .iter()
+        .map(|v| (v.key.as_str(), v.value.as_str(), v.line))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![("comfy.url", "http://comfyui:8188", 2)],
+        "secret-looking keys are left out"
+    );
+}

@@ -89,6 +89,105 @@ pub struct ConfigFacts {
     pub env: Vec<EnvEntry>,
     /// docker-compose services.
     pub services: Vec<ComposeService>,
+    /// JSON / TOML string values by key path (`comfyui.base_url`), for code that reads the file
+    /// (`json.load(…)["comfyui"]["base_url"]`). Secret-looking keys and values are left out.
+    pub values: Vec<ConfigValue>,
+}
+
+/// A string value of a JSON or TOML configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigValue {
+    /// Keys from the root, joined by `.` (array indexes as numbers).
+    pub key: String,
+    pub value: String,
+    /// 1-based line of the value (first occurrence of its text).
+    pub line: u32,
+}
+
+/// Values kept per file, and the longest value kept.
+const MAX_VALUES: usize = 2_000;
+const MAX_VALUE_LEN: usize = 512;
+
+/// Flatten a parsed JSON document into key paths.
+fn json_values(text: &str, v: &serde_json::Value) -> Vec<ConfigValue> {
+    fn go(
+        v: &serde_json::Value,
+        key: &mut Vec<String>,
+        out: &mut Vec<(String, String)>,
+        depth: usize,
+    ) {
+        if depth > 64 || out.len() >= MAX_VALUES {
+            return;
+        }
+        match v {
+            serde_json::Value::String(s) => out.push((key.join("."), s.clone())),
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    key.push(k.clone());
+                    go(v, key, out, depth + 1);
+                    key.pop();
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    key.push(i.to_string());
+                    go(v, key, out, depth + 1);
+                    key.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut pairs = Vec::new();
+    go(v, &mut Vec::new(), &mut pairs, 0);
+    keep_values(text, pairs)
+}
+
+/// Flatten a parsed TOML document into key paths.
+fn toml_values(text: &str, v: &toml::Value) -> Vec<ConfigValue> {
+    fn go(v: &toml::Value, key: &mut Vec<String>, out: &mut Vec<(String, String)>, depth: usize) {
+        if depth > 64 || out.len() >= MAX_VALUES {
+            return;
+        }
+        match v {
+            toml::Value::String(s) => out.push((key.join("."), s.clone())),
+            toml::Value::Table(m) => {
+                for (k, v) in m {
+                    key.push(k.clone());
+                    go(v, key, out, depth + 1);
+                    key.pop();
+                }
+            }
+            toml::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    key.push(i.to_string());
+                    go(v, key, out, depth + 1);
+                    key.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut pairs = Vec::new();
+    go(v, &mut Vec::new(), &mut pairs, 0);
+    keep_values(text, pairs)
+}
+
+fn keep_values(text: &str, pairs: Vec<(String, String)>) -> Vec<ConfigValue> {
+    pairs
+        .into_iter()
+        .filter(|(k, v)| {
+            v.len() <= MAX_VALUE_LEN
+                && !is_secret_name(k.rsplit('.').next().unwrap_or(k))
+                && !is_secret_value(v)
+        })
+        .map(|(key, value)| {
+            let line = text
+                .find(&value)
+                .map_or(1, |i| text[..i].matches('\n').count() as u32 + 1);
+            ConfigValue { key, value, line }
+        })
+        .collect()
 }
 
 /// Read a configuration file. `Err` when it does not parse (the caller falls back to text).
@@ -104,8 +203,18 @@ pub fn extract(
     match kind {
         Language::Dotenv => cfg.env = dotenv(text, &mut out)?,
         Language::Yaml => yaml(text, path, &mut out, &mut cfg)?,
-        Language::Json => json(text, &mut out)?,
-        Language::Toml => toml_file(text, &mut out)?,
+        Language::Json => {
+            json(text, &mut out)?;
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+                cfg.values = json_values(text, &v);
+            }
+        }
+        Language::Toml => {
+            toml_file(text, &mut out)?;
+            if let Ok(v) = text.parse::<toml::Value>() {
+                cfg.values = toml_values(text, &v);
+            }
+        }
         other => return Err(format!("not a configuration file ({})", other.as_str())),
     }
     cfg.facts = out.facts;

@@ -122,6 +122,8 @@ struct Context {
     credentialed: HashSet<String>,
     /// Functions whose body adds an Access credential.
     credential_fns: HashSet<String>,
+    /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
+    config_vars: HashSet<String>,
     /// argparse destinations → default expression (if any).
     cli_args: HashMap<String, Option<Expr>>,
 }
@@ -378,6 +380,9 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
 impl PrePass<'_, '_> {
     fn target_facts(&mut self, target: &Expr, cred: bool, ctor: Option<&str>) {
         match target {
+            Expr::Name(n) if ctor.is_some_and(is_config_loader) => {
+                self.ctx.config_vars.insert(n.id.to_string());
+            }
             Expr::Name(n) => {
                 if cred {
                     self.ctx.credentialed.insert(n.id.to_string());
@@ -481,6 +486,11 @@ impl Walker<'_> {
             return StrExpr::Unknown(self.label(expr));
         }
         let d = depth + 1;
+        if matches!(expr, Expr::Subscript(_) | Expr::Call(_)) {
+            if let Some(r) = self.config_ref(expr) {
+                return r;
+            }
+        }
         match expr {
             Expr::StringLiteral(s) => StrExpr::Lit(s.value.to_str().to_string()),
             Expr::NumberLiteral(n) => match &n.value {
@@ -591,6 +601,15 @@ impl Walker<'_> {
             Expr::Call(c) => self.lower_call(c, expr, d),
             _ => StrExpr::Unknown(self.label(expr)),
         }
+    }
+
+    /// A value read from a loaded configuration file, as a reference the project resolves.
+    fn config_ref(&self, expr: &Expr) -> Option<StrExpr> {
+        let (root, keys) = config_keys(expr)?;
+        self.ctx
+            .config_vars
+            .contains(&root)
+            .then(|| StrExpr::Ref(format!("{root}[{}]", keys.join("]["))))
     }
 
     fn lower_elements(
@@ -1017,6 +1036,48 @@ impl Walker<'_> {
         }
         (self.scope, self.function, self.consumer, self.class) = saved;
     }
+}
+
+/// `json.load`, `tomllib.load`, `toml.load`, `yaml.safe_load` and their `loads` forms.
+fn is_config_loader(callee: &str) -> bool {
+    matches!(
+        callee,
+        "json.load"
+            | "json.loads"
+            | "tomllib.load"
+            | "tomllib.loads"
+            | "toml.load"
+            | "toml.loads"
+            | "yaml.safe_load"
+            | "yaml.load"
+    )
+}
+
+/// `cfg["comfyui"]["base_url"]` / `cfg.get("comfyui", {}).get("base_url")` → (`cfg`, keys).
+fn config_keys(expr: &Expr) -> Option<(String, Vec<String>)> {
+    let mut keys = Vec::new();
+    let mut cur = expr;
+    for _ in 0..16 {
+        match cur {
+            Expr::Subscript(s) => {
+                keys.push(str_lit(&s.slice)?.to_string());
+                cur = &s.value;
+            }
+            Expr::Call(c) => match &*c.func {
+                Expr::Attribute(a) if a.attr.as_str() == "get" => {
+                    keys.push(str_lit(c.arguments.args.first()?)?.to_string());
+                    cur = &a.value;
+                }
+                _ => return None,
+            },
+            Expr::Name(n) if !keys.is_empty() => {
+                keys.reverse();
+                return Some((n.id.to_string(), keys));
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// `print(…)`, `logging.info(…)`, `logger.warning(…)`, `self.log.debug(…)`, `warnings.warn(…)`.
