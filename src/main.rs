@@ -2,10 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc: the front ends allocate many small strings; it cuts scan CPU time by 15–25 %.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = access_audit::cli::Cli::parse();
     match access_audit::app::run(cli) {
