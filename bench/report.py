@@ -153,6 +153,7 @@ def main():
 
     acc = load_json(os.path.join(W, "accuracy.json"))
     outside = load_json(os.path.join(W, "outside.json")) or {}
+    prefilter = load_json(os.path.join(W, "prefilter.json")) or {}
     sgout = load_json(os.path.join(W, "semgrep.json"))
     sg_scanned = len(sgout.get("paths", {}).get("scanned", [])) if sgout else None
     small = hyperfine(W, "small")
@@ -199,7 +200,7 @@ def main():
                                                          "generator": manifest.get("generator")},
         "tools": tools, "ratio_access_audit_over_rg": ratio_rg,
         "ratio_semgrep_over_access_audit": ratio_sg, "semgrep_files_scanned": sg_scanned,
-        "accuracy": acc, "outside_generated": outside, "scaling": scaling,
+        "accuracy": acc, "outside_generated": outside, "prefilter": prefilter, "scaling": scaling,
         "scaling_4x_over_1x": scale4, "scaling_4x_over_1x_rg": scale4_rg, "small_repo": small,
     }
     with open(os.path.join(a.results, "summary.json"), "w", encoding="utf-8") as f:
@@ -281,6 +282,11 @@ def main():
     add("")
     n_out = outside.get("outside_generated")
     add(f"Findings outside generated/ (CPython stdlib, vendored crates; every one is a false positive): **{n_out}**")
+    if prefilter:
+        add("")
+        add(f"Prefilter check (the same scan with `ACCESS_AUDIT_NO_PREFILTER=1`, every file parsed): "
+            f"{prefilter.get('with_prefilter')} findings with the prefilter, {prefilter.get('without_prefilter')} without, "
+            f"**{prefilter.get('dropped_by_prefilter')} dropped by it**")
     if outside.get("outside_examples"):
         add("")
         for e in outside["outside_examples"]:

@@ -260,6 +260,25 @@ for e in o["outside_examples"]:
     print("  " + e)
 EOF
 
+# The prefilter must never drop a file the full pipeline would report: same findings without it.
+ACCESS_AUDIT_NO_PREFILTER=1 "$BIN" scan "$CORPUS" --format json -q -o "$WORK/report-unfiltered.json"
+python3 - "$WORK/report.json" "$WORK/report-unfiltered.json" >"$WORK/prefilter.json" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))["findings"]
+b = json.load(open(sys.argv[2]))["findings"]
+key = lambda f: (f["path"], f["line"], f["column"], f.get("url"), f["group"], f["tokenized"])
+missing = sorted(set(map(key, b)) - set(map(key, a)))
+print(json.dumps({"with_prefilter": len(a), "without_prefilter": len(b),
+                  "dropped_by_prefilter": len(missing), "examples": [list(m) for m in missing[:10]]}))
+EOF
+python3 - "$WORK/prefilter.json" <<'EOF' | sed 's/^/    /'
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(f'prefilter check: {p["with_prefilter"]} findings with it, {p["without_prefilter"]} without, '
+      f'{p["dropped_by_prefilter"]} dropped by it')
+EOF
+cp "$WORK/prefilter.json" "$RESULTS/prefilter.json"
+
 # --- 8. scaling ------------------------------------------------------------------------------------
 step "8. scaling: 1x / 2x / 4x"
 : >"$WORK/scaling.tsv"

@@ -307,6 +307,8 @@ pub struct Prefilter {
     service: AhoCorasick,
     /// Patterns below this id are port numbers: they only count as whole numbers.
     ports: usize,
+    /// `ACCESS_AUDIT_NO_PREFILTER=1`: parse every file (to check the prefilter drops nothing).
+    pub disabled: bool,
     extras: AhoCorasick,
 }
 
@@ -334,10 +336,12 @@ impl Prefilter {
             .chain(["access-audit:"].iter())
             .map(|s| s.to_string())
             .collect();
+        let disabled = std::env::var_os("ACCESS_AUDIT_NO_PREFILTER").is_some_and(|v| v == "1");
         Prefilter {
             service: build(&needles),
             ports,
             extras: build(&extras),
+            disabled,
         }
     }
 
@@ -390,7 +394,7 @@ pub fn scan_file_in(
             .push(diag("skipped: binary file (NUL bytes)".into()));
         return out;
     }
-    let service = utf16 || prefilter.may_match(&bytes);
+    let service = utf16 || prefilter.disabled || prefilter.may_match(&bytes);
     let extras = utf16 || prefilter.may_have_extras(&bytes);
     // Env files and YAML (compose, Kubernetes) are always read: they give values to other files.
     let context_file = matches!(entry.language, Language::Dotenv | Language::Yaml);

@@ -563,3 +563,29 @@ fn table_auto_color_is_off_when_piped() {
         .success();
     assert!(!assert.get_output().stdout.contains(&0x1b));
 }
+
+/// The literal prefilter only skips work: with it switched off every fixture reports the same.
+#[test]
+fn prefilter_never_drops_a_finding_on_the_fixtures() {
+    for fixture in [
+        "fixtures/audit-demo",
+        "fixtures/remote-mixed",
+        "fixtures/cross-file",
+        "fixtures/deploy",
+        "fixtures/shell",
+        "fixtures/notebooks",
+    ] {
+        let run = |no_prefilter: bool| {
+            let mut cmd = Command::cargo_bin("access-audit").unwrap();
+            cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+                .args(["scan", fixture, "--format", "json", "-q"]);
+            if no_prefilter {
+                cmd.env("ACCESS_AUDIT_NO_PREFILTER", "1");
+            }
+            let out = cmd.output().unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["findings"].clone()
+        };
+        assert_eq!(run(false), run(true), "{fixture}");
+    }
+}
