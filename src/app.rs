@@ -132,6 +132,20 @@ fn render_and_write(
         date: resolve_date(style.date.as_deref())?,
         target: target_name(&t.paths),
     };
+    if format == Format::Json {
+        let written = match t.output.as_deref() {
+            None => report::json::write(report, std::io::stdout().lock()),
+            Some(p) => std::fs::File::create(p).and_then(|f| report::json::write(report, f)),
+        };
+        // A closed pipe (`| head`) is not an error worth reporting; a file that cannot be written is.
+        return match (written, t.output.as_deref()) {
+            (Err(e), Some(p)) => Err(Error::Output {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            }),
+            _ => Ok(0),
+        };
+    }
     let out = render_report(report, rules, format, &render, color);
     write_output(t.output.as_deref(), &out)?;
     Ok(0)

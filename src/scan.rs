@@ -179,6 +179,18 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             .filter(|p| used.contains(&(o.path.clone(), **p)))
             .copied()
             .collect();
+        // Only the statements that hold a finding or a secret matter to the gate.
+        let lines: Vec<u32> = o
+            .findings
+            .iter()
+            .map(|f| f.line)
+            .chain(o.secrets.iter().map(|s| s.line))
+            .collect();
+        let spans: Vec<(u32, u32)> = o
+            .spans
+            .into_iter()
+            .filter(|(s, e)| lines.iter().any(|l| s <= l && l <= e))
+            .collect();
         findings.extend(o.findings.into_iter().filter(|f| {
             !folded.contains(&Pos {
                 line: f.line,
@@ -188,8 +200,8 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         diagnostics.extend(o.diagnostics);
         context.secrets.extend(o.secrets);
         context.suppressions.extend(o.suppressions);
-        if !o.spans.is_empty() {
-            context.spans.insert(o.path, o.spans);
+        if !spans.is_empty() {
+            context.spans.insert(o.path, spans);
         }
     }
     Ok(Report::new(findings, diagnostics, reported.len())
