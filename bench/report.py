@@ -221,7 +221,7 @@ def main():
     add(f"- {m.get('rustc', '?')}; {m.get('access_audit', '?')} (release profile of Cargo.toml, git {m.get('git', '?')}); "
         f"{m.get('hyperfine', '?')}; {m.get('rg', '?')}; semgrep {m.get('semgrep', 'none')}; {m.get('python', '?')}")
     add(f"- load average (1/5/15 min) before: {m.get('load_before', '?')}, after: {m.get('load_after', '?')}"
-        + (f"; {m.get('busy_procs_at_end')} compiler processes (other sessions' cargo builds) running at the end"
+        + (f"; {m.get('busy_procs_at_end')} compiler processes (concurrent cargo builds) running at the end"
            if m.get("busy_procs_at_end", "0") not in ("", "0") else ""))
     add("")
     add("## Corpus")
