@@ -248,9 +248,4 @@ impl StrExpr {
             other => other,
         }
     }
-
-    /// Does this expression contain anything but a bare reference (i.e. does it build something)?
-    pub fn is_bare_ref(&self) -> bool {
-        matches!(self, StrExpr::Ref(_))
-    }
 }
