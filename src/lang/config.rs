@@ -108,7 +108,7 @@ pub struct ConfigValue {
 const MAX_VALUES: usize = 2_000;
 const MAX_VALUE_LEN: usize = 512;
 
-/// Flatten a parsed JSON document into key paths.
+/// Flatten a parsed JSON (or TOML, as JSON) document into key paths.
 fn json_values(text: &str, v: &serde_json::Value) -> Vec<ConfigValue> {
     fn go(
         v: &serde_json::Value,
@@ -129,36 +129,6 @@ fn json_values(text: &str, v: &serde_json::Value) -> Vec<ConfigValue> {
                 }
             }
             serde_json::Value::Array(a) => {
-                for (i, v) in a.iter().enumerate() {
-                    key.push(i.to_string());
-                    go(v, key, out, depth + 1);
-                    key.pop();
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut pairs = Vec::new();
-    go(v, &mut Vec::new(), &mut pairs, 0);
-    keep_values(text, pairs)
-}
-
-/// Flatten a parsed TOML document into key paths.
-fn toml_values(text: &str, v: &toml::Value) -> Vec<ConfigValue> {
-    fn go(v: &toml::Value, key: &mut Vec<String>, out: &mut Vec<(String, String)>, depth: usize) {
-        if depth > 64 || out.len() >= MAX_VALUES {
-            return;
-        }
-        match v {
-            toml::Value::String(s) => out.push((key.join("."), s.clone())),
-            toml::Value::Table(m) => {
-                for (k, v) in m {
-                    key.push(k.clone());
-                    go(v, key, out, depth + 1);
-                    key.pop();
-                }
-            }
-            toml::Value::Array(a) => {
                 for (i, v) in a.iter().enumerate() {
                     key.push(i.to_string());
                     go(v, key, out, depth + 1);
@@ -211,8 +181,9 @@ pub fn extract(
         }
         Language::Toml => {
             toml_file(text, &mut out)?;
-            if let Ok(v) = text.parse::<toml::Value>() {
-                cfg.values = toml_values(text, &v);
+            // One flattening for both: TOML's value tree as JSON.
+            if let Ok(Ok(v)) = text.parse::<toml::Value>().map(serde_json::to_value) {
+                cfg.values = json_values(text, &v);
             }
         }
         other => return Err(format!("not a configuration file ({})", other.as_str())),
