@@ -399,9 +399,9 @@ pub fn scan_file_in(
             return out;
         }
     };
-    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let utf16 = source::has_utf16_bom(&bytes);
     // Binary files are told apart before the prefilter, so each one gets its diagnostic.
-    if !utf16 && bytes[..bytes.len().min(8192)].contains(&0) {
+    if source::is_binary(&bytes) {
         out.diagnostics
             .push(diag("skipped: binary file (NUL bytes)".into()));
         return out;

@@ -18,6 +18,16 @@ pub enum Refused {
     Binary,
 }
 
+/// Starts with a UTF-16 byte-order mark.
+pub fn has_utf16_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
+}
+
+/// A binary file: NUL bytes in the first 8 KiB of a file that is not UTF-16.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    !has_utf16_bom(bytes) && bytes[..bytes.len().min(8192)].contains(&0)
+}
+
 /// Decode `bytes`. `python` enables the PEP 263 coding cookie.
 pub fn decode(bytes: &[u8], python: bool) -> Result<Decoded, Refused> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
@@ -29,7 +39,7 @@ pub fn decode(bytes: &[u8], python: bool) -> Result<Decoded, Refused> {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         return Ok(utf16(rest, u16::from_be_bytes));
     }
-    if bytes[..bytes.len().min(8192)].contains(&0) {
+    if is_binary(bytes) {
         return Err(Refused::Binary);
     }
     if python {

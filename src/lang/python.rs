@@ -723,8 +723,14 @@ impl Walker<'_> {
         }
     }
 
-    fn add_candidate(&mut self, expr: &Expr, bound_to: Option<String>, scope: usize) {
-        let lowered = self.lower(expr, 0);
+    /// Record `expr`, already lowered, as a candidate.
+    fn add_candidate(
+        &mut self,
+        expr: &Expr,
+        lowered: StrExpr,
+        bound_to: Option<String>,
+        scope: usize,
+    ) {
         self.facts.candidates.push(Candidate {
             expr: lowered,
             pos: self.pos(expr),
@@ -783,12 +789,12 @@ impl Walker<'_> {
                 StrExpr::Ref(name.clone()),
                 pos,
             );
-            self.bind(parent, format!("{class}.{name}"), lowered, pos);
+            self.bind(parent, format!("{class}.{name}"), lowered.clone(), pos);
         }
         if !self.in_candidate && self.is_candidate(value) {
             let saved = (self.in_candidate, self.consumer);
             self.consumer = None;
-            self.add_candidate(value, Some(name), scope);
+            self.add_candidate(value, lowered, Some(name), scope);
             self.in_candidate = true;
             walk_expr(self, value);
             (self.in_candidate, self.consumer) = saved;
@@ -858,9 +864,9 @@ impl Walker<'_> {
                 let name = argparse_binding(&dest);
                 let pos = self.pos(default);
                 let value = self.lower(default, 0);
-                self.bind(0, name.clone(), value, pos);
+                self.bind(0, name.clone(), value.clone(), pos);
                 if self.is_candidate(default) {
-                    self.add_candidate(default, Some(name), 0);
+                    self.add_candidate(default, value, Some(name), 0);
                     skip = Some(default);
                 }
             }
@@ -1012,10 +1018,11 @@ impl Walker<'_> {
             let pname = p.parameter.name.to_string();
             let pos = self.pos(&p.parameter);
             let default = p.default.as_deref();
+            let lowered_default = default.map(|e| self.lower(e, 0));
             let value = StrExpr::Input {
                 kind: InputKind::Param,
                 name: pname.clone(),
-                default: default.map(|e| Box::new(self.lower(e, 0))),
+                default: lowered_default.clone().map(Box::new),
             };
             self.bind(
                 scope,
@@ -1023,9 +1030,9 @@ impl Walker<'_> {
                 value,
                 default.map_or(pos, |e| self.pos(e)),
             );
-            if let Some(e) = default {
+            if let (Some(e), Some(lowered)) = (default, lowered_default) {
                 if self.is_candidate(e) {
-                    self.add_candidate(e, Some(pname), scope);
+                    self.add_candidate(e, lowered, Some(pname), scope);
                 }
             }
         }
@@ -1198,7 +1205,8 @@ impl<'a> Visitor<'a> for Walker<'_> {
             return;
         }
         if !self.in_candidate && self.is_candidate(expr) {
-            self.add_candidate(expr, None, self.scope);
+            let lowered = self.lower(expr, 0);
+            self.add_candidate(expr, lowered, None, self.scope);
             let saved = self.in_candidate;
             self.in_candidate = true;
             walk_expr(self, expr);

@@ -1968,6 +1968,16 @@ mod tests {
         assert_eq!(f.execs[2].command, "nvidia-smi");
     }
 
+    /// Does the statement that uses the candidate ending in `path` carry a credential?
+    fn credentialed(f: &FileFacts, path: &str) -> bool {
+        let c = f
+            .candidates
+            .iter()
+            .find(|c| resolved(f, c).ends_with(path))
+            .unwrap();
+        f.uses[c.consumer.unwrap()].credentialed
+    }
+
     #[test]
     fn credential_helper_fn_marks_the_statement() {
         let src = "fn cf_headers() -> HeaderMap { let mut h = HeaderMap::new(); h.insert(\"CF-Access-Client-Id\", v()); h }\n\
@@ -1976,14 +1986,7 @@ mod tests {
                    let b = client().get(\"https://comfyui.datacrew.space/queue\").send();\n\
                    let c = http().get(\"https://comfyui.datacrew.space/view\").send(); }\n";
         let f = facts(src);
-        let cred = |path: &str| {
-            let c = f
-                .candidates
-                .iter()
-                .find(|c| resolved(&f, c).ends_with(path))
-                .unwrap();
-            f.uses[c.consumer.unwrap()].credentialed
-        };
+        let cred = |path: &str| credentialed(&f, path);
         assert!(cred("/prompt"));
         assert!(cred("/queue"));
         assert!(!cred("/view"));
@@ -2065,14 +2068,7 @@ mod tests {
                    let a = client.get(\"https://comfyui.datacrew.space/prompt\").headers(headers.clone()).send();\n    \
                    let b = client.get(\"https://comfyui.datacrew.space/queue\").send();\n}\n";
         let f = facts(src);
-        let cred = |path: &str| {
-            let c = f
-                .candidates
-                .iter()
-                .find(|c| resolved(&f, c).ends_with(path))
-                .unwrap();
-            f.uses[c.consumer.unwrap()].credentialed
-        };
+        let cred = |path: &str| credentialed(&f, path);
         assert!(cred("/prompt"));
         assert!(!cred("/queue"));
     }
