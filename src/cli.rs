@@ -94,6 +94,10 @@ pub struct ScanTarget {
     /// by default (`rules list` marks them). Example: `--service comfyui,ollama`.
     #[arg(long = "service", value_name = "ID[,ID...]", value_delimiter = ',')]
     pub service: Option<Vec<String>>,
+    /// A public domain that goes behind Cloudflare Access (repeatable, or comma-separated); adds to
+    /// `protected-domains` in the config file.
+    #[arg(long = "domain", value_name = "DOMAIN", value_delimiter = ',')]
+    pub domains: Vec<String>,
     /// Skip files larger than this many bytes (a diagnostic says so).
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_file_size: u64,

@@ -9,6 +9,7 @@
 //! strict = false                     # true: also unresolved-address
 //! baseline = ".access-audit-baseline.json"
 //! rules = "rules"                    # extra rule files, relative to the config file
+//! protected-domains = ["comfy.example.dev"]  # the public domains that go behind Cloudflare Access
 //! [severity]
 //! insecure-remote = "warning"        # error (fails the build) | warning (reported only)
 //! ```
@@ -36,6 +37,10 @@ pub struct FileConfig {
     pub rules: Option<PathBuf>,
     #[serde(default)]
     pub severity: BTreeMap<String, String>,
+    /// The public domains that go (or went) behind Cloudflare Access (`protected_domains` is accepted
+    /// too, as written in the README).
+    #[serde(default, alias = "protected_domains")]
+    pub protected_domains: Vec<String>,
 }
 
 /// A config file found on disk, with paths made relative to the current directory.
@@ -160,6 +165,19 @@ fn finish(path: &Path, mut settings: FileConfig) -> Result<Config, Error> {
     })
 }
 
+/// The protected domains in force: `--domain` values, then the config file's `protected-domains`,
+/// lower-cased, without duplicates, in the order given. Hosts are compared case-insensitively.
+pub fn protected_domains(cli: &[String], cfg: &Config) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in cli.iter().chain(&cfg.settings.protected_domains) {
+        let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+        if !d.is_empty() && !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 /// Command-line overrides of the file's settings.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -260,6 +278,21 @@ mod tests {
         assert!(load(&p).unwrap_err().to_string().contains("nope"));
         std::fs::write(&p, "[severity]\ninsecure-remote = \"fatal\"\n").unwrap();
         assert!(load(&p).unwrap_err().to_string().contains("fatal"));
+    }
+
+    #[test]
+    fn protected_domains_merge_cli_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access-audit.toml");
+        std::fs::write(
+            &p,
+            "protected_domains = [\"Comfy.Example.dev.\", \"b.example\"]\n",
+        )
+        .unwrap();
+        let cfg = load(&p).unwrap();
+        let got = protected_domains(&["b.example".into(), "a.example".into()], &cfg);
+        assert_eq!(got, vec!["b.example", "a.example", "comfy.example.dev"]);
+        assert!(protected_domains(&[], &Config::default()).is_empty());
     }
 
     #[test]
