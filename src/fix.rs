@@ -283,6 +283,52 @@ pub fn apply_with(result: &GateResult, roots: &[PathBuf], svc: Option<&Service>)
     summary
 }
 
+/// Replace the file at `path` with `bytes`, or create it: write a temporary file in the same
+/// directory, give it the old file's permissions (a new file gets `0644` on Unix), flush it to disk
+/// and rename it over `path`. A failure at any step (a full disk, say) leaves `path` as it was, and
+/// a symbolic link at `path` is refused rather than followed or replaced.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let old = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(std::io::Error::other(
+                "is a symbolic link (not written through)",
+            ))
+        }
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".access-audit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    match &old {
+        Some(m) => tmp.as_file().set_permissions(m.permissions())?,
+        None => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            }
+        }
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // The rename itself reaches the disk with the directory.
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Fix the calls at these (1-based line, 1-based character column) positions in Python source.
 /// Returns the new text and how many positions were fixed, or `None` when nothing is safe to fix.
 pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(String, usize)> {

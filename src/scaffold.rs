@@ -227,6 +227,14 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
         HelperLang::Rust => (spec.rust(), spec.rust_file.clone()),
     };
     let out: PathBuf = args.out.clone().unwrap_or_else(|| PathBuf::from(default));
+    // A link at the output path would send the helper (and `--force`) to wherever it points.
+    let existing = std::fs::symlink_metadata(&out).ok();
+    if existing.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::Usage(format!(
+            "`{}` is a symbolic link; init-helper does not write through links (even with --force). Remove the link, or pass --out with the path of a regular file",
+            out.display()
+        )));
+    }
     if out.is_dir() {
         return Err(Error::Usage(format!(
             "`{}` is a directory: pass the file to write with --out (e.g. --out {}/{})",
@@ -241,7 +249,7 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
             .unwrap_or_default()
         )));
     }
-    if out.exists() && !args.force {
+    if existing.is_some() && !args.force {
         return Err(Error::Usage(format!(
             "`{}` already exists; not overwriting it (pass --force to replace it, or --out PATH to write elsewhere)",
             out.display()
@@ -253,7 +261,7 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
             message: e.to_string(),
         })?;
     }
-    std::fs::write(&out, text).map_err(|e| Error::Output {
+    crate::fix::write_atomic(&out, text.as_bytes()).map_err(|e| Error::Output {
         path: out.display().to_string(),
         message: e.to_string(),
     })?;

@@ -547,3 +547,83 @@ fn rust_helper_is_valid_rust_with_the_headers() {
         assert!(src.contains(needle), "missing {needle}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Symbolic links at the output path
+
+/// A link at `--out` is refused, with or without `--force`: the file it points to (outside the
+/// directory) keeps its content, and a dangling link does not create its target.
+#[cfg(unix)]
+#[test]
+fn refuses_to_write_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim.py");
+    std::fs::write(&victim, "# not yours\n").unwrap();
+    let link = repo.join("comfyui_api_client.py");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    for force in [false, true] {
+        let mut c = bin();
+        c.arg("init-helper");
+        if force {
+            c.arg("--force");
+        }
+        let o = c.arg("--out").arg(&link).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "force={force}");
+        let stderr = text(&o.stderr);
+        assert!(stderr.contains("symbolic link"), "{stderr}");
+        assert!(stderr.contains("--out"), "a hint: {stderr}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "# not yours\n");
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    // A dangling link: `exists()` is false for it, yet writing would create its target.
+    let target = outside.join("created.py");
+    let dangling = repo.join("dangling.py");
+    std::os::unix::fs::symlink(&target, &dangling).unwrap();
+    let o = bin()
+        .args(["init-helper", "--force", "--out"])
+        .arg(&dangling)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(!target.exists(), "wrote through a dangling link");
+    // Nothing else was left in either directory (no temporary files).
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&repo), vec!["comfyui_api_client.py", "dangling.py"]);
+    assert_eq!(names(&outside), vec!["victim.py"]);
+}
+
+/// `--force` replaces a regular file in place of the old one and keeps its permissions.
+#[cfg(unix)]
+#[test]
+fn force_replaces_the_file_and_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("helper.py");
+    std::fs::write(&out, "# old\n").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    bin()
+        .args(["init-helper", "--force", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let meta = std::fs::metadata(&out).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("def comfyui_request("));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
