@@ -184,13 +184,19 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         _ => None,
     };
     let mut result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
-    if args.fix {
-        let summary = crate::fix::apply_with(&result, &t.paths, Some(rules.primary()));
-        for (path, why) in &summary.skipped {
-            eprintln!("access-audit: --fix: {path}: {why}");
+    let mut fix_refused = false;
+    if let Some(mode) = crate::fix::FixMode::from_flags(args.fix, args.diff, args.dry_run) {
+        let hashes = &report.context.hashes;
+        let summary = crate::fix::apply_with(&result, &t.paths, Some(rules.primary()), hashes, mode);
+        for note in summary.notes() {
+            eprintln!("access-audit: {note}");
         }
-        eprintln!("access-audit: {}", summary.line());
-        if summary.fixed > 0 {
+        fix_refused = !summary.refused.is_empty();
+        if mode == crate::fix::FixMode::Diff {
+            write_output(t.output.as_deref(), &summary.diff)?;
+            return Ok(if fix_refused { 2 } else { i32::from(summary.fixed > 0) });
+        }
+        if mode == crate::fix::FixMode::Write && summary.fixed > 0 {
             let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
             result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
         }
@@ -225,7 +231,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         CheckFormat::Markdown => report::markdown::render_gate(&result),
     };
     write_output(t.output.as_deref(), &out)?;
-    Ok(i32::from(result.fails()))
+    // A file `--fix` refused (changed since the scan, not writable) is an error, not a pass.
+    Ok(if fix_refused { 2 } else { i32::from(result.fails()) })
 }
 
 /// The file behind a report path (paths are relative to the single root, or prefixed by the root).

@@ -197,6 +197,13 @@ pub struct CheckArgs {
     /// the Access headers from env vars), then check again; the rest stay suggestions.
     #[arg(long)]
     pub fix: bool,
+    /// Print the fixes `--fix` would make as a unified diff on stdout (nothing else) and write
+    /// nothing; exit 1 when the diff is not empty.
+    #[arg(long)]
+    pub diff: bool,
+    /// Say which files `--fix` would change, and how many calls in each, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

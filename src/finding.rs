@@ -253,6 +253,9 @@ pub struct ScanContext {
     pub suppressions: Vec<Suppression>,
     /// Statement line ranges per file path.
     pub spans: BTreeMap<String, Vec<(u32, u32)>>,
+    /// A digest of each read file's bytes as scanned ([`crate::fix::content_hash`]): `check --fix`
+    /// refuses a file that changed since.
+    pub hashes: BTreeMap<String, u64>,
 }
 
 impl ScanContext {

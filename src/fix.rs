@@ -14,7 +14,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
+use ruff_python_ast::visitor::{
+    walk_except_handler, walk_expr, walk_parameter, walk_stmt, Visitor,
+};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
@@ -193,33 +195,109 @@ pub fn suggestion(client: Option<&str>, language: Language, svc: Option<&Service
     }
 }
 
-/// What `check --fix` did.
+/// What `check --fix` does with the fixes: write them, print them as a unified diff, or only say
+/// what would change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FixMode {
+    /// `--fix`: rewrite the files (atomically).
+    #[default]
+    Write,
+    /// `--diff`: a unified diff on stdout, no writes.
+    Diff,
+    /// `--dry-run`: report what would change, no writes.
+    DryRun,
+}
+
+impl FixMode {
+    /// The mode the `check` flags ask for: `--diff` before `--dry-run` before `--fix`; `None` when
+    /// no fix is asked for.
+    pub fn from_flags(fix: bool, diff: bool, dry_run: bool) -> Option<FixMode> {
+        if diff {
+            Some(FixMode::Diff)
+        } else if dry_run {
+            Some(FixMode::DryRun)
+        } else {
+            fix.then_some(FixMode::Write)
+        }
+    }
+}
+
+/// What `check --fix` did (or, with `--diff` / `--dry-run`, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixSummary {
+    pub mode: FixMode,
     /// Violations fixed (calls rewritten).
     pub fixed: usize,
     /// Active `untokenized-remote` violations left as suggestions.
     pub left: usize,
-    /// Files rewritten (report paths).
-    pub files: Vec<String>,
-    /// Why a file could not be fixed (report path, reason).
-    pub skipped: Vec<(String, String)>,
+    /// Files rewritten (report paths) and how many calls in each.
+    pub files: Vec<(String, usize)>,
+    /// Files that were not fixed although they had fixable calls (report path, reason): changed
+    /// since the scan, unreadable, not UTF-8, a symbolic link, or the write failed. Each is left
+    /// exactly as it was, and `check` exits 2.
+    pub refused: Vec<(String, String)>,
+    /// `--diff`: the unified diff of every file.
+    pub diff: String,
 }
 
 impl FixSummary {
     /// One line for stderr.
     pub fn line(&self) -> String {
         let files = self.files.len();
-        format!(
-            "fixed {} untokenized call{} in {} file{} (added the Access headers read from the environment); {} left as suggestion{}",
+        let verb = match self.mode {
+            FixMode::Write => "fixed",
+            FixMode::Diff | FixMode::DryRun => "would fix",
+        };
+        let mut line = format!(
+            "{verb} {} untokenized call{} in {} file{} (added the Access headers read from the environment); {} left as suggestion{}",
             self.fixed,
-            if self.fixed == 1 { "" } else { "s" },
+            plural(self.fixed),
             files,
-            if files == 1 { "" } else { "s" },
+            plural(files),
             self.left,
-            if self.left == 1 { "" } else { "s" },
-        )
+            plural(self.left),
+        );
+        if !self.refused.is_empty() {
+            line.push_str(&format!(
+                "; {} file{} refused and left untouched",
+                self.refused.len(),
+                plural(self.refused.len())
+            ));
+        }
+        line
     }
+
+    /// Lines for stderr: one per refused file, one per file (`--dry-run`), then [`Self::line`].
+    pub fn notes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .refused
+            .iter()
+            .map(|(path, why)| format!("--fix: {path}: {why}"))
+            .collect();
+        if self.mode == FixMode::DryRun {
+            out.extend(self.files.iter().map(|(path, n)| {
+                format!("{path}: would fix {n} untokenized call{}", plural(*n))
+            }));
+        }
+        out.push(self.line());
+        out
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A digest of a file's bytes, recorded by the scan and compared before a fix writes the file.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
 }
 
 /// The file behind a report path (paths are relative to the single root, or prefixed by the root).
@@ -231,15 +309,22 @@ fn fs_path(roots: &[PathBuf], display: &str) -> PathBuf {
     }
 }
 
-/// Apply the safe fixes of the active `untokenized-remote` violations in `result`; `roots` are the
-/// scanned paths (to find the files). Writes the files it fixes.
-pub fn apply(result: &GateResult, roots: &[PathBuf]) -> FixSummary {
-    apply_with(result, roots, None)
-}
-
-/// [`apply`] with the service whose header names to use.
-pub fn apply_with(result: &GateResult, roots: &[PathBuf], svc: Option<&Service>) -> FixSummary {
-    let mut summary = FixSummary::default();
+/// Apply the safe fixes of the active `untokenized-remote` violations in `result`: `roots` are the
+/// scanned paths (to find the files), `svc` the service whose header names to use, `scanned` the
+/// digest of each file as scanned (`Report::context.hashes`). A file whose bytes differ from what
+/// was scanned is refused; [`FixMode::Write`] replaces each fixed file atomically
+/// ([`write_atomic`]), the other modes write nothing.
+pub fn apply_with(
+    result: &GateResult,
+    roots: &[PathBuf],
+    svc: Option<&Service>,
+    scanned: &BTreeMap<String, u64>,
+    mode: FixMode,
+) -> FixSummary {
+    let mut summary = FixSummary {
+        mode,
+        ..FixSummary::default()
+    };
     let mut by_file: BTreeMap<&str, Vec<(u32, u32)>> = BTreeMap::new();
     for v in result
         .violations
@@ -259,28 +344,72 @@ pub fn apply_with(result: &GateResult, roots: &[PathBuf], svc: Option<&Service>)
             continue;
         }
         let path = fs_path(roots, display);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            summary.left += total;
-            summary
-                .skipped
-                .push((display.to_string(), "not readable as UTF-8".into()));
-            continue;
+        let outcome = fix_file(&path, scanned.get(display).copied(), &positions, &kwarg);
+        let (text, new_text, fixed) = match outcome {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                summary.left += total;
+                continue;
+            }
+            Err(why) => {
+                summary.left += total;
+                summary.refused.push((display.to_string(), why));
+                continue;
+            }
         };
-        match fix_source(&text, &positions, &kwarg) {
-            Some((new_text, fixed)) if fixed > 0 => {
-                if let Err(e) = std::fs::write(&path, new_text) {
+        match mode {
+            FixMode::Write => {
+                if let Err(e) = write_atomic(&path, new_text.as_bytes()) {
                     summary.left += total;
-                    summary.skipped.push((display.to_string(), e.to_string()));
+                    summary.refused.push((
+                        display.to_string(),
+                        format!("not written ({e}); the file is unchanged"),
+                    ));
                     continue;
                 }
-                summary.fixed += fixed;
-                summary.left += total - fixed;
-                summary.files.push(display.to_string());
             }
-            _ => summary.left += total,
+            FixMode::Diff => summary.diff.push_str(&unified_diff(display, &text, &new_text)),
+            FixMode::DryRun => {}
         }
+        summary.fixed += fixed;
+        summary.left += total - fixed;
+        summary.files.push((display.to_string(), fixed));
     }
     summary
+}
+
+/// Read a file, check it is the one scanned, and fix it: `(old text, new text, calls fixed)`,
+/// `None` when nothing in it is safe to fix, or why the file is refused.
+fn fix_file(
+    path: &Path,
+    scanned: Option<u64>,
+    positions: &[(u32, u32)],
+    kwarg: &str,
+) -> Result<Option<(String, String, usize)>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    match scanned {
+        Some(h) if h == content_hash(&bytes) => {}
+        Some(_) => {
+            return Err(
+                "changed since the scan; not fixed (run the check again to fix the new content)"
+                    .into(),
+            )
+        }
+        None => return Err("not read by the scan; not fixed".into()),
+    }
+    let text = String::from_utf8(bytes).map_err(|_| "not UTF-8; not fixed".to_string())?;
+    Ok(fix_source(&text, positions, kwarg)
+        .filter(|(_, fixed)| *fixed > 0)
+        .map(|(new_text, fixed)| (text, new_text, fixed)))
+}
+
+/// A unified diff (`--- a/PATH`, `+++ b/PATH`, three lines of context) of one file.
+pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{display}"), &format!("b/{display}"))
+        .to_string()
 }
 
 /// Replace the file at `path` with `bytes`, or create it: write a temporary file in the same
@@ -352,6 +481,13 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
             c.visit_stmt(s);
         }
     }
+    // `import os` counts only as a statement of the module itself (not one inside a function or
+    // a conditional block), and only before the calls it serves.
+    let os_import = module
+        .body
+        .iter()
+        .find(|s| matches!(s, Stmt::Import(i) if i.names.iter().any(binds_os)))
+        .map(|s| s.range().start().to_usize());
     let newline = if body.contains("\r\n") { "\r\n" } else { "\n" };
 
     // Which call each position belongs to.
@@ -382,8 +518,18 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         let call = &facts.calls[i];
         edits.push((call.last_end, insertion(body, call, kwarg, newline)));
     }
-    if !facts.imports_os {
-        edits.push((import_offset(body, module), format!("import os{newline}")));
+    let first_call = chosen
+        .iter()
+        .map(|&i| facts.calls[i].start)
+        .min()
+        .unwrap_or(0);
+    if !os_import.is_some_and(|at| at < first_call) {
+        let at = import_offset(body, module);
+        // The import must run before the first fixed call (`import requests; requests.get(…)`).
+        if at > first_call {
+            return None;
+        }
+        edits.push((at, format!("import os{newline}")));
     }
     edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     let mut out = body.to_string();
@@ -409,17 +555,24 @@ fn insertion(text: &str, call: &CallSite, kwarg: &str, newline: &str) -> String 
     }
 }
 
-/// Where `import os` goes: after the module docstring and `from __future__` imports, else before
-/// the first statement (below a shebang, coding cookie or header comments).
+/// Does this `import` bind the name `os` to the `os` module (`import os`, `import os.path`,
+/// `import os as os`)?
+fn binds_os(a: &ast::Alias) -> bool {
+    match &a.asname {
+        Some(n) => n.as_str() == "os" && a.name.as_str() == "os",
+        None => a.name.as_str().split('.').next() == Some("os"),
+    }
+}
+
+/// Where `import os` goes: after the module docstring, the `from __future__` imports and the
+/// imports that open the module, else before the first statement (below a shebang, coding cookie
+/// or header comments).
 fn import_offset(text: &str, module: &ast::ModModule) -> usize {
     let mut after: Option<usize> = None;
     for (i, s) in module.body.iter().enumerate() {
         let skip = match s {
             Stmt::Expr(e) if i == 0 => matches!(&*e.value, Expr::StringLiteral(_)),
-            Stmt::ImportFrom(f) => f
-                .module
-                .as_ref()
-                .is_some_and(|m| m.as_str() == "__future__"),
+            Stmt::Import(_) | Stmt::ImportFrom(_) => true,
             _ => false,
         };
         if skip {
@@ -444,31 +597,33 @@ fn import_offset(text: &str, module: &ast::ModModule) -> usize {
     }
 }
 
-/// Byte offset of a 1-based line and 1-based character column.
+/// Byte offset of a 1-based line and 1-based character column; `None` past the end of the line
+/// or the file (the file does not hold what was reported).
 fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
+    let col = (column as usize).checked_sub(1)?;
     let mut start = 0;
     for _ in 1..line {
         start += text[start..].find('\n')? + 1;
     }
-    let rest = &text[start..];
-    let col = (column as usize).saturating_sub(1);
-    Some(start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i))
+    let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    text[start..end]
+        .char_indices()
+        .nth(col)
+        .map(|(i, _)| start + i)
 }
 
+/// Is the reported position `off` this call's URL, or the assignment its URL name refers to?
 fn call_matches(call: &CallSite, off: usize, facts: &Facts) -> bool {
     if call.url.0 <= off && off < call.url.1 {
         return true;
     }
     // A URL bound to a name and passed along as is: the finding is at the binding.
-    if let Some(name) = &call.url_name {
-        return facts.assigns.iter().any(|a| {
-            a.name == *name
-                && a.range.0 <= off
-                && off < a.range.1
-                && (a.scope == call.scope || a.scope == 0)
-        });
-    }
-    false
+    let Some(name) = &call.url_name else {
+        return false;
+    };
+    facts
+        .binding_of(call, name)
+        .is_some_and(|a| a.range.0 <= off && off < a.range.1)
 }
 
 #[derive(Default)]
@@ -479,7 +634,45 @@ struct Facts {
     sessions: HashSet<String>,
     assigns: Vec<Assign>,
     calls: Vec<CallSite>,
-    imports_os: bool,
+    /// Every binding of a plain name (assignment target, parameter, import, `def`, loop or `with`
+    /// target, …): (scope, name) → offsets.
+    binds: HashMap<(usize, String), Vec<usize>>,
+    /// Names a scope declares `global`, and names it declares `nonlocal`.
+    globals: HashSet<(usize, String)>,
+    nonlocals: HashSet<(usize, String)>,
+}
+
+impl Facts {
+    /// The assignment a URL name passed to `call` refers to, as Python resolves it: in the call's
+    /// own scope when the name is bound there (the last binding before the call, which must be
+    /// an assignment), else the module's only binding of it. `None` whenever that is unclear
+    /// (a parameter, a loop variable, several module bindings, a closure): such calls are left
+    /// as suggestions rather than guessed at.
+    fn binding_of(&self, call: &CallSite, name: &str) -> Option<&Assign> {
+        let key = (call.scope, name.to_string());
+        if self.nonlocals.contains(&key) {
+            return None;
+        }
+        let local = call.scope == 0 || (self.binds.contains_key(&key) && !self.globals.contains(&key));
+        let (scope, at) = if local {
+            let at = self
+                .binds
+                .get(&key)?
+                .iter()
+                .copied()
+                .filter(|&b| b < call.start)
+                .max()?;
+            (call.scope, at)
+        } else {
+            match self.binds.get(&(0, name.to_string()))?.as_slice() {
+                [only] => (0, *only),
+                _ => return None,
+            }
+        };
+        self.assigns
+            .iter()
+            .find(|a| a.scope == scope && a.name == name && a.range.0 <= at && at < a.range.1)
+    }
 }
 
 struct Assign {
@@ -490,6 +683,8 @@ struct Assign {
 
 /// A safe-to-fix call.
 struct CallSite {
+    /// Offset of the call expression.
+    start: usize,
     /// The URL argument's byte range.
     url: (usize, usize),
     /// The URL argument's name when it is a plain name.
@@ -549,6 +744,15 @@ fn is_constant_url(expr: &Expr) -> bool {
 }
 
 impl Collector<'_> {
+    /// Record a binding of `name` in the current scope.
+    fn bind(&mut self, name: &str, at: usize) {
+        self.facts
+            .binds
+            .entry((self.scope, name.to_string()))
+            .or_default()
+            .push(at);
+    }
+
     fn client_module(&self, name: &str) -> Option<&str> {
         self.facts
             .modules
@@ -613,6 +817,7 @@ impl Collector<'_> {
             .max_by_key(|r| r.end());
         let Some(last) = last else { return };
         self.facts.calls.push(CallSite {
+            start: c.range().start().to_usize(),
             url: (url.range().start().to_usize(), url.range().end().to_usize()),
             url_name: match url {
                 Expr::Name(n) => Some(n.id.to_string()),
@@ -632,18 +837,38 @@ impl<'a> Visitor<'a> for Collector<'_> {
             Stmt::Import(i) => {
                 for a in &i.names {
                     let module = a.name.as_str();
-                    if module == "os" && a.asname.as_ref().is_none_or(|n| n.as_str() == "os") {
-                        self.facts.imports_os = true;
-                    }
                     let local = a.asname.as_ref().map_or_else(
                         || module.split('.').next().unwrap_or("").to_string(),
                         |n| n.to_string(),
                     );
                     let full = if a.asname.is_some() { module } else { &local };
                     self.facts.modules.insert(local.clone(), full.to_string());
+                    self.bind(&local, stmt.range().start().to_usize());
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                for a in &i.names {
+                    let local = a.asname.as_ref().unwrap_or(&a.name);
+                    self.bind(local.as_str(), stmt.range().start().to_usize());
+                }
+            }
+            Stmt::Global(g) => {
+                for n in &g.names {
+                    self.facts.globals.insert((self.scope, n.to_string()));
+                }
+            }
+            Stmt::Nonlocal(g) => {
+                for n in &g.names {
+                    self.facts.nonlocals.insert((self.scope, n.to_string()));
                 }
             }
             Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {
+                let name = match stmt {
+                    Stmt::FunctionDef(f) => f.name.as_str(),
+                    Stmt::ClassDef(c) => c.name.as_str(),
+                    _ => "",
+                };
+                self.bind(name, stmt.range().start().to_usize());
                 let outer = self.scope;
                 self.next_scope += 1;
                 self.scope = self.next_scope;
@@ -695,10 +920,30 @@ impl<'a> Visitor<'a> for Collector<'_> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Call(c) = expr {
-            self.call(c);
+        match expr {
+            Expr::Call(c) => self.call(c),
+            Expr::Name(n) if matches!(n.ctx, ast::ExprContext::Store) => {
+                self.bind(n.id.as_str(), n.range.start().to_usize());
+            }
+            _ => {}
         }
         walk_expr(self, expr);
+    }
+
+    fn visit_parameter(&mut self, parameter: &'a ast::Parameter) {
+        self.bind(
+            parameter.name.as_str(),
+            parameter.range.start().to_usize(),
+        );
+        walk_parameter(self, parameter);
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(h) = handler;
+        if let Some(name) = &h.name {
+            self.bind(name.as_str(), h.range.start().to_usize());
+        }
+        walk_except_handler(self, handler);
     }
 }
 
@@ -718,7 +963,7 @@ mod tests {
         let out = fix(src, &[(2, 14)]).unwrap();
         assert_eq!(
             out,
-            "import os\nimport requests\nrequests.get(\"https://x.example/prompt\", timeout=5, headers=H)\n"
+            "import requests\nimport os\nrequests.get(\"https://x.example/prompt\", timeout=5, headers=H)\n"
         );
     }
 
@@ -726,7 +971,7 @@ mod tests {
     fn multi_line_call_with_trailing_comma() {
         let src = "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport requests\n\ndef f():\n    r = requests.post(\n        \"https://x.example/prompt\",\n        json={\"a\": (1, \")\")},  # )\n    )\n";
         let out = fix(src, &[(7, 9)]).unwrap();
-        assert!(out.starts_with("\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport os\nimport requests\n"), "{out}");
+        assert!(out.starts_with("\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport requests\nimport os\n"), "{out}");
         assert!(
             out.contains("json={\"a\": (1, \")\")},\n        headers=H,  # )\n    )"),
             "{out}"
@@ -739,6 +984,79 @@ mod tests {
         let out = fix(src, &[(4, 7)]).unwrap();
         assert!(out.ends_with("s.get(URL, headers=H)\n"), "{out}");
         assert_eq!(out.matches("import os").count(), 1);
+    }
+
+    #[test]
+    fn a_name_resolves_to_its_own_binding() {
+        // The finding is at the module constant (line 2): only `remote` uses it.
+        let src = "import requests\nURL = \"https://x.example/q\"\ndef local():\n    URL = \"http://127.0.0.1:8188/q\"\n    requests.get(URL)\ndef param(URL):\n    requests.get(URL)\ndef loop():\n    for URL in []:\n        requests.get(URL)\ndef remote():\n    requests.get(URL)\n";
+        let out = fix(src, &[(2, 7)]).unwrap();
+        assert_eq!(out.matches("headers=H").count(), 1, "{out}");
+        assert!(out.ends_with("def remote():\n    requests.get(URL, headers=H)\n"), "{out}");
+        // The finding at the function's own binding: only that call.
+        let out = fix(src, &[(4, 11)]).unwrap();
+        assert!(out.contains("    URL = \"http://127.0.0.1:8188/q\"\n    requests.get(URL, headers=H)\n"), "{out}");
+        assert_eq!(out.matches("headers=H").count(), 1, "{out}");
+        // Rebound later in the module: the call uses the second binding, not the reported one.
+        let src = "import requests\nURL = \"https://x.example/q\"\nURL = \"http://127.0.0.1:8188/q\"\nrequests.get(URL)\n";
+        assert_eq!(fix(src, &[(2, 7)]), None);
+        // A function reading a name the module binds twice is ambiguous: left alone.
+        let src = "import requests\nURL = \"https://x.example/q\"\nif X:\n    URL = \"https://y.example/q\"\ndef f():\n    requests.get(URL)\n";
+        assert_eq!(fix(src, &[(2, 7)]), None);
+        // `global` makes the module binding the one.
+        let src = "import requests\nURL = \"https://x.example/q\"\ndef f():\n    global URL\n    requests.get(URL)\n";
+        assert!(fix(src, &[(2, 7)]).unwrap().contains("requests.get(URL, headers=H)"));
+    }
+
+    #[test]
+    fn positions_outside_the_text_fix_nothing() {
+        let src = "import requests\nrequests.get(\"https://x.example/p\")\n";
+        // Past the end of the line (it used to land on the end of the file), past the last line,
+        // a zero column.
+        for pos in [(2, 200), (9, 1), (2, 0)] {
+            assert_eq!(fix(src, &[pos]), None, "{pos:?}");
+        }
+        assert_eq!(offset_of("ab\ncd", 2, 2), Some(4));
+        assert_eq!(offset_of("ab\ncd", 1, 3), None);
+    }
+
+    #[test]
+    fn the_import_goes_before_the_first_fixed_call_or_nothing_is_done() {
+        let src = "import requests; requests.get(\"https://x.example/p\")\n";
+        assert_eq!(fix(src, &[(1, 31)]), None);
+        let src = "import json\nimport os.path\nimport requests\nrequests.get(\"https://x.example/p\")\n";
+        let out = fix(src, &[(4, 14)]).unwrap();
+        assert_eq!(out.matches("import os").count(), 1, "{out}");
+        let src = "import requests\nimport json as os\nrequests.get(\"https://x.example/p\")\n";
+        let out = fix(src, &[(3, 14)]).unwrap();
+        assert!(out.contains("import json as os\nimport os\n"), "{out}");
+    }
+
+    #[test]
+    fn write_atomic_replaces_refuses_links_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.py");
+        write_atomic(&p, b"one\n").unwrap();
+        write_atomic(&p, b"two\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two\n");
+        #[cfg(unix)]
+        {
+            let target = dir.path().join("target.py");
+            std::fs::write(&target, "keep\n").unwrap();
+            let link = dir.path().join("link.py");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let e = write_atomic(&link, b"x").unwrap_err();
+            assert!(e.to_string().contains("symbolic link"), "{e}");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep\n");
+        }
+        // A directory that does not exist: an error, nothing created.
+        assert!(write_atomic(&dir.path().join("no/such/f.py"), b"x").is_err());
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".access-audit-"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
     }
 
     #[test]

@@ -200,6 +200,9 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         diagnostics.extend(o.diagnostics);
         context.secrets.extend(o.secrets);
         context.suppressions.extend(o.suppressions);
+        if let Some(h) = o.hash {
+            context.hashes.insert(o.path.clone(), h);
+        }
         if !spans.is_empty() {
             context.spans.insert(o.path, spans);
         }
@@ -311,6 +314,8 @@ pub struct FileOutcome {
     pub external_uses: Vec<(String, Pos)>,
     /// What a configuration file says (env values, compose services).
     pub config: Option<ConfigFacts>,
+    /// A digest of the bytes read ([`crate::fix::content_hash`]).
+    pub hash: Option<u64>,
 }
 
 /// Literal needles derived from the rules: a file without any of them cannot hold a finding.
@@ -399,6 +404,7 @@ pub fn scan_file_in(
             return out;
         }
     };
+    out.hash = Some(crate::fix::content_hash(&bytes));
     let utf16 = source::has_utf16_bom(&bytes);
     // Binary files are told apart before the prefilter, so each one gets its diagnostic.
     if source::is_binary(&bytes) {

@@ -123,9 +123,9 @@ fn fix_round_trip() {
         )),
         "{fixed}"
     );
-    // `import os` after the docstring and the __future__ import, once.
+    // `import os` after the docstring, the __future__ import and the leading imports, once.
     assert!(
-        fixed.starts_with("#!/usr/bin/env python3\n\"\"\"Queue a workflow on the shared ComfyUI.\"\"\"\nfrom __future__ import annotations\nimport os\n\nimport json\n"),
+        fixed.starts_with("#!/usr/bin/env python3\n\"\"\"Queue a workflow on the shared ComfyUI.\"\"\"\nfrom __future__ import annotations\n\nimport json\nimport requests\nimport os\n\nBASE = "),
         "{fixed}"
     );
     assert_eq!(fixed.matches("import os").count(), 1);
@@ -248,4 +248,180 @@ fn check_json_and_report_carry_suggestions() {
             .contains("add `headers={\"CF-Access-Client-Id\": os.environ[\"CF_ACCESS_CLIENT_ID\"]"),
         "{fix_list}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Safety: exactly the reported call, module-level imports, atomic writes, no surprise edits.
+
+const HEADERS: &str = r#"headers={"CF-Access-Client-Id": os.environ["CF_ACCESS_CLIENT_ID"], "CF-Access-Client-Secret": os.environ["CF_ACCESS_CLIENT_SECRET"]}"#;
+
+/// A local call that shares the name of a remote constant keeps its own (local) binding and is
+/// not edited: it would raise `KeyError` without the env vars.
+#[test]
+fn only_the_calls_using_the_reported_binding_are_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let src = "import os\nimport requests\n\nURL = \"https://comfyui.datacrew.space/queue\"\n\n\ndef local():\n    URL = \"http://127.0.0.1:8188/queue\"\n    return requests.get(URL)\n\n\ndef shadowed(URL):\n    return requests.get(URL)\n\n\ndef remote():\n    return requests.get(URL)\n";
+    write(&root.join("s.py"), src);
+    let o = bin(root).args(["check", ".", "--fix"]).output().unwrap();
+    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    assert!(
+        text(&o.stderr).contains("fixed 1 untokenized call in 1 file"),
+        "{}\n{fixed}",
+        text(&o.stderr)
+    );
+    assert_eq!(fixed.matches("headers=").count(), 1, "{fixed}");
+    assert!(
+        fixed.ends_with(&format!("def remote():\n    return requests.get(URL, {HEADERS})\n")),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("    URL = \"http://127.0.0.1:8188/queue\"\n    return requests.get(URL)\n"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("def shadowed(URL):\n    return requests.get(URL)\n"), "{fixed}");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}
+
+/// `import os` inside a function does not make `os` a module name: the fix adds a module-level
+/// import, after the docstring, the `from __future__` imports and the leading imports.
+#[test]
+fn an_import_inside_a_function_is_not_a_module_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let src = "\"\"\"Stats.\"\"\"\nfrom __future__ import annotations\n\nimport json\nimport requests\n\n\ndef helper():\n    import os\n    return os.getcwd()\n\n\ndef stats():\n    return json.dumps(requests.get(\"https://comfyui.datacrew.space/system_stats\").json())\n";
+    write(&root.join("s.py"), src);
+    let o = bin(root).args(["check", ".", "--fix"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    assert!(
+        fixed.starts_with("\"\"\"Stats.\"\"\"\nfrom __future__ import annotations\n\nimport json\nimport requests\nimport os\n\n\ndef helper():\n    import os\n"),
+        "{fixed}"
+    );
+    if let Some(o) = py_compile(&root.join("s.py"), &root.join("cache")) {
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+}
+
+/// A module-level call before the module's own `import os` gets an import above it (else the
+/// fixed module would raise `NameError` when imported).
+#[test]
+fn an_import_after_a_module_level_call_does_not_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let src = "import requests\n\nSTATS = requests.get(\"https://comfyui.datacrew.space/system_stats\")\n\nimport os\n";
+    write(&root.join("s.py"), src);
+    bin(root).args(["check", ".", "--fix"]).assert().code(0);
+    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    assert!(fixed.starts_with("import requests\nimport os\n\nSTATS = "), "{fixed}");
+}
+
+/// CRLF files stay CRLF: every inserted line ends with `\r\n`.
+#[test]
+fn line_endings_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let src = "import requests\r\n\r\n\r\ndef queue(w):\r\n    return requests.post(\r\n        \"https://comfyui.datacrew.space/prompt\",\r\n        json=w,\r\n    )\r\n";
+    write(&root.join("s.py"), src);
+    bin(root).args(["check", ".", "--fix"]).assert().code(0);
+    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    assert!(fixed.contains(HEADERS), "{fixed:?}");
+    assert!(fixed.starts_with("import requests\r\nimport os\r\n"), "{fixed:?}");
+    assert_eq!(
+        fixed.matches('\n').count(),
+        fixed.matches("\r\n").count(),
+        "a bare LF: {fixed:?}"
+    );
+    assert!(fixed.contains(&format!("        json=w,\r\n        {HEADERS},\r\n    )\r\n")), "{fixed:?}");
+}
+
+/// `--diff` prints a unified diff and writes nothing; `--dry-run` says what would change and writes
+/// nothing. Both exit 1 while something is left to fix.
+#[test]
+fn diff_and_dry_run_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(&root.join("scripts/queue.py"), SAFE);
+    let o = bin(root).args(["check", ".", "--diff"]).output().unwrap();
+    let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert_eq!(std::fs::read_to_string(root.join("scripts/queue.py")).unwrap(), SAFE);
+    assert!(stdout.starts_with("--- a/scripts/queue.py\n+++ b/scripts/queue.py\n@@ "), "{stdout}");
+    assert!(stdout.contains("\n+import os\n"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("\n-    return requests.get(\"https://comfyui.datacrew.space/system_stats\", timeout=10).json()\n+    return requests.get(\"https://comfyui.datacrew.space/system_stats\", timeout=10, {HEADERS}).json()\n")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("violation"), "only the diff on stdout: {stdout}");
+    assert!(stderr.contains("would fix 2 untokenized calls in 1 file"), "{stderr}");
+
+    let o = bin(root).args(["check", ".", "--fix", "--dry-run"]).output().unwrap();
+    let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert_eq!(std::fs::read_to_string(root.join("scripts/queue.py")).unwrap(), SAFE);
+    assert!(stderr.contains("would fix 2 untokenized calls in 1 file"), "{stderr}");
+    assert!(stderr.contains("scripts/queue.py: would fix 2"), "{stderr}");
+    assert!(stdout.contains("Found 2 violations"), "{stdout}");
+
+    // Applied for real, the file is what the diff said; a second --diff is empty and exits 0.
+    bin(root).args(["check", ".", "--fix"]).assert().code(0);
+    let o = bin(root).args(["check", ".", "--diff"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+}
+
+/// The file is replaced, not truncated in place: its mode is kept and no temporary file is left.
+#[cfg(unix)]
+#[test]
+fn the_fixed_file_keeps_its_mode_and_no_temporary_file_is_left() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let path = root.join("run.py");
+    write(&path, "#!/usr/bin/env python3\nimport requests\nrequests.get(\"https://comfyui.datacrew.space/queue\")\n");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
+    bin(root).args(["check", ".", "--fix"]).assert().code(0);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o750);
+    let names: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["run.py"]);
+    assert!(std::fs::read_to_string(&path).unwrap().contains(HEADERS));
+}
+
+/// A file edited between the scan and the fix is refused and left as it is now; the summary
+/// names it and the run is marked as failed.
+#[test]
+fn a_file_changed_since_the_scan_is_refused() {
+    use access_audit::fix::{apply_with, FixMode};
+    use access_audit::gate::{evaluate, GateConfig};
+    use access_audit::rules::RuleSet;
+    use access_audit::scan::{scan, ScanOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let path = root.join("s.py");
+    let before = "import requests\nrequests.get(\"https://comfyui.datacrew.space/queue\")\n";
+    write(&path, before);
+    let rules = RuleSet::embedded().unwrap();
+    let opts = ScanOptions {
+        paths: vec![root.clone()],
+        ..ScanOptions::default()
+    };
+    let report = scan(&opts, &rules).unwrap();
+    let result = evaluate(&report, &GateConfig::default(), None);
+    // Someone edits the file after the scan: a new line shifts the reported call.
+    let edited = "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\nrequests.get(\"https://comfyui.datacrew.space/queue\")\n";
+    write(&path, edited);
+    let roots = vec![root.clone()];
+    let s = apply_with(&result, &roots, None, &report.context.hashes, FixMode::Write);
+    assert_eq!(s.fixed, 0);
+    assert_eq!(s.refused.len(), 1, "{s:?}");
+    assert!(s.refused[0].1.contains("changed since the scan"), "{s:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+    // Unchanged since the scan: fixed.
+    write(&path, before);
+    let s = apply_with(&result, &roots, None, &report.context.hashes, FixMode::Write);
+    assert_eq!((s.fixed, s.refused.len()), (1, 0), "{s:?}");
+    assert!(std::fs::read_to_string(&path).unwrap().contains(HEADERS));
 }
