@@ -363,7 +363,7 @@ pub fn apply_with(
                     summary.left += total;
                     summary.refused.push((
                         display.to_string(),
-                        format!("not written ({e}); the file is unchanged"),
+                        format!("not written: {e}; the file is unchanged"),
                     ));
                     continue;
                 }
@@ -421,7 +421,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let old = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
             return Err(std::io::Error::other(
-                "is a symbolic link (not written through)",
+                "it is a symbolic link, not written through",
             ))
         }
         Ok(m) => Some(m),

@@ -425,3 +425,21 @@ fn a_file_changed_since_the_scan_is_refused() {
     assert_eq!((s.fixed, s.refused.len()), (1, 0), "{s:?}");
     assert!(std::fs::read_to_string(&path).unwrap().contains(HEADERS));
 }
+
+/// A file `--fix` cannot replace safely (here a symbolic link given on the command line) is
+/// refused: the file it points to is untouched, and `check` exits 2.
+#[cfg(unix)]
+#[test]
+fn a_refused_file_makes_check_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let src = "import requests\nrequests.get(\"https://comfyui.datacrew.space/queue\")\n";
+    write(&root.join("real/x.py"), src);
+    std::os::unix::fs::symlink("real/x.py", root.join("y.py")).unwrap();
+    let o = bin(root).args(["check", "y.py", "--fix"]).output().unwrap();
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("y.py: not written: it is a symbolic link"), "{stderr}");
+    assert!(stderr.contains("1 file refused and left untouched"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(root.join("real/x.py")).unwrap(), src);
+}
