@@ -46,8 +46,9 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 );
             }
             // `--probe`: the rollout verification section, from live requests.
-            let results =
-                crate::probe::probe_report(&report, &rules, std::time::Duration::from_secs(10), 4);
+            let mut opts = crate::probe::ProbeOptions::new(std::time::Duration::from_secs(10));
+            opts.protected = crate::probe::protected_hosts(&args.target, &rules)?;
+            let results = crate::probe::probe_report(&report, &rules, &opts, 4);
             let render = RenderOptions {
                 group_by: args.style.group_by,
                 date: resolve_date(args.style.date.as_deref())?,
@@ -187,14 +188,19 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let mut fix_refused = false;
     if let Some(mode) = crate::fix::FixMode::from_flags(args.fix, args.diff, args.dry_run) {
         let hashes = &report.context.hashes;
-        let summary = crate::fix::apply_with(&result, &t.paths, Some(rules.primary()), hashes, mode);
+        let summary =
+            crate::fix::apply_with(&result, &t.paths, Some(rules.primary()), hashes, mode);
         for note in summary.notes() {
             eprintln!("access-audit: {note}");
         }
         fix_refused = !summary.refused.is_empty();
         if mode == crate::fix::FixMode::Diff {
             write_output(t.output.as_deref(), &summary.diff)?;
-            return Ok(if fix_refused { 2 } else { i32::from(summary.fixed > 0) });
+            return Ok(if fix_refused {
+                2
+            } else {
+                i32::from(summary.fixed > 0)
+            });
         }
         if mode == crate::fix::FixMode::Write && summary.fixed > 0 {
             let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
@@ -232,7 +238,11 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     };
     write_output(t.output.as_deref(), &out)?;
     // A file `--fix` refused (changed since the scan, not writable) is an error, not a pass.
-    Ok(if fix_refused { 2 } else { i32::from(result.fails()) })
+    Ok(if fix_refused {
+        2
+    } else {
+        i32::from(result.fails())
+    })
 }
 
 /// The file behind a report path (paths are relative to the single root, or prefixed by the root).

@@ -223,9 +223,13 @@ pub struct ProbeArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ProbeFormat::Table)]
     pub format: ProbeFormat,
-    /// Seconds to wait for each request.
+    /// Seconds to wait for each request (1 to 120).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub timeout: u64,
+    /// Connect to ADDRESS for HOST:PORT instead of resolving HOST (repeatable), as curl's
+    /// `--resolve`: HOST still decides whether the token may be sent.
+    #[arg(long, value_name = "HOST:PORT:ADDRESS")]
+    pub resolve: Vec<String>,
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,

@@ -275,9 +275,11 @@ impl FixSummary {
             .map(|(path, why)| format!("--fix: {path}: {why}"))
             .collect();
         if self.mode == FixMode::DryRun {
-            out.extend(self.files.iter().map(|(path, n)| {
-                format!("{path}: would fix {n} untokenized call{}", plural(*n))
-            }));
+            out.extend(
+                self.files.iter().map(|(path, n)| {
+                    format!("{path}: would fix {n} untokenized call{}", plural(*n))
+                }),
+            );
         }
         out.push(self.line());
         out
@@ -368,7 +370,9 @@ pub fn apply_with(
                     continue;
                 }
             }
-            FixMode::Diff => summary.diff.push_str(&unified_diff(display, &text, &new_text)),
+            FixMode::Diff => summary
+                .diff
+                .push_str(&unified_diff(display, &text, &new_text)),
             FixMode::DryRun => {}
         }
         summary.fixed += fixed;
@@ -523,7 +527,7 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         .map(|&i| facts.calls[i].start)
         .min()
         .unwrap_or(0);
-    if !os_import.is_some_and(|at| at < first_call) {
+    if os_import.is_none_or(|at| at >= first_call) {
         let at = import_offset(body, module);
         // The import must run before the first fixed call (`import requests; requests.get(…)`).
         if at > first_call {
@@ -653,7 +657,8 @@ impl Facts {
         if self.nonlocals.contains(&key) {
             return None;
         }
-        let local = call.scope == 0 || (self.binds.contains_key(&key) && !self.globals.contains(&key));
+        let local =
+            call.scope == 0 || (self.binds.contains_key(&key) && !self.globals.contains(&key));
         let (scope, at) = if local {
             let at = self
                 .binds
@@ -931,10 +936,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
     }
 
     fn visit_parameter(&mut self, parameter: &'a ast::Parameter) {
-        self.bind(
-            parameter.name.as_str(),
-            parameter.range.start().to_usize(),
-        );
+        self.bind(parameter.name.as_str(), parameter.range.start().to_usize());
         walk_parameter(self, parameter);
     }
 
@@ -992,10 +994,18 @@ mod tests {
         let src = "import requests\nURL = \"https://x.example/q\"\ndef local():\n    URL = \"http://127.0.0.1:8188/q\"\n    requests.get(URL)\ndef param(URL):\n    requests.get(URL)\ndef loop():\n    for URL in []:\n        requests.get(URL)\ndef remote():\n    requests.get(URL)\n";
         let out = fix(src, &[(2, 7)]).unwrap();
         assert_eq!(out.matches("headers=H").count(), 1, "{out}");
-        assert!(out.ends_with("def remote():\n    requests.get(URL, headers=H)\n"), "{out}");
+        assert!(
+            out.ends_with("def remote():\n    requests.get(URL, headers=H)\n"),
+            "{out}"
+        );
         // The finding at the function's own binding: only that call.
         let out = fix(src, &[(4, 11)]).unwrap();
-        assert!(out.contains("    URL = \"http://127.0.0.1:8188/q\"\n    requests.get(URL, headers=H)\n"), "{out}");
+        assert!(
+            out.contains(
+                "    URL = \"http://127.0.0.1:8188/q\"\n    requests.get(URL, headers=H)\n"
+            ),
+            "{out}"
+        );
         assert_eq!(out.matches("headers=H").count(), 1, "{out}");
         // Rebound later in the module: the call uses the second binding, not the reported one.
         let src = "import requests\nURL = \"https://x.example/q\"\nURL = \"http://127.0.0.1:8188/q\"\nrequests.get(URL)\n";
@@ -1005,7 +1015,9 @@ mod tests {
         assert_eq!(fix(src, &[(2, 7)]), None);
         // `global` makes the module binding the one.
         let src = "import requests\nURL = \"https://x.example/q\"\ndef f():\n    global URL\n    requests.get(URL)\n";
-        assert!(fix(src, &[(2, 7)]).unwrap().contains("requests.get(URL, headers=H)"));
+        assert!(fix(src, &[(2, 7)])
+            .unwrap()
+            .contains("requests.get(URL, headers=H)"));
     }
 
     #[test]
@@ -1024,7 +1036,8 @@ mod tests {
     fn the_import_goes_before_the_first_fixed_call_or_nothing_is_done() {
         let src = "import requests; requests.get(\"https://x.example/p\")\n";
         assert_eq!(fix(src, &[(1, 31)]), None);
-        let src = "import json\nimport os.path\nimport requests\nrequests.get(\"https://x.example/p\")\n";
+        let src =
+            "import json\nimport os.path\nimport requests\nrequests.get(\"https://x.example/p\")\n";
         let out = fix(src, &[(4, 14)]).unwrap();
         assert_eq!(out.matches("import os").count(), 1, "{out}");
         let src = "import requests\nimport json as os\nrequests.get(\"https://x.example/p\")\n";

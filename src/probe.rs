@@ -5,15 +5,20 @@
 //!
 //! - **remote** addresses: once *without* a credential — `protected` (a redirect to a
 //!   `*.cloudflareaccess.com` login, or 401/403), `exposed` (the API answers), `unreachable`,
-//!   `unexpected` — then, when the environment holds a service token, once *with* it — `token-ok`,
-//!   `token-rejected`, `unreachable`, `unexpected` (else `not-tested`);
+//!   `unexpected` — then, when the environment holds a service token **and** [`token_policy`]
+//!   allows it, once *with* it — `token-ok`, `token-rejected`, `unreachable`, `unexpected` (else
+//!   `not-tested`, `not-sent` or `cleartext`);
 //! - **local / docker-network / private-network** addresses: once without a credential —
 //!   `reachable` (any HTTP answer) or `unreachable`.
 //!
-//! Redirects are never followed (so a credential never leaves the probed host), every request has
-//! a connect and an overall timeout, at most `--concurrency` requests are in flight, and credential
-//! values never reach any output: [`Credentials`] has no `Display`, its `Debug` is redacted, and
-//! everything printed passes through [`Credentials::redact`].
+//! The token goes only over HTTPS, only to a host declared protected (`--domain`, the config's
+//! `protected-domains`, the rules' `domains`), and never after the host answered without it. A
+//! host merely found in code or given with `--url` is probed without credentials; a remote address
+//! over plain HTTP / WS is a failing result of its own (`cleartext`). Redirects are never followed
+//! (so a credential never leaves the probed host), every request has a connect and an overall
+//! timeout, at most `--concurrency` requests are in flight, and credential values never reach any
+//! output: [`Credentials`] has no `Display`, its `Debug` is redacted, and everything printed passes
+//! through [`Credentials::redact`] (which also masks case-changed, URL-encoded and base64 echoes).
 //!
 //! The HTTP classification is pure ([`classify`]) and tested without a network; [`probe_url`] is
 //! the network part.
@@ -29,7 +34,8 @@ use serde::Serialize;
 
 use crate::address;
 use crate::classify::{classify_host, Group};
-use crate::cli::{ProbeArgs, ProbeFormat};
+use crate::cli::{ProbeArgs, ProbeFormat, ScanTarget};
+use crate::config;
 use crate::error::Error;
 use crate::finding::Report;
 use crate::rules::{RuleSet, Service};
@@ -37,6 +43,9 @@ use crate::rules::{RuleSet, Service};
 /// Env vars of a Cloudflare Access service token (sent as `CF-Access-Client-Id` / `-Secret`).
 pub const CLIENT_ID_ENV: &str = "CF_ACCESS_CLIENT_ID";
 pub const CLIENT_SECRET_ENV: &str = "CF_ACCESS_CLIENT_SECRET";
+
+/// The longest `--timeout` accepted, in seconds.
+pub const MAX_TIMEOUT_SECS: u64 = 120;
 
 /// Table width (fixed: the output is the same in a terminal, a pipe and a test).
 const WIDTH: u16 = 140;
@@ -61,6 +70,11 @@ pub enum Verdict {
     TokenRejected,
     /// No credential in the environment: the request with a token was not made.
     NotTested,
+    /// The token was withheld: the host is not declared protected, or it answered without one.
+    NotSent,
+    /// A remote address over plain HTTP / WS: a credential would travel in clear, so none was
+    /// sent (a failure: use HTTPS).
+    Cleartext,
 }
 
 impl Verdict {
@@ -74,6 +88,8 @@ impl Verdict {
             Verdict::TokenOk => "token-ok",
             Verdict::TokenRejected => "token-rejected",
             Verdict::NotTested => "not tested",
+            Verdict::NotSent => "not sent",
+            Verdict::Cleartext => "cleartext",
         }
     }
 }
@@ -92,7 +108,8 @@ pub enum Status {
     Ok,
     /// Needs a look but does not fail the run: unreachable, unexpected, token not tested.
     Warn,
-    /// Fails the run (exit 1): a remote address is exposed, or the token is rejected.
+    /// Fails the run (exit 1): a remote address is exposed, answers over plain HTTP, or the token
+    /// is rejected.
     Fail,
 }
 
@@ -300,18 +317,62 @@ impl Credentials {
     }
 }
 
+/// `text` with every value masked as `***`: as is, in any letter case, URL-encoded and base64
+/// (standard and URL-safe alphabets, with or without padding), so an echo a server or an error
+/// transformed is masked too.
 fn redact_values(text: &str, values: &[&str]) -> String {
-    let mut out = text.to_string();
-    // Longest first, so a value containing another is masked whole.
-    let mut values: Vec<&str> = values.iter().map(|v| v.trim()).collect();
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    for v in values {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let mut forms: Vec<String> = Vec::new();
+    for v in values.iter().map(|v| v.trim()) {
         // Very short values would mask unrelated text; they are not real credentials anyway.
-        if v.len() >= 4 {
-            out = out.replace(v, "***");
+        if v.len() < 4 {
+            continue;
+        }
+        forms.push(v.to_string());
+        forms.push(percent_encode(v));
+        for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+            forms.push(engine.encode(v));
+        }
+    }
+    // Longest first, so a value containing another is masked whole.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    let mut out = text.to_string();
+    for f in forms {
+        let re = regex::RegexBuilder::new(&regex::escape(&f))
+            .case_insensitive(true)
+            .build();
+        if let Ok(re) = re {
+            out = re.replace_all(&out, "***").into_owned();
         }
     }
     out
+}
+
+/// Percent-encode every byte outside the URL unreserved set (`A-Z a-z 0-9 - . _ ~`).
+fn percent_encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A URL for messages: any user info (`user:password@`) masked as `***@`.
+pub fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_string(),
+    }
 }
 
 /// The probe of one address.
@@ -331,6 +392,8 @@ pub struct ProbeResult {
     pub http: HttpStatuses,
     /// Where the credential came from (env var names), when one was sent.
     pub credential: Option<String>,
+    /// Whether the token could go to this address at all (decided before any request).
+    pub token_policy: TokenPolicy,
     /// The env var the rules recommend for the token (for the "what to do" hints).
     #[serde(skip)]
     pub token_env: Option<String>,
@@ -354,6 +417,10 @@ pub struct ProbeSummary {
     pub token_ok: usize,
     pub token_rejected: usize,
     pub token_not_tested: usize,
+    /// Remote addresses the token was withheld from (not declared protected, or exposed).
+    pub token_not_sent: usize,
+    /// Remote addresses over plain HTTP / WS.
+    pub cleartext: usize,
     pub failures: usize,
     pub exit_code: i32,
 }
@@ -374,6 +441,8 @@ pub fn summarize(results: &[ProbeResult]) -> ProbeSummary {
                 Verdict::TokenOk => s.token_ok += 1,
                 Verdict::TokenRejected => s.token_rejected += 1,
                 Verdict::NotTested => s.token_not_tested += 1,
+                Verdict::NotSent => s.token_not_sent += 1,
+                Verdict::Cleartext => s.cleartext += 1,
                 _ => {}
             }
         }
@@ -383,44 +452,200 @@ pub fn summarize(results: &[ProbeResult]) -> ProbeSummary {
     s
 }
 
-/// 1 when a remote address is exposed or its token is rejected, else 0.
+/// 1 when a remote address is exposed, answers over plain HTTP or its token is rejected, else 0.
 pub fn exit_code(results: &[ProbeResult]) -> i32 {
     i32::from(results.iter().any(|r| r.status == Status::Fail))
 }
 
+/// Whether the service token may go to an address. Decided from the address and the declared
+/// protected hosts only, before any request, so nothing found in scanned code or given with `--url`
+/// can draw the token to a host of its choosing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenPolicy {
+    /// A local / docker-network / private-network address: never a credential.
+    NotRemote,
+    /// A remote address over plain HTTP / WS: the credential would travel in clear; never sent.
+    Cleartext,
+    /// A remote HTTPS host that is not declared protected: never sent.
+    Undeclared,
+    /// A remote HTTPS host declared protected: sent, unless the host answers without it.
+    Declared,
+}
+
+/// The [`TokenPolicy`] of an endpoint: only `https://` / `wss://` to a host in `protected`
+/// (`--domain`, `protected-domains`, the rules' `domains`; an entry `*.example.com` covers the
+/// subdomains of `example.com`) may get the token.
+pub fn token_policy(endpoint: &str, group: Group, protected: &[String]) -> TokenPolicy {
+    if group != Group::Remote {
+        return TokenPolicy::NotRemote;
+    }
+    let Ok(u) = url::Url::parse(endpoint) else {
+        return TokenPolicy::Undeclared;
+    };
+    if !matches!(u.scheme(), "https" | "wss") {
+        return TokenPolicy::Cleartext;
+    }
+    match u.host_str() {
+        Some(host) if is_declared(host, protected) => TokenPolicy::Declared,
+        _ => TokenPolicy::Undeclared,
+    }
+}
+
+/// Is `host` one of the declared protected hosts (exact, case-insensitive; `*.d` for subdomains)?
+pub fn is_declared(host: &str, protected: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    protected.iter().any(|d| {
+        let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+        match d.strip_prefix("*.") {
+            Some(parent) => !parent.is_empty() && host.ends_with(&format!(".{parent}")),
+            None => !d.is_empty() && host == d,
+        }
+    })
+}
+
+/// `--resolve HOST:PORT:ADDR` (as curl has it): connect to ADDR for HOST:PORT, keeping HOST for
+/// everything else (the token decision, TLS, the `Host` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOverride {
+    pub host: String,
+    pub port: u16,
+    pub addr: std::net::IpAddr,
+}
+
+impl HostOverride {
+    /// Parse `HOST:PORT:ADDR` (`ADDR` may be an IPv6 address, bracketed or not).
+    pub fn parse(spec: &str) -> Result<HostOverride, Error> {
+        let bad = || {
+            Error::Usage(format!(
+                "--resolve `{spec}`: expected HOST:PORT:ADDRESS (e.g. comfy.example.com:443:127.0.0.1)"
+            ))
+        };
+        let (host, rest) = spec.split_once(':').ok_or_else(bad)?;
+        let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let port: u16 = port.trim().parse().map_err(|_| bad())?;
+        let addr = addr.trim().trim_start_matches('[').trim_end_matches(']');
+        let addr: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+        Ok(HostOverride { host, port, addr })
+    }
+}
+
+/// How to probe: the request timeout, the protected hosts that may get the token, and host
+/// overrides.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub timeout: Duration,
+    /// Hosts declared protected (lower-case; `*.d` for subdomains).
+    pub protected: Vec<String>,
+    pub resolve: Vec<HostOverride>,
+    /// The TLS client configuration (trusted roots); `None`: the built-in Web PKI roots.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl ProbeOptions {
+    /// No protected host (so no token is ever sent) and no override.
+    pub fn new(timeout: Duration) -> ProbeOptions {
+        ProbeOptions {
+            timeout,
+            protected: Vec::new(),
+            resolve: Vec::new(),
+            tls: None,
+        }
+    }
+}
+
+/// The protected hosts for a run: `--domain`, the config file's `protected-domains` (found from
+/// the first path) and the enabled services' `domains`.
+pub fn protected_hosts(target: &ScanTarget, rules: &RuleSet) -> Result<Vec<String>, Error> {
+    let first = target.paths.first().cloned().unwrap_or_else(|| ".".into());
+    let cfg = config::discover(&first)?;
+    let mut out = config::protected_domains(&target.domains, &cfg);
+    for d in rules.services.iter().flat_map(|s| &s.domains) {
+        let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+        if !d.is_empty() && !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// A resolver that applies the `--resolve` overrides and asks the system for everything else.
+struct Resolver(Vec<HostOverride>);
+
+impl ureq::Resolver for Resolver {
+    fn resolve(&self, netloc: &str) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        if let Some((host, port)) = netloc.rsplit_once(':') {
+            let host = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim_end_matches('.');
+            if let Ok(port) = port.parse::<u16>() {
+                if let Some(o) = self
+                    .0
+                    .iter()
+                    .find(|o| o.port == port && o.host.eq_ignore_ascii_case(host))
+                {
+                    return Ok(vec![std::net::SocketAddr::new(o.addr, port)]);
+                }
+            }
+        }
+        std::net::ToSocketAddrs::to_socket_addrs(netloc).map(Iterator::collect)
+    }
+}
+
 /// Probe one address: `url` is the endpoint to request (base + probe path), `as_group` decides
 /// what is asked (remote: without, then with `creds`; else one request without any credential).
+/// No host is declared protected here, so no credential is sent: see [`probe_with`].
 pub fn probe_url(
     url: &str,
     as_group: Group,
     creds: Option<&Credentials>,
     timeout: Duration,
 ) -> ProbeResult {
+    probe_with(url, as_group, creds, &ProbeOptions::new(timeout))
+}
+
+/// [`probe_url`] with options: `creds` go to the address only when its [`token_policy`] is
+/// [`TokenPolicy::Declared`] and it did not answer without them.
+pub fn probe_with(
+    url: &str,
+    as_group: Group,
+    creds: Option<&Credentials>,
+    opts: &ProbeOptions,
+) -> ProbeResult {
     let base = base_of(url).unwrap_or_else(|| url.to_string());
-    let remote = as_group == Group::Remote;
-    // A credential only ever goes to a remote address, and only to this one (no redirects).
-    let creds = creds.filter(|_| remote);
+    let policy = token_policy(url, as_group, &opts.protected);
+    // A credential only ever goes to a declared HTTPS host, and only to this one (no redirects).
+    let creds = creds.filter(|_| policy == TokenPolicy::Declared);
     let redact = |s: String| match creds {
         Some(c) => c.redact(&s),
         None => s,
     };
-    let agent = ureq::AgentBuilder::new()
+    let mut agent = ureq::AgentBuilder::new()
         .redirects(0)
-        .timeout_connect(timeout)
-        .timeout(timeout)
+        .timeout_connect(opts.timeout)
+        .timeout(opts.timeout)
         .try_proxy_from_env(false)
+        .resolver(Resolver(opts.resolve.clone()))
         .user_agent(concat!(
             "access-audit/",
             env!("CARGO_PKG_VERSION"),
             " (probe)"
-        ))
-        .build();
+        ));
+    if let Some(tls) = &opts.tls {
+        agent = agent.tls_config(std::sync::Arc::clone(tls));
+    }
+    let agent = agent.build();
     let first = request(&agent, url, None);
     let mut http = HttpStatuses {
         without_token: status_of(&first),
         with_token: None,
     };
-    if !remote {
+    if as_group != Group::Remote {
         let c = classify(Phase::Local, &first);
         let status = if c.verdict == Verdict::Reachable {
             Status::Ok
@@ -437,26 +662,54 @@ pub fn probe_url(
             detail: redact(c.detail),
             http,
             credential: None,
+            token_policy: policy,
             token_env: None,
         };
     }
     let without = classify(Phase::WithoutToken, &first);
-    let with = creds.map(|c| {
-        let second = request(&agent, url, Some(c));
-        http.with_token = status_of(&second);
-        classify(Phase::WithToken, &second)
-    });
-    let with_verdict = with.as_ref().map_or(Verdict::NotTested, |c| c.verdict);
-    let status = if without.verdict == Verdict::Exposed || with_verdict == Verdict::TokenRejected {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut sent = false;
+    let (with_verdict, with_detail) = match policy {
+        TokenPolicy::Cleartext => (
+            Verdict::Cleartext,
+            "token not sent: plain HTTP to a remote host, a credential would travel in clear (use https://)".to_string(),
+        ),
+        TokenPolicy::Undeclared => (
+            Verdict::NotSent,
+            format!(
+                "token not sent: {host} is not a declared protected host (declare it with --domain {host} or protected-domains in access-audit.toml)"
+            ),
+        ),
+        // Never re-sent to a host that answered without it.
+        _ if without.verdict == Verdict::Exposed => (
+            Verdict::NotSent,
+            "token not sent: the host answered without one".to_string(),
+        ),
+        _ => match creds {
+            Some(c) => {
+                sent = true;
+                let second = request(&agent, url, Some(c));
+                http.with_token = status_of(&second);
+                let w = classify(Phase::WithToken, &second);
+                (w.verdict, format!("with token: {}", w.detail))
+            }
+            None => (
+                Verdict::NotTested,
+                "token not tested (no credential in the environment)".to_string(),
+            ),
+        },
+    };
+    let status = if without.verdict == Verdict::Exposed
+        || matches!(with_verdict, Verdict::TokenRejected | Verdict::Cleartext)
+    {
         Status::Fail
     } else if without.verdict == Verdict::Protected && with_verdict == Verdict::TokenOk {
         Status::Ok
     } else {
         Status::Warn
-    };
-    let with_detail = match &with {
-        Some(c) => format!("with token: {}", c.detail),
-        None => "token not tested (no credential in the environment)".to_string(),
     };
     ProbeResult {
         url: base,
@@ -467,7 +720,8 @@ pub fn probe_url(
         status,
         detail: redact(format!("without token: {}; {with_detail}", without.detail)),
         http,
-        credential: creds.map(Credentials::describe),
+        credential: creds.filter(|_| sent).map(Credentials::describe),
+        token_policy: policy,
         token_env: None,
     }
 }
@@ -615,7 +869,7 @@ pub fn targets_from_report(report: &Report, rules: &RuleSet) -> Vec<Target> {
 /// A `--url` as a target: the group from the host, the probe path from the rules unless the URL
 /// names a path. An invalid URL or one with a run-time part is a usage error.
 pub fn target_from_url(url: &str, rules: &RuleSet) -> Result<Target, Error> {
-    let bad = |why: &str| Error::Usage(format!("--url `{url}`: {why}"));
+    let bad = |why: &str| Error::Usage(format!("--url `{}`: {why}", redact_userinfo(url)));
     if url.contains('{') || url.contains('}') {
         return Err(bad(
             "the address has a run-time part ({...}); give a concrete URL",
@@ -650,7 +904,7 @@ pub fn probe_all(
     targets: &[Target],
     creds: &(dyn Fn(&Target) -> Option<Credentials> + Sync),
     token_env: &(dyn Fn(&Target) -> Option<String> + Sync),
-    timeout: Duration,
+    opts: &ProbeOptions,
     concurrency: usize,
 ) -> Vec<ProbeResult> {
     let next = AtomicUsize::new(0);
@@ -666,7 +920,7 @@ pub fn probe_all(
                 } else {
                     None
                 };
-                let mut r = probe_url(&t.endpoint(), t.group, c.as_ref(), timeout);
+                let mut r = probe_with(&t.endpoint(), t.group, c.as_ref(), opts);
                 r.url = t.base.clone();
                 r.token_env = token_env(t);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
@@ -681,9 +935,16 @@ pub fn probe_all(
 
 /// `access-audit probe`: exit 1 when a remote address is exposed or its token rejected.
 pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
-    if args.timeout == 0 {
-        return Err(Error::Usage("--timeout must be at least 1 second".into()));
+    if !(1..=MAX_TIMEOUT_SECS).contains(&args.timeout) {
+        return Err(Error::Usage(format!(
+            "--timeout must be between 1 and {MAX_TIMEOUT_SECS} seconds"
+        )));
     }
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| HostOverride::parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
     if args.concurrency == 0 {
         return Err(Error::Usage("--concurrency must be at least 1".into()));
     }
@@ -704,12 +965,13 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
         }
         (targets, rules)
     };
-    let results = probe_targets(
-        &targets,
-        &rules,
-        Duration::from_secs(args.timeout),
-        args.concurrency,
-    );
+    let opts = ProbeOptions {
+        timeout: Duration::from_secs(args.timeout),
+        protected: protected_hosts(&args.target, &rules)?,
+        resolve,
+        tls: None,
+    };
+    let results = probe_targets(&targets, &rules, &opts, args.concurrency);
     let out = match args.format {
         ProbeFormat::Table => render_table(&results),
         ProbeFormat::Json => render_json(&results),
@@ -726,7 +988,7 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
 pub fn probe_targets(
     targets: &[Target],
     rules: &RuleSet,
-    timeout: Duration,
+    opts: &ProbeOptions,
     concurrency: usize,
 ) -> Vec<ProbeResult> {
     let token_env = |t: &Target| -> Option<String> {
@@ -737,20 +999,20 @@ pub fn probe_targets(
             .and_then(|s| s.access.recommended_env.clone())
     };
     let creds = |t: &Target| Credentials::from_env(token_env(t).as_deref());
-    probe_all(targets, &creds, &token_env, timeout, concurrency)
+    probe_all(targets, &creds, &token_env, opts, concurrency)
 }
 
 /// The addresses a scan found, probed (`report --probe`).
 pub fn probe_report(
     report: &Report,
     rules: &RuleSet,
-    timeout: Duration,
+    opts: &ProbeOptions,
     concurrency: usize,
 ) -> Vec<ProbeResult> {
     probe_targets(
         &targets_from_report(report, rules),
         rules,
-        timeout,
+        opts,
         concurrency,
     )
 }
@@ -768,6 +1030,12 @@ pub fn redact_credentials(text: &str, rules: &RuleSet) -> String {
     for env in envs {
         if let Some(c) = Credentials::from_env(env.as_deref()) {
             secrets.extend(c.values().into_iter().map(str::to_string));
+        }
+    }
+    // Every variable the rules name as holding a token, whether or not it was used.
+    for env in rules.available.iter().flat_map(|s| &s.access.token_env) {
+        if let Ok(v) = std::env::var(env) {
+            secrets.push(v);
         }
     }
     redact_values(
@@ -921,11 +1189,24 @@ pub fn verdict_line(r: &ProbeResult) -> String {
         };
     }
     let token = r.with_token.unwrap_or(Verdict::NotTested);
+    let host = url::Url::parse(&r.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
     match (r.without_token, token) {
         (Verdict::Exposed, _) => "**exposed** - Access is not enforced on this host: the API \
              answers without a credential. Add a Cloudflare Access application (with a policy) \
              for this hostname before anything else."
             .to_string(),
+        (_, Verdict::Cleartext) => "**credential would travel in clear** - a remote address over \
+             plain HTTP: the service token was not sent. Use `https://` (Access serves the host \
+             over HTTPS) in the code and in the probe."
+            .to_string(),
+        (Verdict::Protected, Verdict::NotSent) => format!(
+            "**protected, token not sent** - Access is enforced; `{host}` is not declared \
+             protected, so the service token was withheld. Declare it (`--domain {host}` or \
+             `protected-domains` in `access-audit.toml`) to verify the token."
+        ),
         (_, Verdict::TokenRejected) => "**token rejected** - Access is enforced but refuses the \
              service token: add the service token to the Access policy (a *Service Auth* rule \
              of this application) and check the client id and secret in the environment."
@@ -1091,6 +1372,136 @@ mod tests {
             base_of("https://u:p@x.example.com:8443/a?b").as_deref(),
             Some("https://x.example.com:8443")
         );
+    }
+
+    #[test]
+    fn the_token_goes_only_over_https_to_declared_hosts() {
+        let declared = vec![
+            "comfy.example.dev".to_string(),
+            "*.corp.example".to_string(),
+        ];
+        let p = |url: &str, group| token_policy(url, group, &declared);
+        assert_eq!(
+            p("https://comfy.example.dev/system_stats", Group::Remote),
+            TokenPolicy::Declared
+        );
+        assert_eq!(
+            p("wss://COMFY.example.dev./ws", Group::Remote),
+            TokenPolicy::Declared
+        );
+        assert_eq!(
+            p("https://a.corp.example/x", Group::Remote),
+            TokenPolicy::Declared
+        );
+        // Plain HTTP / WS: never, even to a declared host.
+        assert_eq!(
+            p("http://comfy.example.dev/x", Group::Remote),
+            TokenPolicy::Cleartext
+        );
+        assert_eq!(
+            p("ws://comfy.example.dev/ws", Group::Remote),
+            TokenPolicy::Cleartext
+        );
+        // A host merely found in code: never. Look-alikes do not match.
+        for url in [
+            "https://evil.example/x",
+            "https://comfy.example.dev.evil.example/x",
+            "https://xcomfy.example.dev/x",
+            "https://corp.example/x",
+            "https://comfy.example.dev@evil.example/x",
+            "not a url",
+        ] {
+            assert_eq!(p(url, Group::Remote), TokenPolicy::Undeclared, "{url}");
+        }
+        assert_eq!(
+            p("https://comfy.example.dev/x", Group::Local),
+            TokenPolicy::NotRemote
+        );
+        assert_eq!(
+            token_policy("https://comfy.example.dev/x", Group::Remote, &[]),
+            TokenPolicy::Undeclared
+        );
+    }
+
+    #[test]
+    fn host_overrides_parse() {
+        let o = HostOverride::parse("Comfy.Example.dev:443:127.0.0.1").unwrap();
+        assert_eq!(
+            (o.host.as_str(), o.port, o.addr.to_string().as_str()),
+            ("comfy.example.dev", 443, "127.0.0.1")
+        );
+        assert_eq!(
+            HostOverride::parse("h:8443:[::1]")
+                .unwrap()
+                .addr
+                .to_string(),
+            "::1"
+        );
+        for bad in [
+            "h",
+            "h:443",
+            "h:port:127.0.0.1",
+            ":443:127.0.0.1",
+            "h:443:not-an-ip",
+            "h:70000:127.0.0.1",
+        ] {
+            assert!(HostOverride::parse(bad).is_err(), "{bad}");
+        }
+        let r = Resolver(vec![o]);
+        use ureq::Resolver as _;
+        assert_eq!(
+            r.resolve("COMFY.example.dev:443").unwrap(),
+            vec!["127.0.0.1:443".parse().unwrap()]
+        );
+        assert_eq!(
+            r.resolve("127.0.0.2:80").unwrap(),
+            vec!["127.0.0.2:80".parse().unwrap()]
+        );
+    }
+
+    #[test]
+    fn transformed_echoes_are_redacted() {
+        let secret = "Sec-Ret/Value+42=x";
+        let c = Credentials::Token {
+            env: "T".into(),
+            token: secret.into(),
+        };
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        for echo in [
+            secret.to_string(),
+            secret.to_lowercase(),
+            secret.to_uppercase(),
+            percent_encode(secret),
+            percent_encode(secret).to_lowercase(),
+            b64.clone(),
+            b64url.clone(),
+        ] {
+            let out = c.redact(&format!("before {echo} after"));
+            assert_eq!(out, "before *** after", "{echo}");
+        }
+    }
+
+    #[test]
+    fn url_passwords_never_reach_messages() {
+        assert_eq!(
+            redact_userinfo("https://user:hunter2-pass@h.example/x@y"),
+            "https://***@h.example/x@y"
+        );
+        assert_eq!(
+            redact_userinfo("https://h.example/a@b"),
+            "https://h.example/a@b"
+        );
+        let rules = RuleSet::embedded().unwrap();
+        for url in [
+            "https://user:hunter2-pass@{HOST}:8188",
+            "ftp://user:hunter2-pass@h.example",
+        ] {
+            let e = target_from_url(url, &rules).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+            assert!(e.contains("***@"), "{e}");
+        }
     }
 
     #[test]

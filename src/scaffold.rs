@@ -229,7 +229,10 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
     let out: PathBuf = args.out.clone().unwrap_or_else(|| PathBuf::from(default));
     // A link at the output path would send the helper (and `--force`) to wherever it points.
     let existing = std::fs::symlink_metadata(&out).ok();
-    if existing.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
+    if existing
+        .as_ref()
+        .is_some_and(|m| m.file_type().is_symlink())
+    {
         return Err(Error::Usage(format!(
             "`{}` is a symbolic link; init-helper does not write through links (even with --force). Remove the link, or pass --out with the path of a regular file",
             out.display()

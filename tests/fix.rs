@@ -272,14 +272,19 @@ fn only_the_calls_using_the_reported_binding_are_edited() {
     );
     assert_eq!(fixed.matches("headers=").count(), 1, "{fixed}");
     assert!(
-        fixed.ends_with(&format!("def remote():\n    return requests.get(URL, {HEADERS})\n")),
+        fixed.ends_with(&format!(
+            "def remote():\n    return requests.get(URL, {HEADERS})\n"
+        )),
         "{fixed}"
     );
     assert!(
         fixed.contains("    URL = \"http://127.0.0.1:8188/queue\"\n    return requests.get(URL)\n"),
         "{fixed}"
     );
-    assert!(fixed.contains("def shadowed(URL):\n    return requests.get(URL)\n"), "{fixed}");
+    assert!(
+        fixed.contains("def shadowed(URL):\n    return requests.get(URL)\n"),
+        "{fixed}"
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 }
 
@@ -313,7 +318,10 @@ fn an_import_after_a_module_level_call_does_not_count() {
     write(&root.join("s.py"), src);
     bin(root).args(["check", ".", "--fix"]).assert().code(0);
     let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
-    assert!(fixed.starts_with("import requests\nimport os\n\nSTATS = "), "{fixed}");
+    assert!(
+        fixed.starts_with("import requests\nimport os\n\nSTATS = "),
+        "{fixed}"
+    );
 }
 
 /// CRLF files stay CRLF: every inserted line ends with `\r\n`.
@@ -326,13 +334,21 @@ fn line_endings_are_kept() {
     bin(root).args(["check", ".", "--fix"]).assert().code(0);
     let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
     assert!(fixed.contains(HEADERS), "{fixed:?}");
-    assert!(fixed.starts_with("import requests\r\nimport os\r\n"), "{fixed:?}");
+    assert!(
+        fixed.starts_with("import requests\r\nimport os\r\n"),
+        "{fixed:?}"
+    );
     assert_eq!(
         fixed.matches('\n').count(),
         fixed.matches("\r\n").count(),
         "a bare LF: {fixed:?}"
     );
-    assert!(fixed.contains(&format!("        json=w,\r\n        {HEADERS},\r\n    )\r\n")), "{fixed:?}");
+    assert!(
+        fixed.contains(&format!(
+            "        json=w,\r\n        {HEADERS},\r\n    )\r\n"
+        )),
+        "{fixed:?}"
+    );
 }
 
 /// `--diff` prints a unified diff and writes nothing; `--dry-run` says what would change and writes
@@ -345,21 +361,42 @@ fn diff_and_dry_run_write_nothing() {
     let o = bin(root).args(["check", ".", "--diff"]).output().unwrap();
     let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert_eq!(std::fs::read_to_string(root.join("scripts/queue.py")).unwrap(), SAFE);
-    assert!(stdout.starts_with("--- a/scripts/queue.py\n+++ b/scripts/queue.py\n@@ "), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("scripts/queue.py")).unwrap(),
+        SAFE
+    );
+    assert!(
+        stdout.starts_with("--- a/scripts/queue.py\n+++ b/scripts/queue.py\n@@ "),
+        "{stdout}"
+    );
     assert!(stdout.contains("\n+import os\n"), "{stdout}");
     assert!(
         stdout.contains(&format!("\n-    return requests.get(\"https://comfyui.datacrew.space/system_stats\", timeout=10).json()\n+    return requests.get(\"https://comfyui.datacrew.space/system_stats\", timeout=10, {HEADERS}).json()\n")),
         "{stdout}"
     );
-    assert!(!stdout.contains("violation"), "only the diff on stdout: {stdout}");
-    assert!(stderr.contains("would fix 2 untokenized calls in 1 file"), "{stderr}");
+    assert!(
+        !stdout.contains("violation"),
+        "only the diff on stdout: {stdout}"
+    );
+    assert!(
+        stderr.contains("would fix 2 untokenized calls in 1 file"),
+        "{stderr}"
+    );
 
-    let o = bin(root).args(["check", ".", "--fix", "--dry-run"]).output().unwrap();
+    let o = bin(root)
+        .args(["check", ".", "--fix", "--dry-run"])
+        .output()
+        .unwrap();
     let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert_eq!(std::fs::read_to_string(root.join("scripts/queue.py")).unwrap(), SAFE);
-    assert!(stderr.contains("would fix 2 untokenized calls in 1 file"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("scripts/queue.py")).unwrap(),
+        SAFE
+    );
+    assert!(
+        stderr.contains("would fix 2 untokenized calls in 1 file"),
+        "{stderr}"
+    );
     assert!(stderr.contains("scripts/queue.py: would fix 2"), "{stderr}");
     assert!(stdout.contains("Found 2 violations"), "{stdout}");
 
@@ -381,7 +418,10 @@ fn the_fixed_file_keeps_its_mode_and_no_temporary_file_is_left() {
     write(&path, "#!/usr/bin/env python3\nimport requests\nrequests.get(\"https://comfyui.datacrew.space/queue\")\n");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
     bin(root).args(["check", ".", "--fix"]).assert().code(0);
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o750);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o750
+    );
     let names: Vec<String> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -414,14 +454,26 @@ fn a_file_changed_since_the_scan_is_refused() {
     let edited = "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\nrequests.get(\"https://comfyui.datacrew.space/queue\")\n";
     write(&path, edited);
     let roots = vec![root.clone()];
-    let s = apply_with(&result, &roots, None, &report.context.hashes, FixMode::Write);
+    let s = apply_with(
+        &result,
+        &roots,
+        None,
+        &report.context.hashes,
+        FixMode::Write,
+    );
     assert_eq!(s.fixed, 0);
     assert_eq!(s.refused.len(), 1, "{s:?}");
     assert!(s.refused[0].1.contains("changed since the scan"), "{s:?}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
     // Unchanged since the scan: fixed.
     write(&path, before);
-    let s = apply_with(&result, &roots, None, &report.context.hashes, FixMode::Write);
+    let s = apply_with(
+        &result,
+        &roots,
+        None,
+        &report.context.hashes,
+        FixMode::Write,
+    );
     assert_eq!((s.fixed, s.refused.len()), (1, 0), "{s:?}");
     assert!(std::fs::read_to_string(&path).unwrap().contains(HEADERS));
 }
@@ -439,7 +491,16 @@ fn a_refused_file_makes_check_exit_2() {
     let o = bin(root).args(["check", "y.py", "--fix"]).output().unwrap();
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("y.py: not written: it is a symbolic link"), "{stderr}");
-    assert!(stderr.contains("1 file refused and left untouched"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(root.join("real/x.py")).unwrap(), src);
+    assert!(
+        stderr.contains("y.py: not written: it is a symbolic link"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 file refused and left untouched"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("real/x.py")).unwrap(),
+        src
+    );
 }
