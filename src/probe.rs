@@ -1381,42 +1381,25 @@ mod tests {
             "*.corp.example".to_string(),
         ];
         let p = |url: &str, group| token_policy(url, group, &declared);
-        assert_eq!(
-            p("https://comfy.example.dev/system_stats", Group::Remote),
-            TokenPolicy::Declared
-        );
-        assert_eq!(
-            p("wss://COMFY.example.dev./ws", Group::Remote),
-            TokenPolicy::Declared
-        );
-        assert_eq!(
-            p("https://a.corp.example/x", Group::Remote),
-            TokenPolicy::Declared
-        );
-        // Plain HTTP / WS: never, even to a declared host.
-        assert_eq!(
-            p("http://comfy.example.dev/x", Group::Remote),
-            TokenPolicy::Cleartext
-        );
-        assert_eq!(
-            p("ws://comfy.example.dev/ws", Group::Remote),
-            TokenPolicy::Cleartext
-        );
-        // A host merely found in code: never. Look-alikes do not match.
-        for url in [
-            "https://evil.example/x",
-            "https://comfy.example.dev.evil.example/x",
-            "https://xcomfy.example.dev/x",
-            "https://corp.example/x",
-            "https://comfy.example.dev@evil.example/x",
-            "not a url",
+        use TokenPolicy::{Cleartext, Declared, NotRemote, Undeclared};
+        for (url, want) in [
+            ("https://comfy.example.dev/system_stats", Declared),
+            ("wss://COMFY.example.dev./ws", Declared),
+            ("https://a.corp.example/x", Declared),
+            // Plain HTTP / WS: never, even to a declared host.
+            ("http://comfy.example.dev/x", Cleartext),
+            ("ws://comfy.example.dev/ws", Cleartext),
+            // A host merely found in code: never. Look-alikes do not match.
+            ("https://evil.example/x", Undeclared),
+            ("https://comfy.example.dev.evil.example/x", Undeclared),
+            ("https://xcomfy.example.dev/x", Undeclared),
+            ("https://corp.example/x", Undeclared),
+            ("https://comfy.example.dev@evil.example/x", Undeclared),
+            ("not a url", Undeclared),
         ] {
-            assert_eq!(p(url, Group::Remote), TokenPolicy::Undeclared, "{url}");
+            assert_eq!(p(url, Group::Remote), want, "{url}");
         }
-        assert_eq!(
-            p("https://comfy.example.dev/x", Group::Local),
-            TokenPolicy::NotRemote
-        );
+        assert_eq!(p("https://comfy.example.dev/x", Group::Local), NotRemote);
         assert_eq!(
             token_policy("https://comfy.example.dev/x", Group::Remote, &[]),
             TokenPolicy::Undeclared

@@ -32,6 +32,19 @@ fn py_compile(path: &Path, cache: &Path) -> Option<Output> {
     Some(o)
 }
 
+/// Write `src` as `s.py` in a fresh directory and run `check . --fix` there: the run's output,
+/// the file afterwards, and the directory (removed when dropped).
+fn fix_one(src: &str) -> (Output, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("s.py"), src);
+    let o = bin(dir.path())
+        .args(["check", ".", "--fix"])
+        .output()
+        .unwrap();
+    let fixed = std::fs::read_to_string(dir.path().join("s.py")).unwrap();
+    (o, fixed, dir)
+}
+
 const SAFE: &str = r#"#!/usr/bin/env python3
 """Queue a workflow on the shared ComfyUI."""
 from __future__ import annotations
@@ -166,13 +179,9 @@ fn fix_round_trip() {
 
 #[test]
 fn fix_handles_sessions_constants_and_existing_import() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     let src = "import os\nimport requests as rq\nimport httpx\n\nURL = \"https://comfyui.datacrew.space/queue\"\nsession = rq.Session()\n\n\ndef a():\n    return session.get(URL).json()\n\n\ndef b(pid):\n    with httpx.Client() as client:\n        return client.get(\"https://comfyui.datacrew.space/history/\" + pid)\n\n\ndef c(extra):\n    return rq.get(\"https://comfyui.datacrew.space/queue\", headers=extra)\n";
-    write(&root.join("s.py"), src);
-    let o = bin(root).args(["check", ".", "--fix"]).output().unwrap();
+    let (o, fixed, _dir) = fix_one(src);
     let stderr = text(&o.stderr);
-    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
     assert!(
         stderr.contains("fixed 2 untokenized calls"),
         "{stderr}\n{fixed}"
@@ -259,12 +268,8 @@ const HEADERS: &str = r#"headers={"CF-Access-Client-Id": os.environ["CF_ACCESS_C
 /// not edited: it would raise `KeyError` without the env vars.
 #[test]
 fn only_the_calls_using_the_reported_binding_are_edited() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     let src = "import os\nimport requests\n\nURL = \"https://comfyui.datacrew.space/queue\"\n\n\ndef local():\n    URL = \"http://127.0.0.1:8188/queue\"\n    return requests.get(URL)\n\n\ndef shadowed(URL):\n    return requests.get(URL)\n\n\ndef remote():\n    return requests.get(URL)\n";
-    write(&root.join("s.py"), src);
-    let o = bin(root).args(["check", ".", "--fix"]).output().unwrap();
-    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    let (o, fixed, _dir) = fix_one(src);
     assert!(
         text(&o.stderr).contains("fixed 1 untokenized call in 1 file"),
         "{}\n{fixed}",
@@ -292,13 +297,10 @@ fn only_the_calls_using_the_reported_binding_are_edited() {
 /// import, after the docstring, the `from __future__` imports and the leading imports.
 #[test]
 fn an_import_inside_a_function_is_not_a_module_import() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     let src = "\"\"\"Stats.\"\"\"\nfrom __future__ import annotations\n\nimport json\nimport requests\n\n\ndef helper():\n    import os\n    return os.getcwd()\n\n\ndef stats():\n    return json.dumps(requests.get(\"https://comfyui.datacrew.space/system_stats\").json())\n";
-    write(&root.join("s.py"), src);
-    let o = bin(root).args(["check", ".", "--fix"]).output().unwrap();
+    let (o, fixed, dir) = fix_one(src);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    let root = dir.path();
     assert!(
         fixed.starts_with("\"\"\"Stats.\"\"\"\nfrom __future__ import annotations\n\nimport json\nimport requests\nimport os\n\n\ndef helper():\n    import os\n"),
         "{fixed}"
@@ -312,12 +314,9 @@ fn an_import_inside_a_function_is_not_a_module_import() {
 /// fixed module would raise `NameError` when imported).
 #[test]
 fn an_import_after_a_module_level_call_does_not_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     let src = "import requests\n\nSTATS = requests.get(\"https://comfyui.datacrew.space/system_stats\")\n\nimport os\n";
-    write(&root.join("s.py"), src);
-    bin(root).args(["check", ".", "--fix"]).assert().code(0);
-    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    let (o, fixed, _dir) = fix_one(src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(
         fixed.starts_with("import requests\nimport os\n\nSTATS = "),
         "{fixed}"
@@ -327,12 +326,9 @@ fn an_import_after_a_module_level_call_does_not_count() {
 /// CRLF files stay CRLF: every inserted line ends with `\r\n`.
 #[test]
 fn line_endings_are_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     let src = "import requests\r\n\r\n\r\ndef queue(w):\r\n    return requests.post(\r\n        \"https://comfyui.datacrew.space/prompt\",\r\n        json=w,\r\n    )\r\n";
-    write(&root.join("s.py"), src);
-    bin(root).args(["check", ".", "--fix"]).assert().code(0);
-    let fixed = std::fs::read_to_string(root.join("s.py")).unwrap();
+    let (o, fixed, _dir) = fix_one(src);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(fixed.contains(HEADERS), "{fixed:?}");
     assert!(
         fixed.starts_with("import requests\r\nimport os\r\n"),
