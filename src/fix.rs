@@ -492,7 +492,6 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         .iter()
         .find(|s| matches!(s, Stmt::Import(i) if i.names.iter().any(binds_os)))
         .map(|s| s.range().start().to_usize());
-    let newline = if body.contains("\r\n") { "\r\n" } else { "\n" };
 
     // Which call each position belongs to.
     let mut chosen: HashSet<usize> = HashSet::new();
@@ -520,6 +519,7 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
     let mut edits: Vec<(usize, String)> = Vec::new();
     for &i in &chosen {
         let call = &facts.calls[i];
+        let newline = line_ending(body, call.last_start);
         edits.push((call.last_end, insertion(body, call, kwarg, newline)));
     }
     let first_call = chosen
@@ -533,6 +533,8 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         if at > first_call {
             return None;
         }
+        // The line break of the line above (or of the first line).
+        let newline = line_ending(body, at.saturating_sub(1));
         edits.push((at, format!("import os{newline}")));
     }
     edits.sort_by_key(|e| std::cmp::Reverse(e.0));
@@ -545,6 +547,20 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         return None;
     }
     Some((format!("{bom}{out}"), fixed))
+}
+
+/// The line break (`\r\n` or `\n`) that ends the line holding `offset`; for the last line
+/// without one, the file's first line break, else `\n`.
+fn line_ending(text: &str, offset: usize) -> &'static str {
+    let from = offset.min(text.len());
+    let at = text[from..]
+        .find('\n')
+        .map(|n| from + n)
+        .or_else(|| text.find('\n'));
+    match at {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
 }
 
 /// The text inserted after the call's last argument.
@@ -1070,6 +1086,20 @@ mod tests {
             .filter(|n| n.starts_with(".access-audit-"))
             .collect();
         assert!(names.is_empty(), "{names:?}");
+    }
+
+    #[test]
+    fn each_insertion_uses_the_line_break_of_its_line() {
+        // A LF file with one CRLF line elsewhere stays LF where it is edited.
+        let src = "import requests\n# note\r\nrequests.get(\n    \"https://x.example/p\",\n    timeout=5,\n)\n";
+        let out = fix(src, &[(4, 5)]).unwrap();
+        assert_eq!(
+            out,
+            "import requests\nimport os\n# note\r\nrequests.get(\n    \"https://x.example/p\",\n    timeout=5,\n    headers=H,\n)\n"
+        );
+        assert_eq!(line_ending("a\r\nb", 3), "\r\n");
+        assert_eq!(line_ending("a\nb", 0), "\n");
+        assert_eq!(line_ending("", 0), "\n");
     }
 
     #[test]

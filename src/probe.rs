@@ -1407,6 +1407,36 @@ mod tests {
     }
 
     #[test]
+    fn protected_hosts_come_from_flags_config_and_rules() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("access-audit.toml"),
+            "protected-domains = [\"Comfy.Example.dev\"]\n",
+        )
+        .unwrap();
+        let sub = dir.path().join("src");
+        std::fs::create_dir_all(&sub).unwrap();
+        let cli = crate::cli::Cli::try_parse_from([
+            "access-audit".as_ref(),
+            "probe".as_ref(),
+            sub.as_os_str(),
+            "--domain".as_ref(),
+            "b.example".as_ref(),
+        ])
+        .unwrap();
+        let crate::cli::Command::Probe(args) = cli.command else {
+            panic!("not probe");
+        };
+        let rules = RuleSet::embedded().unwrap();
+        let got = protected_hosts(&args.target, &rules).unwrap();
+        assert_eq!(
+            got,
+            vec!["b.example", "comfy.example.dev", "comfyui.datacrew.space"]
+        );
+    }
+
+    #[test]
     fn host_overrides_parse() {
         let o = HostOverride::parse("Comfy.Example.dev:443:127.0.0.1").unwrap();
         assert_eq!(
