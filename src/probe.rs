@@ -1084,10 +1084,12 @@ fn summary_line(results: &[ProbeResult]) -> String {
     let mut parts = Vec::new();
     for (n, what) in [
         (s.exposed, "exposed"),
+        (s.cleartext, "over plain HTTP"),
         (s.token_rejected, "token rejected"),
         (s.protected, "protected"),
         (s.token_ok, "token ok"),
         (s.token_not_tested, "token not tested"),
+        (s.token_not_sent, "token not sent"),
         (s.reachable, "reachable"),
         (s.unreachable, "unreachable"),
         (s.unexpected, "unexpected"),
@@ -1132,8 +1134,8 @@ pub fn render_markdown(results: &[ProbeResult]) -> String {
     let s = summarize(results);
     out.push_str(&format!(
         "`access-audit probe` requested each address's probe endpoint without a credential and, \
-         for remote addresses, with the service token from the environment. Redirects were not \
-         followed.\n\n**Result: {}.** {}\n\n",
+         for remote HTTPS hosts declared protected that did not answer without one, with the \
+         service token from the environment. Redirects were not followed.\n\n**Result: {}.** {}\n\n",
         if s.failures > 0 {
             "fail"
         } else if results.iter().any(|r| r.status == Status::Warn) {

@@ -541,6 +541,9 @@ fn plain_http_never_gets_the_token() {
         if without == Verdict::Protected {
             let md = render_markdown(std::slice::from_ref(&r));
             assert!(md.contains("**credential would travel in clear**"), "{md}");
+            let table = render_table(std::slice::from_ref(&r));
+            assert!(table.contains("1 over plain HTTP"), "{table}");
+            assert!(table.contains("FAIL"), "{table}");
         }
         assert_no_secrets(&[r]);
     }
