@@ -404,7 +404,6 @@ pub fn scan_file_in(
             return out;
         }
     };
-    out.hash = Some(crate::fix::content_hash(&bytes));
     let utf16 = source::has_utf16_bom(&bytes);
     // Binary files are told apart before the prefilter, so each one gets its diagnostic.
     if source::is_binary(&bytes) {
@@ -419,6 +418,8 @@ pub fn scan_file_in(
     if !service && !extras && !context_file {
         return out;
     }
+    // What was read, for `check --fix` (only a file that can hold a finding is ever fixed).
+    out.hash = Some(crate::fix::content_hash(&bytes));
     let decoded = match source::decode(&bytes, entry.language == Language::Python) {
         Ok(d) => d,
         Err(source::Refused::Binary) => {
