@@ -491,7 +491,7 @@ fn normalize_url(url: &str) -> String {
 }
 
 /// 64-bit FNV-1a: small, stable across versions and platforms.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);

@@ -307,17 +307,9 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r', '`'], " ")
 }
 
+/// Stdout or a file; a closed or full stdout is an error (exit 2), as for every command.
 fn write(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        }),
-    }
+    crate::app::write_output(path, text)
 }
 
 #[cfg(test)]

@@ -115,12 +115,8 @@ pub fn find_in_notebook(path: &str, text: &str) -> Vec<Secret> {
 
 /// A short, stable hash of a value (64-bit FNV-1a of a domain-separated input, in hex).
 fn digest(value: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in b"access-audit secret\0".iter().chain(value.as_bytes()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    let input = [b"access-audit secret\0".as_slice(), value.as_bytes()].concat();
+    format!("{:016x}", crate::gate::fnv1a(&input))
 }
 
 /// Other credentials that travel in source and command lines: the value is group `v`.

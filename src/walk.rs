@@ -129,7 +129,9 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>
                 Ok(e) => e,
                 Err(err) => {
                     let path = error_path(&err).map_or_else(|| rel(base, root), |p| rel(base, p));
-                    push(diags, Diagnostic { path, message: format!("cannot read: {}", root_cause(&err)) });
+                    // An I/O error loses a file or a directory; a bad pattern in an ignore file does not.
+                    let what = if err.io_error().is_some() { "cannot read" } else { "invalid ignore rule" };
+                    push(diags, Diagnostic { path, message: format!("{what}: {}", root_cause(&err)) });
                     return WalkState::Continue;
                 }
             };
