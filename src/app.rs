@@ -130,7 +130,7 @@ pub(crate) fn scan_target(
             eprintln!(
                 "access-audit: {}: {}",
                 report::escape_control(&d.path),
-                report::escape_control(&d.message)
+                report::escape_control(&crate::secrets::mask_line(&d.message))
             );
         }
     }
