@@ -249,3 +249,27 @@ pub fn rel(base: &Path, path: &Path) -> String {
         s.join("/")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_itself_is_never_an_empty_path() {
+        // A diagnostic about the root (e.g. it cannot be listed) names it.
+        assert_eq!(rel(Path::new("."), Path::new(".")), ".");
+        assert_eq!(rel(Path::new("src"), Path::new("src")), "src");
+        assert_eq!(rel(Path::new("/r"), Path::new("/r/a/b.py")), "a/b.py");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_told_by_extension() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9.py"));
+        assert_eq!(language_of(p), Some(Language::Python));
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"\xff.env"));
+        assert_eq!(language_of(p), Some(Language::Dotenv));
+        assert_eq!(language_of(Path::new(".py")), None);
+    }
+}
