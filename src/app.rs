@@ -18,8 +18,16 @@ use crate::rules::{self, RuleSet};
 use crate::scan::{self, ScanOptions};
 use crate::walk::WalkOptions;
 
-/// Run the command; `Ok(code)` is the process exit code.
+/// Run the command; `Ok(code)` is the process exit code. A closed stdout (`| head`) ends the
+/// command quietly with exit 2: the output was not all delivered.
 pub fn run(cli: Cli) -> Result<i32, Error> {
+    match run_command(cli) {
+        Err(Error::StdoutClosed) => Ok(2),
+        other => other,
+    }
+}
+
+fn run_command(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Scan(args) => {
             let color = wants_color(args.color, args.target.output.is_none());
@@ -70,7 +78,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Rules { command } => rules_command(command),
         Command::Explain { id } => {
             let text = explain(id.as_deref())?;
-            print!("{text}");
+            write_output(None, &text)?;
             Ok(0)
         }
     }
@@ -93,17 +101,23 @@ pub(crate) fn scan_target(
     only: Option<std::collections::HashSet<std::path::PathBuf>>,
 ) -> Result<(Report, RuleSet), Error> {
     let mut rules = RuleSet::load(t.rules.as_deref().or(rules_dir))?;
+    if !t.quiet {
+        for note in replaced_services(&rules) {
+            eprintln!("access-audit: note: {note}");
+        }
+    }
     if let Some(ids) = &t.service {
         rules.select(ids)?;
     }
+    let threads = capped_threads(t.threads, t.quiet);
     let opts = ScanOptions {
         paths: t.paths.clone(),
         walk: WalkOptions {
             max_file_size: t.max_file_size,
-            threads: t.threads,
+            threads,
             respect_ignore: !t.no_ignore,
         },
-        threads: t.threads,
+        threads,
         only,
         progress: match t.progress {
             Color::Always => true,
@@ -114,10 +128,73 @@ pub(crate) fn scan_target(
     let report = scan::scan(&opts, &rules)?;
     if !t.quiet {
         for d in &report.diagnostics {
-            eprintln!("access-audit: {}: {}", d.path, d.message);
+            eprintln!(
+                "access-audit: {}: {}",
+                report::escape_control(&d.path),
+                report::escape_control(&crate::secrets::mask_line(&d.message))
+            );
         }
     }
     Ok((report, rules))
+}
+
+/// At most this many worker threads per core: more only costs memory and scheduling.
+const THREADS_PER_CORE: usize = 4;
+
+/// `-j N`, capped at [`THREADS_PER_CORE`] × the cores (with a note); 0 stays "one per core".
+fn capped_threads(asked: usize, quiet: bool) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores * THREADS_PER_CORE;
+    if asked > cap {
+        if !quiet {
+            eprintln!(
+                "access-audit: note: -j {asked} capped at {cap} threads ({THREADS_PER_CORE} per core, {cores} core(s))"
+            );
+        }
+        cap
+    } else {
+        asked
+    }
+}
+
+/// A note per rule file that replaces a built-in service (same `service.id`).
+fn replaced_services(rules: &RuleSet) -> Vec<String> {
+    let builtin: Vec<(String, String)> = rules::EMBEDDED
+        .iter()
+        .filter_map(|(name, text)| {
+            let id = toml::from_str::<toml::Value>(text)
+                .ok()?
+                .get("service")?
+                .get("id")?
+                .as_str()?
+                .to_string();
+            Some((id, format!("rules/{name}")))
+        })
+        .collect();
+    rules
+        .available
+        .iter()
+        .filter_map(|s| {
+            builtin
+                .iter()
+                .find(|(id, source)| *id == s.id && *source != s.source)
+                .map(|_| {
+                    format!(
+                        "{} replaces the built-in `{}` service (same service id)",
+                        s.source, s.id
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Did the scan leave this file unread (unreadable, skipped, or crashed)? A symbolic link is not
+/// followed by design and does not count (its target is scanned where it lies in the tree).
+fn unread(d: &crate::finding::Diagnostic) -> bool {
+    let m = d.message.as_str();
+    m.starts_with("cannot read")
+        || m.starts_with("internal error")
+        || (m.starts_with("skipped:") && !m.contains("symbolic link"))
 }
 
 fn render_and_write(
@@ -138,13 +215,9 @@ fn render_and_write(
             None => report::json::write(report, std::io::stdout().lock()),
             Some(p) => std::fs::File::create(p).and_then(|f| report::json::write(report, f)),
         };
-        // A closed pipe (`| head`) is not an error worth reporting; a file that cannot be written is.
-        return match (written, t.output.as_deref()) {
-            (Err(e), Some(p)) => Err(Error::Output {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            }),
-            _ => Ok(0),
+        return match written {
+            Ok(()) => Ok(0),
+            Err(e) => Err(output_error(t.output.as_deref(), &e)),
         };
     }
     let out = render_report(report, rules, format, &render, color);
@@ -168,6 +241,9 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         severity: args.severity.clone(),
     };
     let gate_cfg = config::gate_config(&cfg, &overrides)?;
+    if gate_cfg.enabled.is_empty() {
+        eprintln!("access-audit: warning: no check is enabled (`select = []`, or every check ignored): the gate checks nothing");
+    }
     let only = match &args.changed_since {
         Some(r) => Some(git::changed_since(&first, r)?),
         None => None,
@@ -183,6 +259,35 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let baseline = match &baseline_path {
         Some(p) if args.baseline.is_some() || p.exists() => Some(Baseline::read(p)?),
         _ => None,
+    };
+    if let Some(n) = baseline
+        .as_ref()
+        .map(Baseline::stale_entries)
+        .filter(|n| *n > 0)
+    {
+        eprintln!("access-audit: warning: the baseline is version 1: its {n} hardcoded-secret entr{} recorded without a hash of the value and no longer match; write it again with --write-baseline", if n == 1 { "y was" } else { "ies were" });
+    }
+    // The gate does not pass what it did not read.
+    let unread: Vec<&crate::finding::Diagnostic> =
+        report.diagnostics.iter().filter(|d| unread(d)).collect();
+    let incomplete = if report.summary.files_scanned == 0 && args.changed_since.is_none() {
+        eprintln!("access-audit: warning: 0 files scanned: nothing was checked (wrong path, or every file ignored or skipped)");
+        true
+    } else if !unread.is_empty() && !args.allow_skipped {
+        let names: Vec<String> = unread
+            .iter()
+            .take(5)
+            .map(|d| report::escape_control(&d.path).into_owned())
+            .collect();
+        eprintln!(
+            "access-audit: error: {} file(s) could not be read or were skipped, so the gate did not check them ({}{}); fix them, or pass --allow-skipped to accept this",
+            unread.len(),
+            names.join(", "),
+            if unread.len() > 5 { ", …" } else { "" }
+        );
+        true
+    } else {
+        false
     };
     let mut result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
     let mut fix_refused = false;
@@ -237,8 +342,9 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         CheckFormat::Markdown => report::markdown::render_gate(&result),
     };
     write_output(t.output.as_deref(), &out)?;
-    // A file `--fix` refused (changed since the scan, not writable) is an error, not a pass.
-    Ok(if fix_refused {
+    // A file `--fix` refused (changed since the scan, not writable), or a file the gate could
+    // not read, is an error, not a pass.
+    Ok(if fix_refused || incomplete {
         2
     } else {
         i32::from(result.fails())
@@ -323,18 +429,29 @@ fn today() -> String {
 }
 
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
+    let written = match path {
         None => {
             let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-            Ok(())
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
         }
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output {
+        Some(p) => std::fs::write(p, text),
+    };
+    written.map_err(|e| output_error(path, &e))
+}
+
+/// A failed write: a closed stdout (`| head`) ends quietly, a full disk or an unwritable file is
+/// an error that names it. Either way the exit code is 2, never 0.
+fn output_error(path: Option<&Path>, e: &std::io::Error) -> Error {
+    match path {
+        None if e.kind() == std::io::ErrorKind::BrokenPipe => Error::StdoutClosed,
+        None => Error::Output {
+            path: "stdout".into(),
+            message: e.to_string(),
+        },
+        Some(p) => Error::Output {
             path: p.display().to_string(),
             message: e.to_string(),
-        }),
+        },
     }
 }
 

@@ -193,6 +193,10 @@ pub struct CheckArgs {
     /// Ignore config files.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Pass even though some files could not be read or were skipped (over the size limit,
+    /// binary, unreadable); without it such a file makes `check` exit 2.
+    #[arg(long)]
+    pub allow_skipped: bool,
     /// Apply the safe fixes (Python `requests` / `httpx` calls with a literal or constant URL get
     /// the Access headers from env vars), then check again; the rest stay suggestions.
     #[arg(long)]

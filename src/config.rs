@@ -89,7 +89,58 @@ pub fn discover(start: &Path) -> Result<Config, Error> {
 pub fn load(path: &Path) -> Result<Config, Error> {
     let text = read(path)?;
     let settings: FileConfig = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
-    finish(path, settings)
+    let spans = toml::from_str::<Spans>(&text).unwrap_or_default();
+    finish(path, &text, &spans, settings)
+}
+
+/// Where the rule ids and severities are written, to name the key's line in errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Spans {
+    #[serde(default)]
+    select: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    extend_select: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<toml::Spanned<String>, toml::Spanned<String>>,
+}
+
+impl Spans {
+    /// The byte offset of `id` in `field` (or of its severity value with `value`).
+    fn offset(&self, field: &str, id: &str, value: bool) -> Option<usize> {
+        let find = |v: &[toml::Spanned<String>]| {
+            v.iter().find(|s| s.get_ref() == id).map(|s| s.span().start)
+        };
+        match field {
+            "select" => find(&self.select),
+            "extend-select" => find(&self.extend_select),
+            "ignore" => find(&self.ignore),
+            _ => self
+                .severity
+                .iter()
+                .find(|(k, _)| k.get_ref() == id)
+                .map(|(k, v)| {
+                    if value {
+                        v.span().start
+                    } else {
+                        k.span().start
+                    }
+                }),
+        }
+    }
+}
+
+#[derive(Default, Deserialize)]
+struct PySpans {
+    tool: Option<PyToolSpans>,
+}
+
+#[derive(Default, Deserialize)]
+struct PyToolSpans {
+    #[serde(rename = "access-audit")]
+    access_audit: Option<Spans>,
 }
 
 fn load_pyproject(path: &Path) -> Result<Option<Config>, Error> {
@@ -104,7 +155,11 @@ fn load_pyproject(path: &Path) -> Result<Option<Config>, Error> {
             file: format!("{}:{}", path.display(), line_of_table(&text)),
             message: format!("[tool.access-audit]: {}", e.message()),
         })?;
-    finish(path, settings).map(Some)
+    let spans = toml::from_str::<PySpans>(&text)
+        .ok()
+        .and_then(|p| p.tool?.access_audit)
+        .unwrap_or_default();
+    finish(path, &text, &spans, settings).map(Some)
 }
 
 fn read(path: &Path) -> Result<String, Error> {
@@ -131,10 +186,24 @@ fn line_of_table(text: &str) -> usize {
 }
 
 /// Validate ids and severities and make paths relative to the config file's directory.
-fn finish(path: &Path, mut settings: FileConfig) -> Result<Config, Error> {
+fn finish(
+    path: &Path,
+    text: &str,
+    spans: &Spans,
+    mut settings: FileConfig,
+) -> Result<Config, Error> {
     let base = path.parent().unwrap_or(Path::new("."));
-    let bad = |field: &str, message: String| Error::Config {
-        file: path.display().to_string(),
+    // `file:line` of the offending key or value when it is known, else the file.
+    let at = |offset: Option<usize>| match offset {
+        Some(o) => format!(
+            "{}:{}",
+            path.display(),
+            text[..o.min(text.len())].matches('\n').count() + 1
+        ),
+        None => path.display().to_string(),
+    };
+    let bad = |field: &str, id: &str, value: bool, message: String| Error::Config {
+        file: at(spans.offset(field, id, value)),
         message: format!("`{field}`: {message}"),
     };
     for (field, ids) in [
@@ -143,16 +212,28 @@ fn finish(path: &Path, mut settings: FileConfig) -> Result<Config, Error> {
         ("ignore", settings.ignore.clone()),
     ] {
         if let Some(id) = ids.iter().find(|id| Check::from_id(id).is_none()) {
-            return Err(bad(field, format!("unknown rule id `{id}`")));
+            return Err(bad(
+                field,
+                id,
+                false,
+                format!("unknown rule id `{id}`; `access-audit explain` lists them"),
+            ));
         }
     }
     for (id, level) in &settings.severity {
         if Check::from_id(id).is_none() {
-            return Err(bad("severity", format!("unknown rule id `{id}`")));
+            return Err(bad(
+                "severity",
+                id,
+                false,
+                format!("unknown rule id `{id}`; `access-audit explain` lists them"),
+            ));
         }
         if Severity::parse(level).is_none() {
             return Err(bad(
                 "severity",
+                id,
+                true,
                 format!("`{id} = \"{level}\"`: expected \"error\" or \"warning\""),
             ));
         }
@@ -278,6 +359,43 @@ mod tests {
         assert!(load(&p).unwrap_err().to_string().contains("nope"));
         std::fs::write(&p, "[severity]\ninsecure-remote = \"fatal\"\n").unwrap();
         assert!(load(&p).unwrap_err().to_string().contains("fatal"));
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access-audit.toml");
+        std::fs::write(
+            &p,
+            "strict = false\n\nignore = [\n  \"insecure-remote\",\n  \"nope\",\n]\n",
+        )
+        .unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("access-audit.toml:5") && e.contains("nope"),
+            "{e}"
+        );
+        std::fs::write(
+            &p,
+            "[severity]\ninsecure-remote = \"warning\"\nhardcoded-secret = \"fatal\"\n",
+        )
+        .unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("access-audit.toml:3") && e.contains("fatal"),
+            "{e}"
+        );
+        std::fs::write(&p, "[severity]\n\nno-such-rule = \"error\"\n").unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(e.contains("access-audit.toml:3"), "{e}");
+        let py = dir.path().join("pyproject.toml");
+        std::fs::write(
+            &py,
+            "[project]\nname = \"x\"\n\n[tool.access-audit]\nstrict = true\nselect = [\"bogus\"]\n",
+        )
+        .unwrap();
+        let e = load_pyproject(&py).unwrap_err().to_string();
+        assert!(e.contains("pyproject.toml:6") && e.contains("bogus"), "{e}");
     }
 
     #[test]

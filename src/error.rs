@@ -20,6 +20,9 @@ pub enum Error {
     /// An output file cannot be written.
     #[error("cannot write `{path}`: {message}")]
     Output { path: String, message: String },
+    /// Stdout was closed before the output was written (`| head`): exit 2, without a message.
+    #[error("stdout was closed")]
+    StdoutClosed,
     /// Anything else the user asked for that cannot be done.
     #[error("{0}")]
     Usage(String),
@@ -45,6 +48,7 @@ impl Error {
                 "see README \"Configuration\" for the keys; `access-audit explain` lists rule ids",
             ),
             Error::Git(_) => None,
+            Error::StdoutClosed => None,
             Error::Usage(_) => None,
         }
     }

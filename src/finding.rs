@@ -210,9 +210,7 @@ impl Meta {
             first.clone()
         };
         let git = |args: &[&str]| -> Option<String> {
-            let out = std::process::Command::new("git")
-                .arg("-C")
-                .arg(&dir)
+            let out = crate::git::command(&dir)
                 .args(args)
                 .stderr(std::process::Stdio::null())
                 .output()

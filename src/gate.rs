@@ -123,6 +123,9 @@ pub enum State {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Violation {
     pub path: String,
+    /// Notebooks: the 1-based cell index (`line` is then the line in the cell).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cell: Option<u32>,
     pub line: u32,
     pub column: u32,
     pub rule: Check,
@@ -208,6 +211,7 @@ impl GateResult {
 struct Candidate {
     rule: Check,
     path: String,
+    cell: Option<u32>,
     line: u32,
     column: u32,
     message: String,
@@ -227,6 +231,7 @@ impl Candidate {
         Candidate {
             rule,
             path: f.path.clone(),
+            cell: f.cell,
             line: f.line,
             column: f.column,
             message,
@@ -271,6 +276,7 @@ fn evaluate_inner(
         raw.push((
             Violation {
                 path: c.path,
+                cell: c.cell,
                 line: c.line,
                 column: c.column,
                 rule: c.rule,
@@ -332,6 +338,7 @@ fn evaluate_inner(
             Candidate {
                 rule: Check::HardcodedSecret,
                 path: s.path.clone(),
+                cell: s.cell,
                 line: s.line,
                 column: s.column,
                 message: format!(
@@ -340,22 +347,22 @@ fn evaluate_inner(
                 ),
                 url: None,
                 function: None,
-                key: s.kind.clone(),
+                // The value's hash: another value of the same kind is another violation.
+                key: format!("{}|{}", s.kind, s.digest),
                 suggestion: None,
             },
         );
     }
 
-    // Inline suppressions: on the line above the statement or on any of its lines.
+    // Inline suppressions: a trailing comment covers its line, a comment on its own line the next
+    // statement (see `crate::suppress`).
     let suppressions = &report.context.suppressions;
     let mut used = vec![false; suppressions.len()];
     for (v, _) in raw.iter_mut() {
-        let start = report.context.span_of(&v.path, v.line).0.min(v.line);
         for (i, s) in suppressions.iter().enumerate() {
             if s.path == v.path
                 && s.problem().is_none()
-                && s.line + 1 >= start
-                && s.line <= v.end_line
+                && s.covers(v.cell, v.line)
                 && s.rules.iter().any(|r| r == v.rule.id())
             {
                 v.state = State::Suppressed;
@@ -395,6 +402,7 @@ fn evaluate_inner(
         unused.push(Candidate {
             rule: Check::UnusedSuppression,
             path: s.path.clone(),
+            cell: s.cell,
             line: s.line,
             column: s.column,
             message,
@@ -424,10 +432,15 @@ fn evaluate_inner(
         v.fingerprint = format!("{:016x}", fnv1a(format!("{base}|{n}").as_bytes()));
     }
 
-    // Baseline: each recorded fingerprint absorbs one violation.
+    // Baseline: each recorded fingerprint absorbs one violation. A version 1 baseline's secret
+    // entries were recorded without the value's hash: they match nothing.
     if let Some(b) = baseline {
         let mut left: HashMap<&str, usize> = HashMap::new();
-        for e in &b.violations {
+        for e in b
+            .violations
+            .iter()
+            .filter(|e| b.version >= 2 || e.rule != Check::HardcodedSecret.id())
+        {
             *left.entry(e.fingerprint.as_str()).or_insert(0) += 1;
         }
         for (v, _) in raw.iter_mut().filter(|(v, _)| v.state == State::Active) {
@@ -478,7 +491,7 @@ fn normalize_url(url: &str) -> String {
 }
 
 /// 64-bit FNV-1a: small, stable across versions and platforms.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -522,7 +535,7 @@ impl Baseline {
             .collect();
         violations.sort();
         Baseline {
-            version: 1,
+            version: Baseline::VERSION,
             violations,
         }
     }
@@ -543,14 +556,30 @@ impl Baseline {
                 e.line()
             ))
         })?;
-        if b.version != 1 {
+        if !(1..=Baseline::VERSION).contains(&b.version) {
             return Err(Error::Usage(format!(
-                "baseline `{}` has version {}; this access-audit reads version 1",
+                "baseline `{}` has version {}; this access-audit reads versions 1 and {}",
                 path.display(),
-                b.version
+                b.version,
+                Baseline::VERSION
             )));
         }
         Ok(b)
+    }
+
+    /// Version 2: `hardcoded-secret` fingerprints include a hash of the value.
+    pub const VERSION: u32 = 2;
+
+    /// The entries an older baseline holds but can no longer match (secrets recorded without the
+    /// value's hash), to tell the user to write it again.
+    pub fn stale_entries(&self) -> usize {
+        if self.version >= 2 {
+            return 0;
+        }
+        self.violations
+            .iter()
+            .filter(|e| e.rule == Check::HardcodedSecret.id())
+            .count()
     }
 }
 

@@ -48,14 +48,79 @@ pub fn read(path: &Path) -> Result<Report, Error> {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    serde_json::from_str::<Report>(&text).map_err(|e| {
+    let report = serde_json::from_str::<Report>(&text).map_err(|e| {
         Error::Usage(format!(
             "{}:{}:{}: not an access-audit JSON report (`access-audit scan --format json`): {e}",
             path.display(),
             e.line(),
             e.column()
         ))
+    })?;
+    validate(report).map_err(|why| {
+        Error::Usage(format!(
+            "{}: refused: {why} (reports are merged as written by `access-audit scan --format json`)",
+            path.display()
+        ))
     })
+}
+
+/// A report from elsewhere is not trusted: every path must be relative, inside its repository and
+/// free of control characters, the repository a plain name; credentials in addresses and commands
+/// are masked again (reports of older versions may hold them).
+fn validate(mut report: Report) -> Result<Report, String> {
+    fn check_path(field: &str, p: &str) -> Result<(), String> {
+        let bad = if p.is_empty() {
+            Some("is empty")
+        } else if p.starts_with('/') || p.starts_with('\\') || p.get(1..3) == Some(":\\") {
+            Some("is absolute")
+        } else if p.split(['/', '\\']).any(|c| c == "..") {
+            Some("leaves its repository (`..`)")
+        } else if p.chars().any(|c| c.is_control()) {
+            Some("holds control characters")
+        } else {
+            None
+        };
+        match bad {
+            Some(why) => Err(format!(
+                "`{field}` {why}: `{}`",
+                crate::report::escape_control(p)
+            )),
+            None => Ok(()),
+        }
+    }
+    for f in &report.findings {
+        check_path("path", &f.path)?;
+        for at in [&f.defined_at, &f.env_source].into_iter().flatten() {
+            check_path("defined_at / env_source", at)?;
+        }
+    }
+    for d in &report.diagnostics {
+        check_path("path", &d.path)?;
+    }
+    for s in &report.secrets {
+        check_path("path", &s.path)?;
+    }
+    if let Some(r) = &report.meta.repository {
+        if r.len() > 200 || r.chars().any(|c| c.is_control() || "`|<>[]\\".contains(c)) {
+            return Err(format!(
+                "`repository` is not a plain name: `{}`",
+                crate::report::escape_control(r)
+            ));
+        }
+    }
+    if let Some(c) = &report.meta.commit {
+        if !c.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err("`commit` is not a hexadecimal commit id".into());
+        }
+    }
+    report.findings = std::mem::take(&mut report.findings)
+        .into_iter()
+        .map(crate::secrets::mask_finding)
+        .collect();
+    for s in &mut report.secrets {
+        s.redacted = crate::secrets::redact(&s.redacted);
+    }
+    Ok(report)
 }
 
 /// Name each report: its `meta.repository`, else the directory holding the file (an artifact
@@ -242,17 +307,9 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r', '`'], " ")
 }
 
+/// Stdout or a file; a closed or full stdout is an error (exit 2), as for every command.
 fn write(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Output {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        }),
-    }
+    crate::app::write_output(path, text)
 }
 
 #[cfg(test)]

@@ -61,7 +61,15 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let several = opts.paths.len() > 1;
     for root in &opts.paths {
-        if let Err(e) = std::fs::metadata(root) {
+        // A root that cannot be listed is an error, not an empty (passing) scan.
+        let readable = std::fs::metadata(root).and_then(|m| {
+            if m.is_dir() {
+                std::fs::read_dir(root).map(drop)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = readable {
             return Err(Error::UnreadablePath {
                 path: root.display().to_string(),
                 message: e.to_string(),
@@ -80,19 +88,19 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         files.extend(f);
         diagnostics.extend(d);
     }
-    // `--changed-since`: only changed files are reported, but every env file and YAML manifest is
-    // still read, since it gives values to the changed code.
+    // `--changed-since`: every file is read (an unchanged file's values may come from a changed
+    // `.env`, compose file or settings module); the changed files and those whose findings depend
+    // on one are reported.
     let wanted = |f: &FileEntry| {
         opts.only.as_ref().is_none_or(|only| {
             only.contains(&std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()))
         })
     };
-    let reported: HashSet<String> = files
+    let changed: HashSet<String> = files
         .iter()
         .filter(|f| wanted(f))
         .map(|f| f.display.clone())
         .collect();
-    files.retain(|f| wanted(f) || matches!(f.language, Language::Dotenv | Language::Yaml));
     let prefilter = Prefilter::new(rules);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -171,6 +179,11 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         .collect();
     let mut findings = Vec::new();
     let mut context = ScanContext::default();
+    let reported = if opts.only.is_some() {
+        depending_on(&outcomes, changed)
+    } else {
+        changed
+    };
     outcomes.retain(|o| reported.contains(&o.path));
     for o in outcomes {
         let folded: Vec<Pos> = o
@@ -191,12 +204,17 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             .into_iter()
             .filter(|(s, e)| lines.iter().any(|l| s <= l && l <= e))
             .collect();
-        findings.extend(o.findings.into_iter().filter(|f| {
-            !folded.contains(&Pos {
-                line: f.line,
-                column: f.column,
-            })
-        }));
+        findings.extend(
+            o.findings
+                .into_iter()
+                .filter(|f| {
+                    !folded.contains(&Pos {
+                        line: f.line,
+                        column: f.column,
+                    })
+                })
+                .map(secrets::mask_finding),
+        );
         diagnostics.extend(o.diagnostics);
         context.secrets.extend(o.secrets);
         context.suppressions.extend(o.suppressions);
@@ -210,6 +228,39 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     Ok(Report::new(findings, diagnostics, reported.len())
         .with_context(context)
         .with_meta(Meta::for_scan(&opts.paths, rules.digest())))
+}
+
+/// The files in `changed` and every file with a finding whose value comes from one of them
+/// (`env_source`, `defined_at`), transitively.
+fn depending_on(outcomes: &[FileOutcome], mut changed: HashSet<String>) -> HashSet<String> {
+    // `path:line` or, in a notebook, `path:cell N:line`.
+    let file_of = |at: &str| -> String {
+        let path = at.rsplit_once(':').map_or(at, |(p, _)| p);
+        match path.rsplit_once(":cell ") {
+            Some((p, n)) if n.chars().all(|c| c.is_ascii_digit()) => p.to_string(),
+            _ => path.to_string(),
+        }
+    };
+    loop {
+        let before = changed.len();
+        for o in outcomes {
+            if changed.contains(&o.path) {
+                continue;
+            }
+            let depends = o.findings.iter().any(|f| {
+                [&f.env_source, &f.defined_at]
+                    .into_iter()
+                    .flatten()
+                    .any(|at| changed.contains(&file_of(at)))
+            });
+            if depends {
+                changed.insert(o.path.clone());
+            }
+        }
+        if changed.len() == before {
+            return changed;
+        }
+    }
 }
 
 /// Run `f` over `files` on worker threads with large stacks; results in no particular order.
@@ -432,8 +483,12 @@ pub fn scan_file_in(
         return out;
     }
     if extras {
-        out.secrets = secrets::find(&entry.display, &decoded.text);
-        out.suppressions = suppress::find(&entry.display, &decoded.text);
+        out.secrets = if entry.language == Language::Notebook {
+            secrets::find_in_notebook(&entry.display, &decoded.text)
+        } else {
+            secrets::find(&entry.display, &decoded.text)
+        };
+        out.suppressions = suppress::find(&entry.display, &decoded.text, entry.language);
     }
     if service || !out.suppressions.is_empty() || context_file {
         let canonical = project.and_then(|_| std::fs::canonicalize(&entry.path).ok());

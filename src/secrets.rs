@@ -18,6 +18,14 @@ pub struct Secret {
     pub kind: String,
     /// At most the first 6 characters, then `…`.
     pub redacted: String,
+    /// Notebooks: the 1-based cell index of a value in a code cell (`line` is then the line in the
+    /// cell).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cell: Option<u32>,
+    /// A hash of the value (never the value): a baselined secret does not hide another one of the
+    /// same kind. Not serialized.
+    #[serde(skip)]
+    pub digest: String,
 }
 
 static CLIENT_ID: LazyLock<Regex> =
@@ -63,6 +71,8 @@ pub fn find(path: &str, text: &str) -> Vec<Secret> {
                 column,
                 kind: kind.to_string(),
                 redacted: redact(m.as_str()),
+                cell: None,
+                digest: digest(m.as_str()),
             });
         };
         for m in CLIENT_ID.find_iter(line) {
@@ -83,7 +93,55 @@ pub fn find(path: &str, text: &str) -> Vec<Secret> {
     out
 }
 
-/// `line` with every credential value it holds replaced by its redacted form (for code frames).
+/// Credentials in a notebook: those in code cells in cell coordinates, the others (outputs,
+/// metadata) at their line of the notebook's JSON.
+pub fn find_in_notebook(path: &str, text: &str) -> Vec<Secret> {
+    let mut out = Vec::new();
+    for (cell, code) in crate::lang::notebook::raw_code_cells(text) {
+        out.extend(find(path, &code).into_iter().map(|mut s| {
+            s.cell = Some(cell);
+            s
+        }));
+    }
+    let in_cells: std::collections::HashSet<String> =
+        out.iter().map(|s| s.digest.clone()).collect();
+    out.extend(
+        find(path, text)
+            .into_iter()
+            .filter(|s| !in_cells.contains(&s.digest)),
+    );
+    out
+}
+
+/// A short, stable hash of a value (64-bit FNV-1a of a domain-separated input, in hex).
+fn digest(value: &str) -> String {
+    let input = [b"access-audit secret\0".as_slice(), value.as_bytes()].concat();
+    format!("{:016x}", crate::gate::fnv1a(&input))
+}
+
+/// Other credentials that travel in source and command lines: the value is group `v`.
+static OTHER_CREDENTIALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // `https://user:password@host`
+        r"(?i)[a-z][a-z0-9+.-]*://[^\s/@:'\x22`]*:(?P<v>[^\s/@'\x22`]+)@",
+        // `Authorization: Bearer …`, `Basic …`, `token …`
+        r"(?i)\b(?:bearer|basic)\s+(?P<v>[A-Za-z0-9._~+/=-]{4,})",
+        // `curl -u user:pass`, `--user user:pass`, `-uuser:pass`
+        r#"(?:^|\s)(?:-u\s*|--user[\s=]+)['"]?[^\s:'"]*:(?P<v>[^\s'"]+)"#,
+        // `?token=…`, `&api_key=…`
+        r"(?i)[?&;](?:access_token|api[_-]?key|apikey|auth|client_secret|key|password|passwd|pwd|secret|sig|signature|token)=(?P<v>[^&#\s'\x22`]+)",
+        // Access headers and variables with their value: `CF-Access-Client-Secret: …`
+        r#"(?i)\b(?:cf[_-]access[_-]client[_-](?:secret|id)|cf[_-]access[_-]token|cf_authorization|authorization)['"]?\s*[:=]\s*['"]?(?:bearer\s+|basic\s+)?(?P<v>[^\s'",;}]{4,})"#,
+    ]
+    .iter()
+    .map(|p| Regex::new(p).expect("valid regex"))
+    .collect()
+});
+
+/// `text` with every credential value it holds masked: Access client ids, secrets and tokens, URL
+/// passwords, `Bearer` / `Basic` values, `curl -u user:pass`, `?token=` / `?key=` query values and
+/// the values of Access and `Authorization` headers. Enough is kept to find the place (the first
+/// characters of a long value, then `…`). Used for every output that shows source text.
 pub fn mask_line(line: &str) -> String {
     let mut out = line.to_string();
     for re in [&*CLIENT_ID, &*CFAST, &*HEX64, &*JWT] {
@@ -91,7 +149,47 @@ pub fn mask_line(line: &str) -> String {
             .replace_all(&out, |c: &regex::Captures| redact(&c[0]))
             .into_owned();
     }
+    for re in OTHER_CREDENTIALS.iter() {
+        if !re.is_match(&out) {
+            continue;
+        }
+        let hay = out.clone();
+        out = re
+            .replace_all(&hay, |c: &regex::Captures| {
+                let all = c.get(0).map_or("", |m| m.as_str());
+                let Some(v) = c.name("v").filter(|v| !hay[v.end()..].starts_with('…')) else {
+                    return all.to_string();
+                };
+                let start = v.start() - c.get(0).map_or(0, |m| m.start());
+                format!(
+                    "{}{}{}",
+                    &all[..start],
+                    mask_value(v.as_str()),
+                    &all[start + v.len()..]
+                )
+            })
+            .into_owned();
+    }
     out
+}
+
+/// A finding with the credentials in its address and command masked ([`mask_line`]).
+pub fn mask_finding(mut f: crate::finding::Finding) -> crate::finding::Finding {
+    f.url = f.url.as_deref().map(mask_line);
+    f.command = f.command.as_deref().map(mask_line);
+    f
+}
+
+/// A value masked: the first 4 characters of a long value, then `…`; a short one entirely. An
+/// already masked value stays as it is.
+fn mask_value(v: &str) -> String {
+    if v.ends_with('…') || v == "***" || v.chars().all(|c| c == '*') {
+        return v.to_string();
+    }
+    let n = v.chars().count();
+    let keep = if n >= 12 { 4 } else { 0 };
+    let prefix: String = v.chars().take(keep).collect();
+    format!("{prefix}…")
 }
 
 /// The first 6 characters of a secret, then `…`.
@@ -138,6 +236,59 @@ mod tests {
         let masked = mask_line(&format!("a = \"{ID}\"; b = \"{hex}\""));
         assert!(!masked.contains(ID) && !masked.contains(&hex), "{masked}");
         assert!(masked.contains("012345…"));
+    }
+
+    #[test]
+    fn other_credentials_are_masked_keeping_a_prefix() {
+        for (line, leak) in [
+            (
+                "requests.get('https://bob:hunter2hunter2@x.example.com/a')",
+                "hunter2hunter2",
+            ),
+            (
+                "H = {'Authorization': 'Bearer eyZZsecretTOKENvalue123'}",
+                "secretTOKENvalue123",
+            ),
+            (
+                "curl -u admin:s3cretpassword https://x.example.com",
+                "s3cretpassword",
+            ),
+            (
+                "curl --user admin:s3cretpassword https://x.example.com",
+                "s3cretpassword",
+            ),
+            (
+                "get('https://x.example.com/api?token=abcdef0123456789&x=1')",
+                "abcdef0123456789",
+            ),
+            (
+                "get('https://x.example.com/api?x=1&key=abcdef0123456789')",
+                "abcdef0123456789",
+            ),
+            (
+                "curl -H 'CF-Access-Client-Secret: plainvalue12345678' x",
+                "plainvalue12345678",
+            ),
+        ] {
+            let masked = mask_line(line);
+            assert!(!masked.contains(leak), "{masked}");
+            assert!(masked.contains('…'), "{masked}");
+            assert_eq!(mask_line(&masked), masked, "masking twice changes nothing");
+        }
+        assert!(mask_line("?token=abcdef0123456789").contains("abcd…"));
+        assert_eq!(
+            mask_line("https://x.example.com/a?page=2"),
+            "https://x.example.com/a?page=2"
+        );
+    }
+
+    #[test]
+    fn a_different_value_has_a_different_digest() {
+        let a = find("a.py", &format!("X = \"{ID}\""));
+        let b = find("a.py", &format!("X = \"{}\"", ID.replace('0', "1")));
+        assert_eq!(a[0].kind, b[0].kind);
+        assert_ne!(a[0].digest, b[0].digest);
+        assert!(!a[0].digest.contains("0123456789abcdef"));
     }
 
     #[test]

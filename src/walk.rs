@@ -58,7 +58,8 @@ impl Default for WalkOptions {
 
 /// The kind of a file, by extension or name; `None` for files access-audit does not read.
 pub fn language_of(path: &Path) -> Option<Language> {
-    let name = path.file_name()?.to_str()?;
+    // Non-UTF-8 names are told by their lossy form (their extension is ASCII anyway).
+    let name = path.file_name()?.to_string_lossy();
     let lower = name.to_ascii_lowercase();
     if lower == "dockerfile"
         || lower == "containerfile"
@@ -70,7 +71,11 @@ pub fn language_of(path: &Path) -> Option<Language> {
     if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
         return Some(Language::Dotenv);
     }
-    match path.extension()?.to_str()? {
+    let ext = name
+        .rsplit_once('.')
+        .filter(|(stem, _)| !stem.is_empty())?
+        .1;
+    match ext {
         "py" | "pyi" => Some(Language::Python),
         "rs" => Some(Language::Rust),
         "ipynb" => Some(Language::Notebook),
@@ -123,11 +128,10 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>
             let entry = match entry {
                 Ok(e) => e,
                 Err(err) => {
-                    let path = match &err {
-                        ignore::Error::WithPath { path, .. } => rel(base, path),
-                        _ => String::new(),
-                    };
-                    push(diags, Diagnostic { path, message: format!("cannot read: {}", root_cause(&err)) });
+                    let path = error_path(&err).map_or_else(|| rel(base, root), |p| rel(base, p));
+                    // An I/O error loses a file or a directory; a bad pattern in an ignore file does not.
+                    let what = if err.io_error().is_some() { "cannot read" } else { "invalid ignore rule" };
+                    push(diags, Diagnostic { path, message: format!("{what}: {}", root_cause(&err)) });
                     return WalkState::Continue;
                 }
             };
@@ -157,12 +161,16 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>
                     return WalkState::Continue;
                 }
             };
-            if size > opts.max_file_size {
+            if size > opts.max_file_size && !notebook_code_fits(entry.path(), language, size, opts.max_file_size) {
                 push(
                     diags,
                     Diagnostic {
                         path: display,
-                        message: format!("skipped: {size} bytes is over the size limit of {} bytes (--max-file-size)", opts.max_file_size),
+                        message: if language == Language::Notebook {
+                            format!("skipped: the code cells of this {size}-byte notebook are over the size limit of {} bytes (--max-file-size)", opts.max_file_size)
+                        } else {
+                            format!("skipped: {size} bytes is over the size limit of {} bytes (--max-file-size)", opts.max_file_size)
+                        },
                     },
                 );
                 return WalkState::Continue;
@@ -176,8 +184,35 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> (Vec<FileEntry>, Vec<Diagnostic>
     (files, diags.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
+/// A notebook is read up to this size, whatever the limit: its outputs (images) do not count.
+const NOTEBOOK_READ_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Is this large file a notebook whose code cells are within the limit?
+fn notebook_code_fits(path: &Path, language: Language, size: u64, limit: u64) -> bool {
+    if language != Language::Notebook || size > NOTEBOOK_READ_LIMIT.max(limit) {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        // Scanned, so that the read error is reported by the scan.
+        return true;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    crate::lang::notebook::code_size(&text).is_some_and(|n| n <= limit)
+}
+
 fn push<T>(m: &Mutex<Vec<T>>, v: T) {
     m.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+}
+
+/// The path an error is about, looking through depth and line-number wrappers.
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
 }
 
 fn root_cause(err: &ignore::Error) -> String {
@@ -198,10 +233,43 @@ pub fn rel(base: &Path, path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     if s.is_empty() {
+        // The root itself: its name, or the path as given (`.`), never an empty string.
         path.file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| {
+                let shown = path.to_string_lossy().into_owned();
+                if shown.is_empty() {
+                    ".".into()
+                } else {
+                    shown
+                }
+            })
     } else {
         s.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_itself_is_never_an_empty_path() {
+        // A diagnostic about the root (e.g. it cannot be listed) names it.
+        assert_eq!(rel(Path::new("."), Path::new(".")), ".");
+        assert_eq!(rel(Path::new("src"), Path::new("src")), "src");
+        assert_eq!(rel(Path::new("/r"), Path::new("/r/a/b.py")), "a/b.py");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_told_by_extension() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9.py"));
+        assert_eq!(language_of(p), Some(Language::Python));
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"\xff.env"));
+        assert_eq!(language_of(p), Some(Language::Dotenv));
+        assert_eq!(language_of(Path::new(".py")), None);
     }
 }

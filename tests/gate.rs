@@ -1,6 +1,6 @@
 //! End-to-end tests of `access-audit check` on temporary repositories: exit codes for each case,
-//! baseline round trip with moved lines, inline suppressions (used, unused, malformed, reflowed
-//! calls), config discovery, `--changed-since` with a real git repository, SARIF validated against
+//! baseline round trip with moved lines, inline suppressions (used, unused, malformed, above a
+//! reflowed call), config discovery, `--changed-since` with a real git repository, SARIF validated against
 //! the official 2.1.0 schema, GitHub annotations, and redaction of secrets in every format.
 
 use std::path::Path;
@@ -261,13 +261,13 @@ fn baseline_file_is_sorted_and_stable() {
 }
 
 #[test]
-fn inline_suppression_on_the_line_above_or_any_line_of_a_reflowed_call() {
+fn inline_suppression_on_the_line_above_a_statement_covers_all_its_lines() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "above.py", "import requests\n# access-audit: ignore[untokenized-remote] staging host, not behind Access\nrequests.get(\"https://comfyui.example.space/prompt\")\n");
     write(
         dir.path(),
         "reflowed.py",
-        "import requests\nrequests.post(\n    \"https://comfyui.example.space/prompt\",\n    json={},\n    timeout=30,  # access-audit: ignore[untokenized-remote] black moved this call\n)\n",
+        "import requests\n# access-audit: ignore[untokenized-remote] black reflowed this call\nrequests.post(\n    \"https://comfyui.example.space/prompt\",\n    json={},\n    timeout=30,\n)\n",
     );
     write(dir.path(), "main.rs", "fn f(c: &reqwest::Client) {\n    // access-audit: ignore[untokenized-remote] test server\n    let _ = c.get(\"https://comfyui.example.space/queue\").send();\n}\n");
     let (code, out, _) = check(dir.path(), &["--format", "json"]);

@@ -59,17 +59,10 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
         cells_of(&root).ok_or_else(|| "no `cells` array: not a Jupyter notebook".to_string())?;
 
     // The code of each code cell, IPython syntax neutralized.
-    let mut code_cells: Vec<(u32, Vec<String>)> = Vec::new();
-    for (i, cell) in cells.iter().enumerate() {
-        if cell.get("cell_type").and_then(Value::as_str) != Some("code") {
-            continue;
-        }
-        let Some(src) = cell.get("source").or_else(|| cell.get("input")) else {
-            continue;
-        };
-        let cell_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        code_cells.push((cell_no, neutralize(&source_text(src))));
-    }
+    let code_cells: Vec<(u32, Vec<String>)> = sources(&cells)
+        .into_iter()
+        .map(|(cell_no, src)| (cell_no, neutralize(&src)))
+        .collect();
 
     let mut line_map = Vec::new();
     let mut first_line = Vec::with_capacity(code_cells.len());
@@ -142,6 +135,56 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
         }
     }
     Ok(NotebookFacts { facts, line_map })
+}
+
+/// The source of each code cell: (1-based cell index among all cells, source).
+fn sources(cells: &[&Value]) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        if cell.get("cell_type").and_then(Value::as_str) != Some("code") {
+            continue;
+        }
+        let Some(src) = cell.get("source").or_else(|| cell.get("input")) else {
+            continue;
+        };
+        out.push((u32::try_from(i + 1).unwrap_or(u32::MAX), source_text(src)));
+    }
+    out
+}
+
+fn parse_cells(text: &str) -> Option<Vec<(u32, String)>> {
+    let root: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+    Some(sources(&cells_of(&root)?))
+}
+
+/// The code cells of a notebook, in cell coordinates: (1-based cell index, code with IPython-only
+/// syntax commented out, line for line). Empty when `text` is not a notebook.
+pub fn code_cells(text: &str) -> Vec<(u32, String)> {
+    parse_cells(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(cell, src)| {
+            let mut code = neutralize(&src).join("\n");
+            code.push('\n');
+            (cell, code)
+        })
+        .collect()
+}
+
+/// The code cells' sources as written (for the credential search, in cell coordinates).
+pub fn raw_code_cells(text: &str) -> Vec<(u32, String)> {
+    parse_cells(text).unwrap_or_default()
+}
+
+/// The size in bytes of a notebook's code: the size limit applies to it, not to the outputs
+/// (images, tables) a notebook also stores. `None` when `text` is not a notebook.
+pub fn code_size(text: &str) -> Option<u64> {
+    Some(
+        parse_cells(text)?
+            .iter()
+            .map(|(_, src)| src.len() as u64)
+            .sum(),
+    )
 }
 
 /// nbformat 4 `cells`, or nbformat 3 `worksheets[*].cells`.

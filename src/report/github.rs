@@ -3,11 +3,13 @@
 
 use crate::gate::{GateResult, Severity};
 
-/// Escape a workflow-command message (`%`, CR, LF).
+/// Escape a workflow-command message (`%`, CR, LF; other control characters shown as escapes).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    super::escape_control(&s).into_owned()
 }
 
 /// Escape a workflow-command property (also `:` and `,`).
@@ -28,7 +30,7 @@ pub fn render(result: &GateResult) -> String {
             v.line,
             v.column,
             escape_property(&format!("access-audit {}", v.rule.id())),
-            escape_data(&v.message)
+            escape_data(&crate::secrets::mask_line(&v.message))
         ));
     }
     out

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::escape_control;
 use crate::gate::{Check, GateResult, Severity};
 use crate::secrets;
 
@@ -39,10 +40,18 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
                 out,
                 "{}: {}",
                 paint(code, &format!("{label}[{}]", v.rule.id())),
-                v.message
+                escape_control(&secrets::mask_line(&v.message))
             );
-            let _ = writeln!(out, "  --> {}:{}:{}", v.path, v.line, v.column);
-            if let Some(text) = source(&v.path) {
+            let cell = v.cell.map(|c| format!("cell {c}:")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  --> {}:{cell}{}:{}",
+                escape_control(&v.path),
+                v.line,
+                v.column
+            );
+            // A notebook's lines are cell lines, not lines of its JSON: no frame.
+            if let Some(text) = source(&v.path).filter(|_| v.cell.is_none()) {
                 let last = v.end_line.clamp(v.line, v.line + 4);
                 let width = last.to_string().len();
                 let _ = writeln!(out, "{:width$} |", "");
@@ -53,7 +62,12 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
                     .take((last - v.line + 1) as usize)
                 {
                     let shown: String = secrets::mask_line(l).chars().take(200).collect();
-                    let _ = writeln!(out, "{:>width$} | {}", i + 1, shown.trim_end());
+                    let _ = writeln!(
+                        out,
+                        "{:>width$} | {}",
+                        i + 1,
+                        escape_control(shown.trim_end())
+                    );
                     if i + 1 == v.line as usize {
                         let pad = " ".repeat(v.column.saturating_sub(1) as usize);
                         let _ = writeln!(out, "{:width$} | {pad}{}", "", paint(code, "^"));
@@ -62,7 +76,7 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
             }
             let _ = writeln!(out, "   = help: access-audit explain {}", v.rule.id());
             if let Some(fix) = &v.suggestion {
-                let _ = writeln!(out, "   = fix: {fix}");
+                let _ = writeln!(out, "   = fix: {}", escape_control(fix));
             }
             let _ = writeln!(out);
         }

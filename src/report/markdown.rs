@@ -1024,7 +1024,12 @@ fn diagnostics(out: &mut String, ctx: &Ctx) {
     }
     out.push_str("## Diagnostics\n\n");
     for d in &ctx.report.diagnostics {
-        let _ = writeln!(out, "- {}: {}", code(&d.path), d.message.replace('\n', " "));
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            code(&d.path),
+            super::escape_markdown(&d.message.replace('\n', " "))
+        );
     }
     out.push('\n');
 }
@@ -1053,18 +1058,22 @@ fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     out
 }
 
-/// Inline code, safe for values that contain backticks.
+/// Inline code, safe for any value: control characters escaped, and a backtick fence longer than
+/// any run of backticks in the value (so it cannot close the span and inject Markdown).
 fn code(s: &str) -> String {
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
+    let s = super::escape_control(s);
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
         format!("`{s}`")
+    } else {
+        let fence = "`".repeat(longest + 1);
+        format!("{fence} {s} {fence}")
     }
 }
 
-/// A table cell: no pipes, no line breaks.
+/// A table cell: no pipes, no line breaks, no control characters.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    super::escape_control(&s.replace(['\n', '\r'], " ")).replace('|', "\\|")
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -1240,12 +1249,15 @@ pub fn render_gate(result: &crate::gate::GateResult) -> String {
                 crate::gate::Severity::Error => "error",
                 crate::gate::Severity::Warning => "warning",
             };
+            let at = match v.cell {
+                Some(c) => format!("{}:cell {c}:{}", v.path, v.line),
+                None => format!("{}:{}", v.path, v.line),
+            };
             out.push_str(&format!(
-                "| `{}` | {sev} | `{}:{}` | {} |\n",
+                "| `{}` | {sev} | {} | {} |\n",
                 v.rule.id(),
-                v.path,
-                v.line,
-                cell(&v.message)
+                cell(&code(&at)),
+                cell(&crate::secrets::mask_line(&v.message))
             ));
         }
     }

@@ -40,7 +40,7 @@ pub fn render(result: &GateResult, version: &str) -> String {
                 "ruleId": v.rule.id(),
                 "ruleIndex": index(v.rule),
                 "level": level(v.severity),
-                "message": { "text": v.message },
+                "message": { "text": crate::secrets::mask_line(&v.message) },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri(&v.path), "uriBaseId": "%SRCROOT%" },

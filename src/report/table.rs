@@ -74,15 +74,15 @@ fn by_group(report: &Report, color: bool) -> Table {
         .map(|f| {
             [
                 f.group.as_str().to_string(),
-                format!("{}:{}:{}", f.path, f.line, f.column),
-                target(f),
+                format!("{}:{}:{}", escape_control(&f.path), f.line, f.column),
+                escape_control(&target(f)).into_owned(),
                 f.client.clone().unwrap_or_else(|| "-".to_string()),
                 match (f.group, f.tokenized) {
                     (Group::Remote, true) => "yes".to_string(),
                     (Group::Remote, false) => "no".to_string(),
                     _ => "-".to_string(),
                 },
-                f.function.clone().unwrap_or_else(|| "-".to_string()),
+                escape_control(f.function.as_deref().unwrap_or("-")).into_owned(),
             ]
         })
         .collect();
@@ -136,6 +136,8 @@ fn target(f: &Finding) -> String {
     }
 }
 
+use super::escape_control;
+
 fn by_file(report: &Report, color: bool) -> Table {
     let mut table = new_table(color);
     table.set_header(vec!["File", "Groups", "Addresses", "Remote untokenized"]);
@@ -156,7 +158,7 @@ fn by_file(report: &Report, color: bool) -> Table {
             breaking_cell = breaking_cell.fg(Color::Red);
         }
         table.add_row(vec![
-            Cell::new(path),
+            Cell::new(escape_control(path)),
             Cell::new(groups.join(", ")),
             Cell::new(fs.len()),
             breaking_cell,
