@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 group_by: args.style.group_by,
                 date: resolve_date(args.style.date.as_deref())?,
                 target: target_name(&args.target.paths),
+                domains: configured_domains(&args.target)?,
             };
             let mut out = render_report(&report, &rules, Format::Markdown, &render, false);
             out.push('\n');
@@ -119,6 +120,14 @@ pub(crate) fn scan_target(
     Ok((report, rules))
 }
 
+/// The protected domains for `scan` / `report`: `--domain`, then `protected-domains` of the config
+/// file discovered from the first PATH.
+fn configured_domains(t: &ScanTarget) -> Result<Vec<String>, Error> {
+    let first = t.paths.first().cloned().unwrap_or_else(|| ".".into());
+    let cfg = config::discover(&first)?;
+    Ok(config::protected_domains(&t.domains, &cfg))
+}
+
 fn render_and_write(
     t: &ScanTarget,
     report: &Report,
@@ -131,6 +140,7 @@ fn render_and_write(
         group_by: style.group_by,
         date: resolve_date(style.date.as_deref())?,
         target: target_name(&t.paths),
+        domains: configured_domains(t)?,
     };
     if format == Format::Json {
         let written = match t.output.as_deref() {

@@ -18,10 +18,10 @@ const MAX_COMMAND: usize = 100;
 
 pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String {
     let svc = rules.primary();
-    let ctx = Ctx::new(report, svc);
+    let ctx = Ctx::new(report, svc, &opts.domains);
     let mut out = String::new();
     header(&mut out, &ctx, opts);
-    out.push_str(&mermaid(report, rules));
+    out.push_str(&mermaid(report, rules, &ctx.domain_list));
     summary(&mut out, &ctx);
     local_section(&mut out, &ctx);
     remote_section(&mut out, &ctx);
@@ -42,20 +42,70 @@ pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String 
 struct Ctx<'a> {
     report: &'a Report,
     svc: &'a Service,
-    /// Public domains, code-formatted and joined ("the public domain" when none are declared).
+    /// The public domains the report talks about, and where they come from.
+    domain_list: Vec<String>,
+    domain_source: DomainSource,
+    /// [`Self::domain_list`], code-formatted and joined ("the public domain" when there is none).
     domains: String,
 }
 
+/// Where the report's public domains come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DomainSource {
+    /// `--domain`, `protected-domains` in the config file, or `domains` of a rule file.
+    Configured,
+    /// None is configured: the remote hosts the scan found.
+    Found,
+    /// None is configured and the scan found no remote host.
+    None,
+}
+
+/// The public domains a report names: the configured ones, else the remote hosts of the service
+/// the scan found, else none — never a domain that is in neither.
+fn report_domains(
+    report: &Report,
+    svc: &Service,
+    configured: &[String],
+) -> (Vec<String>, DomainSource) {
+    let mut configured: Vec<String> = configured.to_vec();
+    for d in &svc.domains {
+        if !configured.contains(d) {
+            configured.push(d.clone());
+        }
+    }
+    if !configured.is_empty() {
+        return (configured, DomainSource::Configured);
+    }
+    let found: Vec<String> = distinct(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.group == Group::Remote && f.service == svc.id)
+            .filter_map(|f| f.host.as_deref()),
+    )
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    if found.is_empty() {
+        (found, DomainSource::None)
+    } else {
+        (found, DomainSource::Found)
+    }
+}
+
 impl<'a> Ctx<'a> {
-    fn new(report: &'a Report, svc: &'a Service) -> Ctx<'a> {
-        let domains = if svc.domains.is_empty() {
+    fn new(report: &'a Report, svc: &'a Service, configured: &[String]) -> Ctx<'a> {
+        let (domain_list, domain_source) = report_domains(report, svc, configured);
+        let domains = if domain_list.is_empty() {
             "the public domain".to_string()
         } else {
-            join_and(&svc.domains.iter().map(|d| code(d)).collect::<Vec<_>>())
+            join_and(&domain_list.iter().map(|d| code(d)).collect::<Vec<_>>())
         };
         Ctx {
             report,
             svc,
+            domain_list,
+            domain_source,
             domains,
         }
     }
@@ -82,7 +132,7 @@ impl<'a> Ctx<'a> {
 
     /// The first public domain as an `https://` URL, code-formatted.
     fn domain_url(&self) -> String {
-        match self.svc.domains.first() {
+        match self.domain_list.first() {
             Some(d) => code(&format!("https://{d}")),
             None => "the public `https://` domain".to_string(),
         }
@@ -175,13 +225,25 @@ fn header(out: &mut String, ctx: &Ctx, opts: &RenderOptions) {
         ctx.name(),
         ctx.domains
     );
+    let how = match ctx.domain_source {
+        DomainSource::Configured => None,
+        DomainSource::Found => Some(
+            "the remote hosts the scan found; no protected domain is configured (set `protected-domains` in `access-audit.toml` or pass `--domain`)",
+        ),
+        DomainSource::None => Some(
+            "none configured and no remote host found; set `protected-domains` in `access-audit.toml` (or `[tool.access-audit]` in `pyproject.toml`) or pass `--domain`",
+        ),
+    };
+    if let Some(how) = how {
+        let _ = writeln!(out, "**Protected domain:** {how}.\n");
+    }
 }
 
 /// A Mermaid `flowchart LR` (GitHub renders it) of who talks to the service how: one node per
 /// non-empty group with its file and use counts, an edge to the service — remote uses through a
 /// "Cloudflare Tunnel + Access" node — and the untokenized remote uses in red. Empty without
 /// findings.
-fn mermaid(report: &Report, rules: &RuleSet) -> String {
+fn mermaid(report: &Report, rules: &RuleSet, domains: &[String]) -> String {
     if report.findings.is_empty() {
         return String::new();
     }
@@ -243,11 +305,11 @@ fn mermaid(report: &Report, rules: &RuleSet) -> String {
     let tokenized = stats(&|f: &Finding| f.group == Group::Remote && f.tokenized);
     let untokenized = stats(&|f: &Finding| f.breaks());
     if tokenized.1 + untokenized.1 > 0 {
-        let domain = svc
-            .domains
-            .first()
-            .map(|d| format!("<br/>{}", mermaid_text(d)))
-            .unwrap_or_default();
+        let domain = if domains.is_empty() {
+            String::new()
+        } else {
+            format!("<br/>{}", mermaid_text(&domains.join(", ")))
+        };
         let _ = writeln!(
             nodes,
             "    access{{{{\"Cloudflare Tunnel + Access{domain}\"}}}}"
@@ -1426,7 +1488,20 @@ mod tests {
             without.contains("No breaking changes expected"),
             "{without}"
         );
-        assert!(without.contains("`comfyui.datacrew.space`"));
+        // No domain configured and none found: the report says so and names no domain.
+        assert!(
+            without.contains("**Protected domain:** none configured"),
+            "{without}"
+        );
+        assert!(!without.contains("datacrew"), "{without}");
+        let rules = RuleSet::embedded().unwrap();
+        let configured = RenderOptions {
+            domains: vec!["comfy.mydomain.dev".to_string()],
+            ..opts(None)
+        };
+        let named = render(&sample(false), &rules, &configured);
+        assert!(named.contains("enabled on `comfy.mydomain.dev`"), "{named}");
+        assert!(!named.contains("**Protected domain:**"), "{named}");
         let with = md(true, None);
         assert!(!with.contains("NONE FOUND"), "{with}");
         assert!(with.contains("**1 remote use will break**"), "{with}");

@@ -26,4 +26,7 @@ pub struct RenderOptions {
     pub date: Option<String>,
     /// Display name of what was scanned (shown in the report title line).
     pub target: String,
+    /// The configured protected domains (`--domain`, `protected-domains`); the report names these,
+    /// else the remote hosts the scan found.
+    pub domains: Vec<String>,
 }

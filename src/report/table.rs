@@ -319,6 +319,7 @@ mod tests {
             group_by,
             date: None,
             target: "demo".to_string(),
+            ..Default::default()
         }
     }
 
