@@ -19,7 +19,15 @@ use crate::scan::{self, ScanOptions};
 use crate::walk::WalkOptions;
 
 /// Run the command; `Ok(code)` is the process exit code.
-pub fn run(cli: Cli) -> Result<i32, Error> {
+pub fn run(mut cli: Cli) -> Result<i32, Error> {
+    // `scan -` / `check -`: the file read from stdin, written where the scan can read it; the
+    // directory goes when `_stdin` is dropped.
+    let _stdin = match &mut cli.command {
+        Command::Scan(a) => StdinFile::take(&mut a.target)?,
+        Command::Report(a) => StdinFile::take(&mut a.target)?,
+        Command::Check(a) => StdinFile::take(&mut a.target)?,
+        _ => None,
+    };
     match cli.command {
         Command::Scan(args) => {
             let color = wants_color(args.color, args.target.output.is_none());
@@ -51,7 +59,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let render = RenderOptions {
                 group_by: args.style.group_by,
                 date: resolve_date(args.style.date.as_deref())?,
-                target: target_name(&args.target.paths),
+                target: scope_name(&args.target),
                 domains: configured_domains(&args.target)?,
             };
             let mut out = render_report(&report, &rules, Format::Markdown, &render, false);
@@ -73,6 +81,121 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             print!("{text}");
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let mut cmd = crate::cli::command_with_version();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "access-audit", &mut out);
+            write_output(None, &String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(crate::cli::command_with_version())
+                .render(&mut out)
+                .map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+            write_output(None, &String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+    }
+}
+
+/// One file read from stdin (`PATH` `-`), written under a fresh temporary directory at its
+/// `--stdin-filename` (relative form), so findings carry that path.
+struct StdinFile {
+    dir: std::path::PathBuf,
+}
+
+impl StdinFile {
+    /// With `-` among the paths: read stdin, write it, and point the target at it.
+    fn take(t: &mut ScanTarget) -> Result<Option<StdinFile>, Error> {
+        if !t.paths.iter().any(|p| p.as_os_str() == "-") {
+            if t.stdin_filename.is_some() {
+                return Err(Error::Usage(
+                    "--stdin-filename only applies with PATH `-` (read the file from stdin)".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if t.paths.len() > 1 {
+            return Err(Error::Usage(
+                "PATH `-` (stdin) cannot be combined with other paths".into(),
+            ));
+        }
+        let Some(name) = t.stdin_filename.clone() else {
+            return Err(Error::Usage(
+                "PATH `-` reads one file from stdin: pass --stdin-filename PATH too (it picks the language)".into(),
+            ));
+        };
+        let rel = display_relative(&name);
+        if rel.as_os_str().is_empty() {
+            return Err(Error::Usage(format!(
+                "--stdin-filename `{}`: expected a file path",
+                name.display()
+            )));
+        }
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text).map_err(|e| {
+            Error::UnreadablePath {
+                path: "-".into(),
+                message: e.to_string(),
+            }
+        })?;
+        let dir = std::env::temp_dir().join(format!(
+            "access-audit-stdin-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let file = dir.join(&rel);
+        let written = std::fs::create_dir_all(file.parent().unwrap_or(&dir))
+            .and_then(|()| std::fs::write(&file, &text));
+        let guard = StdinFile { dir: dir.clone() };
+        written.map_err(|e| Error::Output {
+            path: file.display().to_string(),
+            message: e.to_string(),
+        })?;
+        t.paths = vec![dir];
+        Ok(Some(guard))
+    }
+}
+
+impl Drop for StdinFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `--stdin-filename` as the path shown in the output: relative to the current directory when it
+/// is inside it (`..` and the root dropped), else the file name alone.
+fn display_relative(name: &Path) -> std::path::PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let rel = match name.strip_prefix(&cwd) {
+        Ok(r) => r,
+        Err(_) if name.is_absolute() => Path::new(name.file_name().unwrap_or_default()),
+        Err(_) => name,
+    };
+    rel.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The path config discovery starts from: the first PATH, or the stdin file's real location.
+fn config_start(t: &ScanTarget) -> std::path::PathBuf {
+    match &t.stdin_filename {
+        Some(name) => name.clone(),
+        None => t.paths.first().cloned().unwrap_or_else(|| ".".into()),
+    }
+}
+
+/// What the report calls the scanned target: the paths, or the stdin file's name.
+fn scope_name(t: &ScanTarget) -> String {
+    match &t.stdin_filename {
+        Some(name) => display_relative(name).display().to_string(),
+        None => target_name(&t.paths),
     }
 }
 
@@ -123,8 +246,7 @@ pub(crate) fn scan_target(
 /// The protected domains for `scan` / `report`: `--domain`, then `protected-domains` of the config
 /// file discovered from the first PATH.
 fn configured_domains(t: &ScanTarget) -> Result<Vec<String>, Error> {
-    let first = t.paths.first().cloned().unwrap_or_else(|| ".".into());
-    let cfg = config::discover(&first)?;
+    let cfg = config::discover(&config_start(t))?;
     Ok(config::protected_domains(&t.domains, &cfg))
 }
 
@@ -139,7 +261,7 @@ fn render_and_write(
     let render = RenderOptions {
         group_by: style.group_by,
         date: resolve_date(style.date.as_deref())?,
-        target: target_name(&t.paths),
+        target: scope_name(t),
         domains: configured_domains(t)?,
     };
     if format == Format::Json {
@@ -168,7 +290,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let cfg = match (&args.config, args.no_config) {
         (_, true) => config::Config::default(),
         (Some(file), _) => config::load(file)?,
-        (None, false) => config::discover(&first)?,
+        (None, false) => config::discover(&config_start(t))?,
     };
     let overrides = config::Overrides {
         select: args.select.clone(),

@@ -96,3 +96,133 @@ fn report_without_remote_or_configuration_says_none_is_configured() {
         "{md}"
     );
 }
+
+#[test]
+fn version_prints_the_rules_digest_of_a_scan() {
+    let out = bin().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let line = stdout(&out);
+    let dir = tempfile::tempdir().unwrap();
+    let scan = stdout(
+        &bin()
+            .arg("scan")
+            .arg(dir.path())
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&scan).unwrap();
+    let digest = v["meta"]["rules_digest"].as_str().unwrap();
+    assert_eq!(
+        line.trim(),
+        format!(
+            "access-audit {} (rules {digest})",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn help_lists_exit_codes_and_completions_and_man_render() {
+    let help = stdout(&bin().arg("--help").output().unwrap());
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(help.contains("  2  usage error"), "{help}");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let text = stdout(&out);
+        assert!(text.contains("access-audit"), "{shell}: {text}");
+        assert!(text.contains("stdin-filename"), "{shell}: {text}");
+    }
+    let man = stdout(&bin().arg("man").output().unwrap());
+    assert!(man.contains(".TH access-audit 1"), "{man}");
+    assert!(man.contains("Exit codes"), "{man}");
+    let bad = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn json_format_reports_a_fatal_error_as_json_on_stdout() {
+    for cmd in ["scan", "check"] {
+        let out = bin()
+            .args([cmd, "no/such/dir", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON error");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("no/such/dir"), "{msg}");
+        assert!(v["error"]["hint"].as_str().unwrap().contains("path"), "{v}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error: cannot read `no/such/dir`"), "{err}");
+    }
+    // Without JSON, stdout stays empty.
+    let out = bin().args(["scan", "no/such/dir"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn check_and_scan_read_one_file_from_stdin() {
+    let repo = tempfile::tempdir().unwrap();
+    write(
+        repo.path(),
+        "access-audit.toml",
+        "protected-domains = [\"comfy.mydomain.dev\"]\n",
+    );
+    let src =
+        "import requests\n\n\ndef go():\n    requests.get(\"https://comfy.mydomain.dev/queue\")\n";
+    let out = bin()
+        .current_dir(repo.path())
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            "pkg/client.py",
+            "--format",
+            "json",
+        ])
+        .write_stdin(src)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let text = v.to_string();
+    assert!(text.contains("\"pkg/client.py\""), "{text}");
+    assert!(text.contains("untokenized-remote"), "{text}");
+    // The language follows the file name: the same text as a shell script is not Python.
+    let out = bin()
+        .current_dir(repo.path())
+        .args([
+            "scan",
+            "-",
+            "--stdin-filename",
+            "notes.txt",
+            "--format",
+            "json",
+        ])
+        .write_stdin("nothing here\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+    // The report names the stdin file as its scope and uses the config beside it.
+    let out = bin()
+        .current_dir(repo.path())
+        .args(["report", "-", "--stdin-filename", "pkg/client.py"])
+        .write_stdin(src)
+        .output()
+        .unwrap();
+    let md = stdout(&out);
+    assert!(md.contains("**Scope:** `pkg/client.py`"), "{md}");
+    assert!(md.contains("enabled on `comfy.mydomain.dev`"), "{md}");
+    // `-` needs a file name.
+    let out = bin()
+        .args(["check", "-"])
+        .write_stdin(src)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--stdin-filename"));
+}
