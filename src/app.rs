@@ -61,6 +61,7 @@ pub fn run(mut cli: Cli) -> Result<i32, Error> {
                 date: resolve_date(args.style.date.as_deref())?,
                 target: scope_name(&args.target),
                 domains: configured_domains(&args.target)?,
+                width: None,
             };
             let mut out = render_report(&report, &rules, Format::Markdown, &render, false);
             out.push('\n');
@@ -215,10 +216,21 @@ pub(crate) fn scan_target(
     rules_dir: Option<&Path>,
     only: Option<std::collections::HashSet<std::path::PathBuf>>,
 ) -> Result<(Report, RuleSet), Error> {
+    scan_target_with(t, rules_dir, only, &configured_domains(t)?)
+}
+
+/// [`scan_target`] with the protected domains already worked out (`check` reads its own config).
+fn scan_target_with(
+    t: &ScanTarget,
+    rules_dir: Option<&Path>,
+    only: Option<std::collections::HashSet<std::path::PathBuf>>,
+    domains: &[String],
+) -> Result<(Report, RuleSet), Error> {
     let mut rules = RuleSet::load(t.rules.as_deref().or(rules_dir))?;
     if let Some(ids) = &t.service {
         rules.select(ids)?;
     }
+    rules.protect_domains(domains);
     let opts = ScanOptions {
         paths: t.paths.clone(),
         walk: WalkOptions {
@@ -243,6 +255,20 @@ pub(crate) fn scan_target(
     Ok((report, rules))
 }
 
+/// The width the table must fit: `COLUMNS` when set (piped output too), else the terminal's when
+/// stdout is one; `None` (a fixed default) otherwise.
+fn table_width(to_stdout: bool) -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    columns.or_else(|| {
+        (to_stdout && std::io::stdout().is_terminal())
+            .then(|| comfy_table::Table::new().width().map(usize::from))
+            .flatten()
+    })
+}
+
 /// The protected domains for `scan` / `report`: `--domain`, then `protected-domains` of the config
 /// file discovered from the first PATH.
 fn configured_domains(t: &ScanTarget) -> Result<Vec<String>, Error> {
@@ -263,6 +289,7 @@ fn render_and_write(
         date: resolve_date(style.date.as_deref())?,
         target: scope_name(t),
         domains: configured_domains(t)?,
+        width: table_width(t.output.is_none()),
     };
     if format == Format::Json {
         let written = match t.output.as_deref() {
@@ -299,11 +326,16 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         severity: args.severity.clone(),
     };
     let gate_cfg = config::gate_config(&cfg, &overrides)?;
-    let only = match &args.changed_since {
-        Some(r) => Some(git::changed_since(&first, r)?),
-        None => None,
+    let files_mode = files_in_cwd(t);
+    let only = match (&args.changed_since, &files_mode) {
+        (Some(r), _) => Some(git::changed_since(&first, r)?),
+        (None, Some((_, files))) => Some(files.clone()),
+        (None, None) => None,
     };
-    let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only.clone())?;
+    let t = files_mode.as_ref().map_or(t, |(whole, _)| whole);
+    let domains = config::protected_domains(&t.domains, &cfg);
+    let (report, rules) =
+        scan_target_with(t, cfg.settings.rules.as_deref(), only.clone(), &domains)?;
     let baseline_path = args.baseline.clone().or_else(|| {
         if args.write_baseline.is_some() {
             None
@@ -323,7 +355,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         }
         eprintln!("access-audit: {}", summary.line());
         if summary.fixed > 0 {
-            let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
+            let (report, rules) =
+                scan_target_with(t, cfg.settings.rules.as_deref(), only, &domains)?;
             result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
         }
     }
@@ -358,6 +391,35 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     };
     write_output(t.output.as_deref(), &out)?;
     Ok(i32::from(result.fails()))
+}
+
+/// `check a/b.py c/d.env` as pre-commit runs it (relative files below the current directory): scan
+/// the current directory, reporting only those files, so paths stay relative to it (the repository
+/// root) and the project's `.env` / YAML values still reach the code. `None` otherwise.
+fn files_in_cwd(
+    t: &ScanTarget,
+) -> Option<(ScanTarget, std::collections::HashSet<std::path::PathBuf>)> {
+    let plain = |p: &std::path::PathBuf| {
+        p.is_relative()
+            && p.is_file()
+            && p.components().all(|c| {
+                matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            })
+    };
+    if t.stdin_filename.is_some() || t.paths.is_empty() || !t.paths.iter().all(plain) {
+        return None;
+    }
+    let files = t
+        .paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut whole = t.clone();
+    whole.paths = vec![".".into()];
+    Some((whole, files))
 }
 
 /// The file behind a report path (paths are relative to the single root, or prefixed by the root).

@@ -134,7 +134,7 @@ pub enum CheckFormat {
 }
 
 /// What to scan and how (shared by every command that scans).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanTarget {
     /// Files or directories to scan; `-` reads one file from stdin (with --stdin-filename).
     #[arg(value_name = "PATH", default_value = ".")]

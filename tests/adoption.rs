@@ -226,3 +226,150 @@ fn check_and_scan_read_one_file_from_stdin() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stdin-filename"));
 }
+
+/// The hooks of `.pre-commit-hooks.yaml`: (id, entry, language, pass_filenames, files regex).
+fn hooks() -> Vec<(String, String, String, bool, String)> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    docs[0]
+        .as_vec()
+        .expect("a list of hooks")
+        .iter()
+        .map(|h| {
+            let s = |k: &str| h[k].as_str().unwrap_or_default().to_string();
+            (
+                s("id"),
+                s("entry"),
+                s("language"),
+                h["pass_filenames"].as_bool().unwrap_or(true),
+                s("files"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pre_commit_hooks_fail_on_a_violation_that_comes_through_env() {
+    let hooks = hooks();
+    assert!(
+        hooks.iter().any(|h| h.0 == "access-audit" && !h.3),
+        "{hooks:?}"
+    );
+    let repo = tempfile::tempdir().unwrap();
+    // The URL is only in `.env`; the code that sends it is in `app/client.py`.
+    write(
+        repo.path(),
+        ".env",
+        "COMFYUI_URL=https://comfy.mydomain.dev\n",
+    );
+    write(
+        repo.path(),
+        "app/client.py",
+        "import os\nimport requests\n\n\ndef submit(wf):\n    return requests.post(os.environ[\"COMFYUI_URL\"] + \"/prompt\", json=wf)\n",
+    );
+    write(
+        repo.path(),
+        "app/local.py",
+        "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\n",
+    );
+    for (id, entry, language, pass_filenames, files) in &hooks {
+        assert_eq!(
+            language, "python",
+            "{id}: installs the wheel, no Rust toolchain"
+        );
+        let files_re = regex::Regex::new(files).unwrap();
+        for f in [
+            ".env",
+            "app/client.py",
+            "explore.ipynb",
+            "deploy/.env.prod",
+            "Dockerfile",
+            "docker-compose.yml",
+            "scripts/run.sh",
+            "k8s/deploy.yaml",
+            "src/main.rs",
+        ] {
+            assert!(files_re.is_match(f), "{id}: `files` misses {f}");
+        }
+        let mut words = entry.split_whitespace();
+        assert_eq!(words.next(), Some("access-audit"), "{id}");
+        let mut cmd = bin();
+        cmd.current_dir(repo.path())
+            .args(words)
+            .args(["--format", "github"]);
+        if *pass_filenames {
+            // pre-commit passes the staged files relative to the repository root: only the code.
+            cmd.args(["app/client.py", "app/local.py"]);
+        }
+        let out = cmd.output().unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{id} must fail: {text} {out:?}");
+        assert!(
+            text.contains("::error file=app/client.py,line=6,")
+                && text.contains("untokenized-remote"),
+            "{id}: path relative to the repository root: {text}"
+        );
+        assert!(
+            !text.contains("file=.env"),
+            "{id}: a definition is not a violation: {text}"
+        );
+    }
+}
+
+#[test]
+fn check_never_reports_a_definition_as_sent_without_credential() {
+    let repo = tempfile::tempdir().unwrap();
+    write(
+        repo.path(),
+        ".env",
+        "COMFYUI_URL=https://comfy.mydomain.dev:8188\n",
+    );
+    write(
+        repo.path(),
+        "docker-compose.yml",
+        "services:\n  worker:\n    image: worker\n    environment:\n      - COMFY=https://comfy.mydomain.dev/prompt\n",
+    );
+    let out = bin()
+        .arg("check")
+        .arg(repo.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // The scan still lists them (they are addresses of the service)…
+    let scan = stdout(
+        &bin()
+            .arg("scan")
+            .arg(repo.path())
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&scan).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2, "{scan}");
+    // …and the code that sends one is the violation, pointing at the `.env` entry.
+    write(
+        repo.path(),
+        "client.py",
+        "import os\nimport requests\nrequests.get(os.environ[\"COMFYUI_URL\"] + \"/queue\")\n",
+    );
+    let out = bin()
+        .arg("check")
+        .arg(repo.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let paths: Vec<&str> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "untokenized-remote" || x["check"] == "untokenized-remote")
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["client.py"], "{v}");
+}
