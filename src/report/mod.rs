@@ -29,4 +29,15 @@ pub struct RenderOptions {
     /// The configured protected domains (`--domain`, `protected-domains`); the report names these,
     /// else the remote hosts the scan found.
     pub domains: Vec<String>,
+    /// Columns the table must fit (the terminal's, or `COLUMNS`); `None`: a fixed default.
+    pub width: Option<usize>,
+}
+
+/// Where a finding is, as people read it: `path:line:column`, and for a notebook
+/// `explore.ipynb[cell 3]:1:18` (the line within the cell, as Jupyter shows it).
+pub fn location(f: &crate::finding::Finding) -> String {
+    match f.cell {
+        Some(cell) => format!("{}[cell {cell}]:{}:{}", f.path, f.line, f.column),
+        None => format!("{}:{}:{}", f.path, f.line, f.column),
+    }
 }
