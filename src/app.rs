@@ -385,8 +385,21 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             )
         }
         CheckFormat::Json => report::json::render_gate(&result),
-        CheckFormat::Sarif => report::sarif::render(&result, env!("CARGO_PKG_VERSION")),
-        CheckFormat::Github => report::github::render(&result),
+        CheckFormat::Sarif => {
+            // Notebooks: SARIF points at the raw `.ipynb` line, where code scanning shows it.
+            let roots = t.paths.clone();
+            let source =
+                move |display: &str| std::fs::read_to_string(fs_path(&roots, display)).ok();
+            let raw = report::with_raw_notebook_lines(&result, &source);
+            report::sarif::render(&raw, env!("CARGO_PKG_VERSION"))
+        }
+        CheckFormat::Github => {
+            let roots = t.paths.clone();
+            report::github::render_with(&result, &|v| {
+                let text = std::fs::read_to_string(fs_path(&roots, &v.path)).ok()?;
+                report::notebook_raw_position(&text, v.cell?, v.line, v.column)
+            })
+        }
         CheckFormat::Markdown => report::markdown::render_gate(&result),
     };
     write_output(t.output.as_deref(), &out)?;

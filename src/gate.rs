@@ -144,6 +144,9 @@ pub struct Violation {
     /// Last line of the statement (for code frames).
     #[serde(skip)]
     pub end_line: u32,
+    /// Notebooks: the cell (all cells counted); `line` is then the line in that cell.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cell: Option<u32>,
 }
 
 /// Which checks run and how severe each is.
@@ -215,6 +218,7 @@ struct Candidate {
     function: Option<String>,
     key: String,
     suggestion: Option<String>,
+    cell: Option<u32>,
 }
 
 impl Candidate {
@@ -234,6 +238,7 @@ impl Candidate {
             function: f.function.clone(),
             key,
             suggestion: None,
+            cell: f.cell,
         }
     }
 }
@@ -283,6 +288,7 @@ fn evaluate_inner(
                 justification: None,
                 suggestion: c.suggestion,
                 end_line: span.1.max(c.line),
+                cell: c.cell,
             },
             c.key,
         ));
@@ -344,6 +350,7 @@ fn evaluate_inner(
                 function: None,
                 key: s.kind.clone(),
                 suggestion: None,
+                cell: None,
             },
         );
     }
@@ -404,6 +411,7 @@ fn evaluate_inner(
             function: None,
             key: format!("{}|{}", s.rules.join(","), s.reason),
             suggestion: None,
+            cell: None,
         });
     }
     for c in unused {

@@ -373,3 +373,93 @@ fn check_never_reports_a_definition_as_sent_without_credential() {
         .collect();
     assert_eq!(paths, ["client.py"], "{v}");
 }
+
+/// A notebook whose third cell (after a markdown cell and a code cell) calls a remote address.
+fn notebook_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let nb = serde_json::json!({
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Explore\n"]},
+            {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
+             "source": ["import requests\n", "BASE = \"https://comfy.mydomain.dev\"\n"]},
+            {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
+             "source": ["r = requests.get(BASE + \"/queue\")\n", "print(r)"]}
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5
+    });
+    write(
+        dir.path(),
+        "explore.ipynb",
+        &serde_json::to_string_pretty(&nb).unwrap(),
+    );
+    write(
+        dir.path(),
+        "local.py",
+        "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\n",
+    );
+    write(
+        dir.path(),
+        "deploy/.env",
+        "COMFYUI_URL=http://127.0.0.1:8188\n",
+    );
+    dir
+}
+
+#[test]
+fn notebooks_show_the_cell_everywhere_and_sarif_the_raw_line() {
+    let repo = notebook_repo();
+    let run = |args: &[&str]| {
+        let out = bin()
+            .arg("check")
+            .arg(repo.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        stdout(&out)
+    };
+    let human = run(&["--color", "never"]);
+    assert!(human.contains("--> explore.ipynb[cell 3]:1:18"), "{human}");
+    assert!(
+        human.contains("1 | r = requests.get(BASE + \"/queue\")"),
+        "cell source, not JSON: {human}"
+    );
+    assert!(!human.contains("\"source\""), "{human}");
+    // The raw line of cell 3's first source line in the pretty-printed JSON.
+    let text = std::fs::read_to_string(repo.path().join("explore.ipynb")).unwrap();
+    let raw_line = text
+        .lines()
+        .position(|l| l.contains("r = requests.get(BASE"))
+        .unwrap()
+        + 1;
+    let github = run(&["--format", "github"]);
+    assert!(
+        github.contains(&format!("file=explore.ipynb,line={raw_line},")),
+        "{github}"
+    );
+    assert!(
+        github.contains("at explore.ipynb[cell 3]%3A1%3A18"),
+        "{github}"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&run(&["--format", "sarif"])).unwrap();
+    let region = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], raw_line, "{sarif}");
+    // The table and the report name the cell; the report counts files by kind and names languages.
+    let table = stdout(
+        &bin()
+            .arg("scan")
+            .arg(repo.path())
+            .args(["--color", "never"])
+            .output()
+            .unwrap(),
+    );
+    assert!(table.contains("explore.ipynb[cell 3]:1:18"), "{table}");
+    let md = stdout(&bin().arg("report").arg(repo.path()).output().unwrap());
+    assert!(md.contains("| `explore.ipynb` | cell 3:1 |"), "{md}");
+    assert!(md.contains("`explore.ipynb[cell 3]:1`"), "{md}");
+    assert!(
+        md.contains("in 3 files: 1 script, 1 config file and 1 notebook"),
+        "{md}"
+    );
+    assert!(md.contains("(env file)"), "{md}");
+}

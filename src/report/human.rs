@@ -41,8 +41,14 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
                 paint(code, &format!("{label}[{}]", v.rule.id())),
                 v.message
             );
-            let _ = writeln!(out, "  --> {}:{}:{}", v.path, v.line, v.column);
-            if let Some(text) = source(&v.path) {
+            let cell = v.cell.map(|c| format!("[cell {c}]")).unwrap_or_default();
+            let _ = writeln!(out, "  --> {}{cell}:{}:{}", v.path, v.line, v.column);
+            // A notebook's frame shows the cell's source, not the raw JSON.
+            let text = source(&v.path).and_then(|t| match v.cell {
+                Some(c) => super::notebook_cell_source(&t, c),
+                None => Some(t),
+            });
+            if let Some(text) = text {
                 let last = v.end_line.clamp(v.line, v.line + 4);
                 let width = last.to_string().len();
                 let _ = writeln!(out, "{:width$} |", "");

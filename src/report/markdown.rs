@@ -428,9 +428,10 @@ fn summary(out: &mut String, ctx: &Ctx) {
         }
         let _ = write!(
             p,
-            " in {} ({} scanned). By group: {} local, {} docker-network, {} private-network, \
+            " in {}{} ({} scanned). By group: {} local, {} docker-network, {} private-network, \
              {} container-exec, {} remote ({} tokenized, {} untokenized) and {} unresolved.",
             count(s.files_with_findings, "file", "files"),
+            file_kinds(&ctx.report.findings),
             s.files_scanned,
             s.local,
             s.docker_network,
@@ -620,7 +621,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
                 cell(&code(&f.path)),
-                f.line,
+                line_of(f),
                 cell(&code(f.url.as_deref().unwrap_or("?"))),
                 cell(f.client.as_deref().unwrap_or("-")),
                 cell(
@@ -640,7 +641,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
                 .map(|f| {
                     format!(
                         "{} ({})",
-                        code(&format!("{}:{}", f.path, f.line)),
+                        code(&at(f)),
                         code(f.scheme.as_deref().unwrap_or("http"))
                     )
                 })
@@ -706,7 +707,7 @@ fn service_section(out: &mut String, ctx: &Ctx) {
             let _ = write!(
                 out,
                 "- {} — container {}",
-                code(&format!("{}:{}", f.path, f.line)),
+                code(&at(f)),
                 code(f.host.as_deref().unwrap_or("?"))
             );
             if let Some(cmd) = f.command.as_deref().filter(|c| !c.is_empty()) {
@@ -777,7 +778,7 @@ fn unresolved_section(out: &mut String, ctx: &Ctx) {
             out,
             "| {} | {} | {} | {} |",
             cell(&code(&f.path)),
-            f.line,
+            line_of(f),
             cell(&code(f.url.as_deref().unwrap_or("?"))),
             cell(&set_by(f))
         );
@@ -890,7 +891,7 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
                 };
                 let mut b = format!(
                     "{} ({}): {suggestion}",
-                    code(&format!("{}:{}", f.path, f.line)),
+                    code(&at(f)),
                     code(f.url.as_deref().unwrap_or("?"))
                 );
                 if is_insecure(f) {
@@ -912,7 +913,7 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
         for f in unresolved.iter().filter(|f| f.env_var.is_none()) {
             bullets.push(format!(
                 "Check what callers pass to {} (command-line argument / parameter)",
-                code(&format!("{}:{}", f.path, f.line))
+                code(&at(f))
             ));
         }
         item(out, "Verify unresolved addresses:", &bullets);
@@ -1152,7 +1153,7 @@ fn limited(items: &[String], max: usize) -> String {
 }
 
 fn lines_label(fs: &[&Finding]) -> String {
-    let lines = distinct(fs.iter().map(|f| f.line.to_string()));
+    let lines = distinct(fs.iter().map(|f| line_of(f)));
     if lines.len() == 1 {
         format!("(line {})", lines[0])
     } else {
@@ -1164,10 +1165,71 @@ fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// The language of a file's findings, as people name it.
 fn language(fs: &[&Finding]) -> &'static str {
     match fs.first().map(|f| f.language) {
+        Some(Language::Python) | None => "Python",
         Some(Language::Rust) => "Rust",
-        _ => "Python",
+        Some(Language::Notebook) => "Jupyter notebook",
+        Some(Language::Shell) => "shell script",
+        Some(Language::Dockerfile) => "Dockerfile",
+        Some(Language::JavaScript) => "JavaScript / TypeScript",
+        Some(Language::Dotenv) => "env file",
+        Some(Language::Yaml) => "YAML",
+        Some(Language::Toml) => "TOML",
+        Some(Language::Json) => "JSON",
+    }
+}
+
+/// What kind of file a finding is in: `0` script (code), `1` config file, `2` notebook.
+fn file_kind(l: Language) -> usize {
+    match l {
+        Language::Notebook => 2,
+        Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => 1,
+        _ => 0,
+    }
+}
+
+/// ` (7 scripts, 2 config files and 1 notebook)`: the files with findings by kind; empty when
+/// they are all scripts.
+fn file_kinds(findings: &[Finding]) -> String {
+    let mut per_kind: [Vec<&str>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for f in findings {
+        let k = file_kind(f.language);
+        if !per_kind[k].contains(&f.path.as_str()) {
+            per_kind[k].push(f.path.as_str());
+        }
+    }
+    if per_kind[1].is_empty() && per_kind[2].is_empty() {
+        return String::new();
+    }
+    let names = [
+        ("script", "scripts"),
+        ("config file", "config files"),
+        ("notebook", "notebooks"),
+    ];
+    let parts: Vec<String> = per_kind
+        .iter()
+        .zip(names)
+        .filter(|(files, _)| !files.is_empty())
+        .map(|(files, (one, many))| count(files.len(), one, many))
+        .collect();
+    format!(": {}", join_and(&parts))
+}
+
+/// `path:line`, or `explore.ipynb[cell 3]:1` for a notebook.
+fn at(f: &Finding) -> String {
+    match f.cell {
+        Some(c) => format!("{}[cell {c}]:{}", f.path, f.line),
+        None => format!("{}:{}", f.path, f.line),
+    }
+}
+
+/// The line column of a table: `12`, or `cell 3:1` for a notebook.
+fn line_of(f: &Finding) -> String {
+    match f.cell {
+        Some(c) => format!("cell {c}:{}", f.line),
+        None => f.line.to_string(),
     }
 }
 
@@ -1239,7 +1301,7 @@ fn sources_section(out: &mut String, ctx: &Ctx) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
-            code(&format!("{}:{}", f.path, f.line)),
+            code(&at(f)),
             code(&cell(f.url.as_deref().unwrap_or(""))),
             f.group,
             f.env_var.as_deref().map_or_else(dash, code),
