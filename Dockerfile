@@ -4,7 +4,7 @@
 #   docker run --rm -v "$PWD:/src:ro" access-audit check .
 #   docker run --rm -v "$PWD:/src:ro" access-audit report . > comfyui-api-audit.md
 
-FROM rust:1.85-alpine AS build
+FROM rust:1-alpine AS build
 RUN apk add --no-cache musl-dev
 WORKDIR /build
 # Manifests first, so the dependency layer is reused while only the sources change.

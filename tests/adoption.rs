@@ -463,3 +463,35 @@ fn notebooks_show_the_cell_everywhere_and_sarif_the_raw_line() {
     );
     assert!(md.contains("(env file)"), "{md}");
 }
+
+#[test]
+fn report_fix_and_helper_name_the_same_env_vars() {
+    let repo = other_domain_repo();
+    let md = stdout(&bin().arg("report").arg(repo.path()).output().unwrap());
+    let out = bin()
+        .arg("check")
+        .arg(repo.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let fix = stdout(&out);
+    let helper_dir = tempfile::tempdir().unwrap();
+    let helper = helper_dir.path().join("client.py");
+    let out = bin()
+        .arg("init-helper")
+        .arg("--out")
+        .arg(&helper)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let helper = std::fs::read_to_string(helper).unwrap();
+    for var in ["CF_ACCESS_CLIENT_ID", "CF_ACCESS_CLIENT_SECRET"] {
+        assert!(md.contains(&format!("`{var}`")), "report lacks {var}: {md}");
+        assert!(
+            fix.contains(&format!("os.environ[\\\"{var}\\\"]")),
+            "fix lacks {var}: {fix}"
+        );
+        assert!(helper.contains(var), "helper lacks {var}");
+    }
+    assert!(md.contains("`COMFYUI_ACCESS_TOKEN`") && helper.contains("COMFYUI_ACCESS_TOKEN"));
+}

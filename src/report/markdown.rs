@@ -163,15 +163,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The env var the token should live in, code-formatted.
+    /// The env vars the token lives in, code-formatted: the same names the helper
+    /// (`init-helper`) reads and `check --fix` inserts, all from the rules.
     fn token_env(&self) -> String {
-        match (
-            &self.svc.access.recommended_env,
-            self.svc.access.token_env.first(),
-        ) {
-            (Some(e), _) | (None, Some(e)) => code(e),
-            (None, None) => "an environment variable".to_string(),
-        }
+        let spec = crate::scaffold::HelperSpec::from_service(self.svc);
+        format!(
+            "{} and {} (or {} for a single access token)",
+            code(&spec.id_env),
+            code(&spec.secret_env),
+            code(&spec.token_env)
+        )
     }
 
     /// The helper file (code-formatted) and its functions, if the rules name one.
@@ -663,7 +664,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
     );
     let _ = writeln!(
         out,
-        "- Keep the service token in the {} environment variable, never in the code.\n",
+        "- Keep the service token in the environment variables {}, never in the code.\n",
         ctx.token_env()
     );
 }
@@ -813,7 +814,7 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
         "For new remote scripts:",
         &[
             helper,
-            format!("Store the service token in `.env` as {} (or in a secrets manager such as Infisical in production)", ctx.token_env()),
+            format!("Store the service token in `.env` as {}, or in a secrets manager such as Infisical in production", ctx.token_env()),
             "Never hard-code the token in a script or commit it".to_string(),
         ],
     );
