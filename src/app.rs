@@ -20,7 +20,15 @@ use crate::walk::WalkOptions;
 
 /// Run the command; `Ok(code)` is the process exit code. A closed stdout (`| head`) ends the
 /// command quietly with exit 2: the output was not all delivered.
-pub fn run(cli: Cli) -> Result<i32, Error> {
+pub fn run(mut cli: Cli) -> Result<i32, Error> {
+    // `scan -` / `check -`: the file read from stdin, written where the scan can read it; the
+    // directory goes when `_stdin` is dropped.
+    let _stdin = match &mut cli.command {
+        Command::Scan(a) => StdinFile::take(&mut a.target)?,
+        Command::Report(a) => StdinFile::take(&mut a.target)?,
+        Command::Check(a) => StdinFile::take(&mut a.target)?,
+        _ => None,
+    };
     match run_command(cli) {
         Err(Error::StdoutClosed) => Ok(2),
         other => other,
@@ -60,7 +68,9 @@ fn run_command(cli: Cli) -> Result<i32, Error> {
             let render = RenderOptions {
                 group_by: args.style.group_by,
                 date: resolve_date(args.style.date.as_deref())?,
-                target: target_name(&args.target.paths),
+                target: scope_name(&args.target),
+                domains: configured_domains(&args.target)?,
+                width: None,
             };
             let mut out = render_report(&report, &rules, Format::Markdown, &render, false);
             out.push('\n');
@@ -81,6 +91,121 @@ fn run_command(cli: Cli) -> Result<i32, Error> {
             write_output(None, &text)?;
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let mut cmd = crate::cli::command_with_version();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "access-audit", &mut out);
+            write_output(None, &String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(crate::cli::command_with_version())
+                .render(&mut out)
+                .map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+            write_output(None, &String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+    }
+}
+
+/// One file read from stdin (`PATH` `-`), written under a fresh temporary directory at its
+/// `--stdin-filename` (relative form), so findings carry that path.
+struct StdinFile {
+    dir: std::path::PathBuf,
+}
+
+impl StdinFile {
+    /// With `-` among the paths: read stdin, write it, and point the target at it.
+    fn take(t: &mut ScanTarget) -> Result<Option<StdinFile>, Error> {
+        if !t.paths.iter().any(|p| p.as_os_str() == "-") {
+            if t.stdin_filename.is_some() {
+                return Err(Error::Usage(
+                    "--stdin-filename only applies with PATH `-` (read the file from stdin)".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if t.paths.len() > 1 {
+            return Err(Error::Usage(
+                "PATH `-` (stdin) cannot be combined with other paths".into(),
+            ));
+        }
+        let Some(name) = t.stdin_filename.clone() else {
+            return Err(Error::Usage(
+                "PATH `-` reads one file from stdin: pass --stdin-filename PATH too (it picks the language)".into(),
+            ));
+        };
+        let rel = display_relative(&name);
+        if rel.as_os_str().is_empty() {
+            return Err(Error::Usage(format!(
+                "--stdin-filename `{}`: expected a file path",
+                name.display()
+            )));
+        }
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text).map_err(|e| {
+            Error::UnreadablePath {
+                path: "-".into(),
+                message: e.to_string(),
+            }
+        })?;
+        let dir = std::env::temp_dir().join(format!(
+            "access-audit-stdin-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let file = dir.join(&rel);
+        let written = std::fs::create_dir_all(file.parent().unwrap_or(&dir))
+            .and_then(|()| std::fs::write(&file, &text));
+        let guard = StdinFile { dir: dir.clone() };
+        written.map_err(|e| Error::Output {
+            path: file.display().to_string(),
+            message: e.to_string(),
+        })?;
+        t.paths = vec![dir];
+        Ok(Some(guard))
+    }
+}
+
+impl Drop for StdinFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `--stdin-filename` as the path shown in the output: relative to the current directory when it
+/// is inside it (`..` and the root dropped), else the file name alone.
+fn display_relative(name: &Path) -> std::path::PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let rel = match name.strip_prefix(&cwd) {
+        Ok(r) => r,
+        Err(_) if name.is_absolute() => Path::new(name.file_name().unwrap_or_default()),
+        Err(_) => name,
+    };
+    rel.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The path config discovery starts from: the first PATH, or the stdin file's real location.
+fn config_start(t: &ScanTarget) -> std::path::PathBuf {
+    match &t.stdin_filename {
+        Some(name) => name.clone(),
+        None => t.paths.first().cloned().unwrap_or_else(|| ".".into()),
+    }
+}
+
+/// What the report calls the scanned target: the paths, or the stdin file's name.
+fn scope_name(t: &ScanTarget) -> String {
+    match &t.stdin_filename {
+        Some(name) => display_relative(name).display().to_string(),
+        None => target_name(&t.paths),
     }
 }
 
@@ -100,6 +225,16 @@ pub(crate) fn scan_target(
     rules_dir: Option<&Path>,
     only: Option<std::collections::HashSet<std::path::PathBuf>>,
 ) -> Result<(Report, RuleSet), Error> {
+    scan_target_with(t, rules_dir, only, &configured_domains(t)?)
+}
+
+/// [`scan_target`] with the protected domains already worked out (`check` reads its own config).
+fn scan_target_with(
+    t: &ScanTarget,
+    rules_dir: Option<&Path>,
+    only: Option<std::collections::HashSet<std::path::PathBuf>>,
+    domains: &[String],
+) -> Result<(Report, RuleSet), Error> {
     let mut rules = RuleSet::load(t.rules.as_deref().or(rules_dir))?;
     if !t.quiet {
         for note in replaced_services(&rules) {
@@ -110,6 +245,7 @@ pub(crate) fn scan_target(
         rules.select(ids)?;
     }
     let threads = capped_threads(t.threads, t.quiet);
+    rules.protect_domains(domains);
     let opts = ScanOptions {
         paths: t.paths.clone(),
         walk: WalkOptions {
@@ -197,6 +333,27 @@ fn unread(d: &crate::finding::Diagnostic) -> bool {
         || (m.starts_with("skipped:") && !m.contains("symbolic link"))
 }
 
+/// The width the table must fit: `COLUMNS` when set (piped output too), else the terminal's when
+/// stdout is one; `None` (a fixed default) otherwise.
+fn table_width(to_stdout: bool) -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    columns.or_else(|| {
+        (to_stdout && std::io::stdout().is_terminal())
+            .then(|| comfy_table::Table::new().width().map(usize::from))
+            .flatten()
+    })
+}
+
+/// The protected domains for `scan` / `report`: `--domain`, then `protected-domains` of the config
+/// file discovered from the first PATH.
+fn configured_domains(t: &ScanTarget) -> Result<Vec<String>, Error> {
+    let cfg = config::discover(&config_start(t))?;
+    Ok(config::protected_domains(&t.domains, &cfg))
+}
+
 fn render_and_write(
     t: &ScanTarget,
     report: &Report,
@@ -208,7 +365,9 @@ fn render_and_write(
     let render = RenderOptions {
         group_by: style.group_by,
         date: resolve_date(style.date.as_deref())?,
-        target: target_name(&t.paths),
+        target: scope_name(t),
+        domains: configured_domains(t)?,
+        width: table_width(t.output.is_none()),
     };
     if format == Format::Json {
         let written = match t.output.as_deref() {
@@ -232,7 +391,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let cfg = match (&args.config, args.no_config) {
         (_, true) => config::Config::default(),
         (Some(file), _) => config::load(file)?,
-        (None, false) => config::discover(&first)?,
+        (None, false) => config::discover(&config_start(t))?,
     };
     let overrides = config::Overrides {
         select: args.select.clone(),
@@ -244,11 +403,16 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     if gate_cfg.enabled.is_empty() {
         eprintln!("access-audit: warning: no check is enabled (`select = []`, or every check ignored): the gate checks nothing");
     }
-    let only = match &args.changed_since {
-        Some(r) => Some(git::changed_since(&first, r)?),
-        None => None,
+    let files_mode = files_in_cwd(t);
+    let only = match (&args.changed_since, &files_mode) {
+        (Some(r), _) => Some(git::changed_since(&first, r)?),
+        (None, Some((_, files))) => Some(files.clone()),
+        (None, None) => None,
     };
-    let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only.clone())?;
+    let t = files_mode.as_ref().map_or(t, |(whole, _)| whole);
+    let domains = config::protected_domains(&t.domains, &cfg);
+    let (report, rules) =
+        scan_target_with(t, cfg.settings.rules.as_deref(), only.clone(), &domains)?;
     let baseline_path = args.baseline.clone().or_else(|| {
         if args.write_baseline.is_some() {
             None
@@ -308,7 +472,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             });
         }
         if mode == crate::fix::FixMode::Write && summary.fixed > 0 {
-            let (report, rules) = scan_target(t, cfg.settings.rules.as_deref(), only)?;
+            let (report, rules) =
+                scan_target_with(t, cfg.settings.rules.as_deref(), only, &domains)?;
             result = gate::evaluate_with_rules(&report, &gate_cfg, baseline.as_ref(), &rules);
         }
     }
@@ -337,8 +502,21 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             )
         }
         CheckFormat::Json => report::json::render_gate(&result),
-        CheckFormat::Sarif => report::sarif::render(&result, env!("CARGO_PKG_VERSION")),
-        CheckFormat::Github => report::github::render(&result),
+        CheckFormat::Sarif => {
+            // Notebooks: SARIF points at the raw `.ipynb` line, where code scanning shows it.
+            let roots = t.paths.clone();
+            let source =
+                move |display: &str| std::fs::read_to_string(fs_path(&roots, display)).ok();
+            let raw = report::with_raw_notebook_lines(&result, &source);
+            report::sarif::render(&raw, env!("CARGO_PKG_VERSION"))
+        }
+        CheckFormat::Github => {
+            let roots = t.paths.clone();
+            report::github::render_with(&result, &|v| {
+                let text = std::fs::read_to_string(fs_path(&roots, &v.path)).ok()?;
+                report::notebook_raw_position(&text, v.cell?, v.line, v.column)
+            })
+        }
         CheckFormat::Markdown => report::markdown::render_gate(&result),
     };
     write_output(t.output.as_deref(), &out)?;
@@ -349,6 +527,35 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     } else {
         i32::from(result.fails())
     })
+}
+
+/// `check a/b.py c/d.env` as pre-commit runs it (relative files below the current directory): scan
+/// the current directory, reporting only those files, so paths stay relative to it (the repository
+/// root) and the project's `.env` / YAML values still reach the code. `None` otherwise.
+fn files_in_cwd(
+    t: &ScanTarget,
+) -> Option<(ScanTarget, std::collections::HashSet<std::path::PathBuf>)> {
+    let plain = |p: &std::path::PathBuf| {
+        p.is_relative()
+            && p.is_file()
+            && p.components().all(|c| {
+                matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            })
+    };
+    if t.stdin_filename.is_some() || t.paths.is_empty() || !t.paths.iter().all(plain) {
+        return None;
+    }
+    let files = t
+        .paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut whole = t.clone();
+    whole.paths = vec![".".into()];
+    Some((whole, files))
 }
 
 /// The file behind a report path (paths are relative to the single root, or prefixed by the root).

@@ -2,17 +2,61 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::report::GroupBy;
 
 /// Find every place your code talks to ComfyUI (or another self-hosted service) and tell what
 /// breaks when its public domain goes behind Cloudflare Access.
 #[derive(Debug, Parser)]
-#[command(name = "access-audit", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "access-audit",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The exit codes, shown at the end of `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (check: no active error-level violation)
+  1  check: at least one active error-level violation; probe / report --probe: a remote address
+     is exposed or the service token is rejected
+  2  usage error, invalid config or rule file, unreadable path (message and hint on stderr; with
+     --format json also {\"error\": {\"message\", \"hint\"}} on stdout)";
+
+/// `access-audit 0.1.0 (rules 0b3c21ecf5730da3)`: the version and the digest of the built-in rules
+/// enabled by default (the `meta.rules_digest` of a scan with them).
+pub fn version_line() -> String {
+    let digest = crate::rules::RuleSet::embedded()
+        .map(|r| r.digest())
+        .unwrap_or_else(|_| "invalid".to_string());
+    format!("{} (rules {digest})", env!("CARGO_PKG_VERSION"))
+}
+
+/// The parser, with [`version_line`] as `--version`.
+pub fn command_with_version() -> clap::Command {
+    // clap keeps the version for the life of the process; it is built once.
+    let version: &'static str = Box::leak(version_line().into_boxed_str());
+    Cli::command().version(version)
+}
+
+impl Cli {
+    /// Whether the command asked for JSON output, so a fatal error is reported as JSON too.
+    pub fn wants_json(&self) -> bool {
+        match &self.command {
+            Command::Scan(a) => a.format == Format::Json,
+            Command::Check(a) => a.format == CheckFormat::Json,
+            Command::Probe(a) => a.format == ProbeFormat::Json,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +84,14 @@ pub enum Command {
         /// A check id (`untokenized-remote`, …) or group (`remote`, …); omit to list them all.
         id: Option<String>,
     },
+    /// Print a shell completion script (e.g. `access-audit completions bash > ~/.local/share/bash-completion/completions/access-audit`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout (e.g. `access-audit man > access-audit.1`).
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,11 +134,15 @@ pub enum CheckFormat {
 }
 
 /// What to scan and how (shared by every command that scans).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanTarget {
-    /// Files or directories to scan.
+    /// Files or directories to scan; `-` reads one file from stdin (with --stdin-filename).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// With PATH `-`: the path of the file read from stdin (picks its language, names it in the
+    /// output and finds the config file), as editors pass it.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
     /// Directory of extra rule files (`*.toml`); a file with the same service id replaces the built-in one.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,

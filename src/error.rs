@@ -34,6 +34,12 @@ impl Error {
         2
     }
 
+    /// `{"error": {"message": …, "hint": …}}` (`hint` is `null` when there is none), for
+    /// `--format json`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"error": {"message": self.to_string(), "hint": self.hint()}}).to_string()
+    }
+
     /// One line telling the user what to do next.
     pub fn hint(&self) -> Option<&'static str> {
         match self {

@@ -301,7 +301,9 @@ fn evaluate_inner(
             .as_deref()
             .map(|c| format!(" ({c})"))
             .unwrap_or_default();
-        if f.group == Group::Remote && !f.tokenized {
+        // An env / compose / manifest entry defines a value; the request is sent by the code that
+        // reads it (reported there, with `env_source`), so a definition is never "sent".
+        if f.breaks() && f.evidence != crate::finding::Evidence::Config {
             let mut c = Candidate::at_finding(f, Check::UntokenizedRemote, format!("`{}`{via} is sent without a Cloudflare Access credential: it breaks once Access is on", url.as_deref().unwrap_or("")), norm.clone());
             let svc = rules.and_then(|r| {
                 r.service(&f.service)

@@ -308,6 +308,18 @@ impl RuleSet {
 
     /// The first enabled service (the report's subject when only one is in force); the first
     /// available one if none is enabled.
+    /// Add the configured protected domains (`--domain`, `protected-domains`) to the primary
+    /// service's `domains`, so an address on one of them is the service's, whatever its path.
+    pub fn protect_domains(&mut self, domains: &[String]) {
+        if let Some(svc) = self.services.first_mut() {
+            for d in domains {
+                if !svc.domains.contains(d) {
+                    svc.domains.push(d.clone());
+                }
+            }
+        }
+    }
+
     pub fn primary(&self) -> &Service {
         self.services
             .first()

@@ -11,6 +11,8 @@ fn run(args: &[&str]) -> String {
         .expect("binary builds")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
+        // The table fits `COLUMNS` when set; these snapshots are of the default width.
+        .env_remove("COLUMNS")
         // No commit in `meta`: it would change with every commit of this repository.
         .env("ACCESS_AUDIT_NO_VCS", "1")
         .args(args)

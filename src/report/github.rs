@@ -1,7 +1,7 @@
 //! `check --format github`: GitHub Actions workflow commands, one per active violation
 //! (`::error file=…,line=…,col=…,title=…::message`), which annotate the pull request diff.
 
-use crate::gate::{GateResult, Severity};
+use crate::gate::{GateResult, Severity, Violation};
 
 /// Escape a workflow-command message (`%`, CR, LF; other control characters shown as escapes).
 fn escape_data(s: &str) -> String {
@@ -18,18 +18,35 @@ fn escape_property(s: &str) -> String {
 }
 
 pub fn render(result: &GateResult) -> String {
+    render_with(result, &|_| None)
+}
+
+/// [`render`], with `raw` giving a notebook violation's line and column in the raw `.ipynb` file
+/// (where GitHub puts the annotation); the title names the cell (`explore.ipynb[cell 3]:1:18`).
+pub fn render_with(result: &GateResult, raw: &dyn Fn(&Violation) -> Option<(u32, u32)>) -> String {
     let mut out = String::new();
     for v in result.active() {
         let level = match v.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let (line, column, at) = match v.cell {
+            Some(cell) => {
+                let (l, c) = raw(v).unwrap_or((v.line, v.column));
+                (
+                    l,
+                    c,
+                    format!(" at {}[cell {cell}]:{}:{}", v.path, v.line, v.column),
+                )
+            }
+            None => (v.line, v.column, String::new()),
+        };
         out.push_str(&format!(
             "::{level} file={},line={},col={},title={}::{}\n",
             escape_property(&v.path),
-            v.line,
-            v.column,
-            escape_property(&format!("access-audit {}", v.rule.id())),
+            line,
+            column,
+            escape_property(&format!("access-audit {}{at}", v.rule.id())),
             escape_data(&crate::secrets::mask_line(&v.message))
         ));
     }

@@ -42,16 +42,20 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
                 paint(code, &format!("{label}[{}]", v.rule.id())),
                 escape_control(&secrets::mask_line(&v.message))
             );
-            let cell = v.cell.map(|c| format!("cell {c}:")).unwrap_or_default();
+            let cell = v.cell.map(|c| format!("[cell {c}]")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  --> {}:{cell}{}:{}",
+                "  --> {}{cell}:{}:{}",
                 escape_control(&v.path),
                 v.line,
                 v.column
             );
-            // A notebook's lines are cell lines, not lines of its JSON: no frame.
-            if let Some(text) = source(&v.path).filter(|_| v.cell.is_none()) {
+            // A notebook's frame shows the cell's source, not the raw JSON.
+            let text = source(&v.path).and_then(|t| match v.cell {
+                Some(c) => super::notebook_cell_source(&t, c),
+                None => Some(t),
+            });
+            if let Some(text) = text {
                 let last = v.end_line.clamp(v.line, v.line + 4);
                 let width = last.to_string().len();
                 let _ = writeln!(out, "{:width$} |", "");

@@ -18,10 +18,10 @@ const MAX_COMMAND: usize = 100;
 
 pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String {
     let svc = rules.primary();
-    let ctx = Ctx::new(report, svc);
+    let ctx = Ctx::new(report, svc, &opts.domains);
     let mut out = String::new();
     header(&mut out, &ctx, opts);
-    out.push_str(&mermaid(report, rules));
+    out.push_str(&mermaid(report, rules, &ctx.domain_list));
     summary(&mut out, &ctx);
     local_section(&mut out, &ctx);
     remote_section(&mut out, &ctx);
@@ -42,20 +42,70 @@ pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String 
 struct Ctx<'a> {
     report: &'a Report,
     svc: &'a Service,
-    /// Public domains, code-formatted and joined ("the public domain" when none are declared).
+    /// The public domains the report talks about, and where they come from.
+    domain_list: Vec<String>,
+    domain_source: DomainSource,
+    /// [`Self::domain_list`], code-formatted and joined ("the public domain" when there is none).
     domains: String,
 }
 
+/// Where the report's public domains come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DomainSource {
+    /// `--domain`, `protected-domains` in the config file, or `domains` of a rule file.
+    Configured,
+    /// None is configured: the remote hosts the scan found.
+    Found,
+    /// None is configured and the scan found no remote host.
+    None,
+}
+
+/// The public domains a report names: the configured ones, else the remote hosts of the service
+/// the scan found, else none — never a domain that is in neither.
+fn report_domains(
+    report: &Report,
+    svc: &Service,
+    configured: &[String],
+) -> (Vec<String>, DomainSource) {
+    let mut configured: Vec<String> = configured.to_vec();
+    for d in &svc.domains {
+        if !configured.contains(d) {
+            configured.push(d.clone());
+        }
+    }
+    if !configured.is_empty() {
+        return (configured, DomainSource::Configured);
+    }
+    let found: Vec<String> = distinct(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.group == Group::Remote && f.service == svc.id)
+            .filter_map(|f| f.host.as_deref()),
+    )
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    if found.is_empty() {
+        (found, DomainSource::None)
+    } else {
+        (found, DomainSource::Found)
+    }
+}
+
 impl<'a> Ctx<'a> {
-    fn new(report: &'a Report, svc: &'a Service) -> Ctx<'a> {
-        let domains = if svc.domains.is_empty() {
+    fn new(report: &'a Report, svc: &'a Service, configured: &[String]) -> Ctx<'a> {
+        let (domain_list, domain_source) = report_domains(report, svc, configured);
+        let domains = if domain_list.is_empty() {
             "the public domain".to_string()
         } else {
-            join_and(&svc.domains.iter().map(|d| code(d)).collect::<Vec<_>>())
+            join_and(&domain_list.iter().map(|d| code(d)).collect::<Vec<_>>())
         };
         Ctx {
             report,
             svc,
+            domain_list,
+            domain_source,
             domains,
         }
     }
@@ -82,7 +132,7 @@ impl<'a> Ctx<'a> {
 
     /// The first public domain as an `https://` URL, code-formatted.
     fn domain_url(&self) -> String {
-        match self.svc.domains.first() {
+        match self.domain_list.first() {
             Some(d) => code(&format!("https://{d}")),
             None => "the public `https://` domain".to_string(),
         }
@@ -113,15 +163,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The env var the token should live in, code-formatted.
+    /// The env vars the token lives in, code-formatted: the same names the helper
+    /// (`init-helper`) reads and `check --fix` inserts, all from the rules.
     fn token_env(&self) -> String {
-        match (
-            &self.svc.access.recommended_env,
-            self.svc.access.token_env.first(),
-        ) {
-            (Some(e), _) | (None, Some(e)) => code(e),
-            (None, None) => "an environment variable".to_string(),
-        }
+        let spec = crate::scaffold::HelperSpec::from_service(self.svc);
+        format!(
+            "{} and {} (or {} for a single access token)",
+            code(&spec.id_env),
+            code(&spec.secret_env),
+            code(&spec.token_env)
+        )
     }
 
     /// The helper file (code-formatted) and its functions, if the rules name one.
@@ -175,13 +226,25 @@ fn header(out: &mut String, ctx: &Ctx, opts: &RenderOptions) {
         ctx.name(),
         ctx.domains
     );
+    let how = match ctx.domain_source {
+        DomainSource::Configured => None,
+        DomainSource::Found => Some(
+            "the remote hosts the scan found; no protected domain is configured (set `protected-domains` in `access-audit.toml` or pass `--domain`)",
+        ),
+        DomainSource::None => Some(
+            "none configured and no remote host found; set `protected-domains` in `access-audit.toml` (or `[tool.access-audit]` in `pyproject.toml`) or pass `--domain`",
+        ),
+    };
+    if let Some(how) = how {
+        let _ = writeln!(out, "**Protected domain:** {how}.\n");
+    }
 }
 
 /// A Mermaid `flowchart LR` (GitHub renders it) of who talks to the service how: one node per
 /// non-empty group with its file and use counts, an edge to the service — remote uses through a
 /// "Cloudflare Tunnel + Access" node — and the untokenized remote uses in red. Empty without
 /// findings.
-fn mermaid(report: &Report, rules: &RuleSet) -> String {
+fn mermaid(report: &Report, rules: &RuleSet, domains: &[String]) -> String {
     if report.findings.is_empty() {
         return String::new();
     }
@@ -243,11 +306,11 @@ fn mermaid(report: &Report, rules: &RuleSet) -> String {
     let tokenized = stats(&|f: &Finding| f.group == Group::Remote && f.tokenized);
     let untokenized = stats(&|f: &Finding| f.breaks());
     if tokenized.1 + untokenized.1 > 0 {
-        let domain = svc
-            .domains
-            .first()
-            .map(|d| format!("<br/>{}", mermaid_text(d)))
-            .unwrap_or_default();
+        let domain = if domains.is_empty() {
+            String::new()
+        } else {
+            format!("<br/>{}", mermaid_text(&domains.join(", ")))
+        };
         let _ = writeln!(
             nodes,
             "    access{{{{\"Cloudflare Tunnel + Access{domain}\"}}}}"
@@ -366,9 +429,10 @@ fn summary(out: &mut String, ctx: &Ctx) {
         }
         let _ = write!(
             p,
-            " in {} ({} scanned). By group: {} local, {} docker-network, {} private-network, \
+            " in {}{} ({} scanned). By group: {} local, {} docker-network, {} private-network, \
              {} container-exec, {} remote ({} tokenized, {} untokenized) and {} unresolved.",
             count(s.files_with_findings, "file", "files"),
+            file_kinds(&ctx.report.findings),
             s.files_scanned,
             s.local,
             s.docker_network,
@@ -558,7 +622,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
                 cell(&code(&f.path)),
-                f.line,
+                line_of(f),
                 cell(&code(f.url.as_deref().unwrap_or("?"))),
                 cell(f.client.as_deref().unwrap_or("-")),
                 cell(
@@ -578,7 +642,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
                 .map(|f| {
                     format!(
                         "{} ({})",
-                        code(&format!("{}:{}", f.path, f.line)),
+                        code(&at(f)),
                         code(f.scheme.as_deref().unwrap_or("http"))
                     )
                 })
@@ -600,7 +664,7 @@ fn remote_section(out: &mut String, ctx: &Ctx) {
     );
     let _ = writeln!(
         out,
-        "- Keep the service token in the {} environment variable, never in the code.\n",
+        "- Keep the service token in the environment variables {}, never in the code.\n",
         ctx.token_env()
     );
 }
@@ -644,7 +708,7 @@ fn service_section(out: &mut String, ctx: &Ctx) {
             let _ = write!(
                 out,
                 "- {} — container {}",
-                code(&format!("{}:{}", f.path, f.line)),
+                code(&at(f)),
                 code(f.host.as_deref().unwrap_or("?"))
             );
             if let Some(cmd) = f.command.as_deref().filter(|c| !c.is_empty()) {
@@ -715,7 +779,7 @@ fn unresolved_section(out: &mut String, ctx: &Ctx) {
             out,
             "| {} | {} | {} | {} |",
             cell(&code(&f.path)),
-            f.line,
+            line_of(f),
             cell(&code(f.url.as_deref().unwrap_or("?"))),
             cell(&set_by(f))
         );
@@ -750,7 +814,7 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
         "For new remote scripts:",
         &[
             helper,
-            format!("Store the service token in `.env` as {} (or in a secrets manager such as Infisical in production)", ctx.token_env()),
+            format!("Store the service token in `.env` as {}, or in a secrets manager such as Infisical in production", ctx.token_env()),
             "Never hard-code the token in a script or commit it".to_string(),
         ],
     );
@@ -828,7 +892,7 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
                 };
                 let mut b = format!(
                     "{} ({}): {suggestion}",
-                    code(&format!("{}:{}", f.path, f.line)),
+                    code(&at(f)),
                     code(f.url.as_deref().unwrap_or("?"))
                 );
                 if is_insecure(f) {
@@ -850,7 +914,7 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
         for f in unresolved.iter().filter(|f| f.env_var.is_none()) {
             bullets.push(format!(
                 "Check what callers pass to {} (command-line argument / parameter)",
-                code(&format!("{}:{}", f.path, f.line))
+                code(&at(f))
             ));
         }
         item(out, "Verify unresolved addresses:", &bullets);
@@ -1099,7 +1163,7 @@ fn limited(items: &[String], max: usize) -> String {
 }
 
 fn lines_label(fs: &[&Finding]) -> String {
-    let lines = distinct(fs.iter().map(|f| f.line.to_string()));
+    let lines = distinct(fs.iter().map(|f| line_of(f)));
     if lines.len() == 1 {
         format!("(line {})", lines[0])
     } else {
@@ -1111,10 +1175,71 @@ fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// The language of a file's findings, as people name it.
 fn language(fs: &[&Finding]) -> &'static str {
     match fs.first().map(|f| f.language) {
+        Some(Language::Python) | None => "Python",
         Some(Language::Rust) => "Rust",
-        _ => "Python",
+        Some(Language::Notebook) => "Jupyter notebook",
+        Some(Language::Shell) => "shell script",
+        Some(Language::Dockerfile) => "Dockerfile",
+        Some(Language::JavaScript) => "JavaScript / TypeScript",
+        Some(Language::Dotenv) => "env file",
+        Some(Language::Yaml) => "YAML",
+        Some(Language::Toml) => "TOML",
+        Some(Language::Json) => "JSON",
+    }
+}
+
+/// What kind of file a finding is in: `0` script (code), `1` config file, `2` notebook.
+fn file_kind(l: Language) -> usize {
+    match l {
+        Language::Notebook => 2,
+        Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => 1,
+        _ => 0,
+    }
+}
+
+/// ` (7 scripts, 2 config files and 1 notebook)`: the files with findings by kind; empty when
+/// they are all scripts.
+fn file_kinds(findings: &[Finding]) -> String {
+    let mut per_kind: [Vec<&str>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for f in findings {
+        let k = file_kind(f.language);
+        if !per_kind[k].contains(&f.path.as_str()) {
+            per_kind[k].push(f.path.as_str());
+        }
+    }
+    if per_kind[1].is_empty() && per_kind[2].is_empty() {
+        return String::new();
+    }
+    let names = [
+        ("script", "scripts"),
+        ("config file", "config files"),
+        ("notebook", "notebooks"),
+    ];
+    let parts: Vec<String> = per_kind
+        .iter()
+        .zip(names)
+        .filter(|(files, _)| !files.is_empty())
+        .map(|(files, (one, many))| count(files.len(), one, many))
+        .collect();
+    format!(": {}", join_and(&parts))
+}
+
+/// `path:line`, or `explore.ipynb[cell 3]:1` for a notebook.
+fn at(f: &Finding) -> String {
+    match f.cell {
+        Some(c) => format!("{}[cell {c}]:{}", f.path, f.line),
+        None => format!("{}:{}", f.path, f.line),
+    }
+}
+
+/// The line column of a table: `12`, or `cell 3:1` for a notebook.
+fn line_of(f: &Finding) -> String {
+    match f.cell {
+        Some(c) => format!("cell {c}:{}", f.line),
+        None => f.line.to_string(),
     }
 }
 
@@ -1186,7 +1311,7 @@ fn sources_section(out: &mut String, ctx: &Ctx) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
-            code(&format!("{}:{}", f.path, f.line)),
+            code(&at(f)),
             code(&cell(f.url.as_deref().unwrap_or(""))),
             f.group,
             f.env_var.as_deref().map_or_else(dash, code),
@@ -1438,7 +1563,20 @@ mod tests {
             without.contains("No breaking changes expected"),
             "{without}"
         );
-        assert!(without.contains("`comfyui.datacrew.space`"));
+        // No domain configured and none found: the report says so and names no domain.
+        assert!(
+            without.contains("**Protected domain:** none configured"),
+            "{without}"
+        );
+        assert!(!without.contains("datacrew"), "{without}");
+        let rules = RuleSet::embedded().unwrap();
+        let configured = RenderOptions {
+            domains: vec!["comfy.mydomain.dev".to_string()],
+            ..opts(None)
+        };
+        let named = render(&sample(false), &rules, &configured);
+        assert!(named.contains("enabled on `comfy.mydomain.dev`"), "{named}");
+        assert!(!named.contains("**Protected domain:**"), "{named}");
         let with = md(true, None);
         assert!(!with.contains("NONE FOUND"), "{with}");
         assert!(with.contains("**1 remote use will break**"), "{with}");

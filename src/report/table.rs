@@ -5,16 +5,18 @@
 use std::collections::BTreeMap;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use super::{GroupBy, RenderOptions};
 use crate::classify::Group;
 use crate::finding::{Finding, Report};
 
-/// Table width when the output is not a terminal.
-const WIDTH: u16 = 140;
-/// Narrowest the URL column gets before the table grows past the width.
-const MIN_URL: u16 = 32;
+/// Table width when neither the terminal nor `COLUMNS` gives one.
+const WIDTH: usize = 140;
+/// The narrowest width a table is laid out for.
+const MIN_WIDTH: usize = 80;
+/// Narrowest the URL column gets before other columns are dropped.
+const MIN_URL: usize = 32;
 
 pub fn render(report: &Report, opts: &RenderOptions, color: bool) -> String {
     let s = &report.summary;
@@ -29,18 +31,48 @@ pub fn render(report: &Report, opts: &RenderOptions, color: bool) -> String {
         }
         return out;
     }
+    let width = width_of(opts);
     let table = match opts.group_by {
-        GroupBy::Group => by_group(report, color),
-        GroupBy::File => by_file(report, color),
+        GroupBy::Group => by_group(report, color, width),
+        GroupBy::File => by_file(report, color, width),
     };
     out.push_str(&table.to_string());
     out.push('\n');
-    out.push_str(&summary_line(report));
+    // Wrapped only to a known terminal width; otherwise one greppable line.
+    match opts.width {
+        Some(_) => out.push_str(&wrap(&summary_line(report), width)),
+        None => out.push_str(&summary_line(report)),
+    }
     out.push('\n');
     out
 }
 
-fn new_table(color: bool) -> Table {
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split(' ') {
+        let n = word.chars().count();
+        if line_len > 0 && line_len + 1 + n > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += n;
+    }
+    out
+}
+
+/// The width the table must fit: `opts.width` (the terminal's, or `COLUMNS`), at least
+/// [`MIN_WIDTH`]; [`WIDTH`] when unknown.
+fn width_of(opts: &RenderOptions) -> usize {
+    opts.width.map_or(WIDTH, |w| w.max(MIN_WIDTH))
+}
+
+fn new_table(color: bool, width: usize) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -48,77 +80,126 @@ fn new_table(color: bool) -> Table {
     if color {
         table.enforce_styling();
     } else {
-        // No terminal probing at all: no styling, fixed width.
+        // No terminal probing at all: no styling, the given width.
         table.force_no_tty();
     }
-    if table.width().is_none() {
-        table.set_width(WIDTH);
-    }
+    table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
     table
 }
 
-fn by_group(report: &Report, color: bool) -> Table {
-    let mut table = new_table(color);
+/// Columns of the group table, in order. When the table would not fit, the least important go
+/// first: Function, then Client; then Tokenized is folded into Group (`remote: no`); then the URL
+/// is shortened further. Locations are never shortened and nothing wraps.
+const HEADER: [&str; 6] = [
+    "Group",
+    "Location",
+    "URL",
+    "Client",
+    "Tokenized",
+    "Function",
+];
+/// The URL column's narrowest width once every optional column is gone.
+const MIN_URL_NARROW: usize = 16;
+
+fn by_group(report: &Report, color: bool, width: usize) -> Table {
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
     findings.sort_by_key(|f| (group_rank(f.group), f.path.as_str(), f.line, f.column));
-    let header = [
-        "Group",
-        "Location",
-        "URL",
-        "Client",
-        "Tokenized",
-        "Function",
-    ];
+    let tokenized = |f: &Finding| match (f.group, f.tokenized) {
+        (Group::Remote, true) => "yes",
+        (Group::Remote, false) => "no",
+        _ => "-",
+    };
     let rows: Vec<[String; 6]> = findings
         .iter()
         .map(|f| {
             [
                 f.group.as_str().to_string(),
-                format!("{}:{}:{}", escape_control(&f.path), f.line, f.column),
+                super::location(f),
                 escape_control(&target(f)).into_owned(),
                 f.client.clone().unwrap_or_else(|| "-".to_string()),
-                match (f.group, f.tokenized) {
-                    (Group::Remote, true) => "yes".to_string(),
-                    (Group::Remote, false) => "no".to_string(),
-                    _ => "-".to_string(),
-                },
+                tokenized(f).to_string(),
                 escape_control(f.function.as_deref().unwrap_or("-")).into_owned(),
             ]
         })
         .collect();
-    // The Function column is shown only when every column fits unwrapped.
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
+    let folded: Vec<String> = findings
+        .iter()
+        .map(|f| match f.group {
+            Group::Remote => format!("remote: {}", tokenized(f)),
+            g => g.as_str().to_string(),
         })
         .collect();
-    let full = widths.iter().sum::<usize>() + 3 * widths.len() + 1;
-    let limit = usize::from(table.width().unwrap_or(WIDTH));
-    let columns = if full <= limit { 6 } else { 5 };
-
-    table.set_header(header[..columns].to_vec());
-    // Group, Location, Client and Tokenized never wrap; the URL (and Function) take the rest.
-    keep_whole(&mut table, &[0, 1, 3, 4]);
-    if let Some(c) = table.column_mut(2) {
-        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(MIN_URL)));
+    let natural = |i: usize, fold: bool| -> usize {
+        let cells: Box<dyn Iterator<Item = usize>> = if i == 0 && fold {
+            Box::new(folded.iter().map(|c| c.chars().count()))
+        } else {
+            Box::new(rows.iter().map(move |r| r[i].chars().count()))
+        };
+        cells.chain([HEADER[i].chars().count()]).max().unwrap_or(0)
+    };
+    let full_url = natural(2, false);
+    let total = |cols: &[usize], fold: bool, url: usize| -> usize {
+        cols.iter()
+            .map(|&i| if i == 2 { url } else { natural(i, fold) })
+            .sum::<usize>()
+            + 3 * cols.len()
+            + 1
+    };
+    let mut shown: Vec<usize> = (0..HEADER.len()).collect();
+    let mut fold = false;
+    for step in [5, 3, 4] {
+        if total(&shown, fold, full_url.min(MIN_URL)) <= width {
+            break;
+        }
+        shown.retain(|&i| i != step);
+        fold = step == 4;
     }
-    for (f, row) in findings.iter().zip(rows) {
-        let mut cells: Vec<Cell> = row.into_iter().take(columns).map(Cell::new).collect();
-        if color && f.group == Group::Remote {
-            let fg = if f.tokenized {
-                Color::Green
-            } else {
-                Color::Red
+    let url_width = width
+        .saturating_sub(total(&shown, fold, 0))
+        .clamp(MIN_URL_NARROW.min(full_url), full_url.max(1));
+
+    let mut table = new_table(color, width);
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(shown.iter().map(|&i| HEADER[i]).collect::<Vec<_>>());
+    for ((f, row), group) in findings.iter().zip(rows).zip(folded) {
+        let mut cells: Vec<Cell> = Vec::with_capacity(shown.len());
+        for &i in &shown {
+            let cell = match i {
+                0 if fold => Cell::new(group.as_str()),
+                2 => Cell::new(shorten(&row[2], url_width)),
+                _ => Cell::new(&row[i]),
             };
-            cells[4] = Cell::new(if f.tokenized { "yes" } else { "no" }).fg(fg);
+            let breaks_cell = (i == 4 || (i == 0 && fold)) && f.group == Group::Remote;
+            cells.push(if color && breaks_cell {
+                cell.fg(if f.tokenized {
+                    Color::Green
+                } else {
+                    Color::Red
+                })
+            } else {
+                cell
+            });
         }
         table.add_row(cells);
     }
     table
+}
+
+/// `text` in at most `max` characters: the middle replaced by `…`, so a URL keeps its scheme and
+/// host and the end of its path.
+fn shorten(text: &str, max: usize) -> String {
+    let n = text.chars().count();
+    if n <= max || max < 2 {
+        return text.to_string();
+    }
+    let keep = max - 1;
+    let head = keep - keep / 3;
+    let tail = keep - head;
+    let chars: Vec<char> = text.chars().collect();
+    let mut s: String = chars[..head].iter().collect();
+    s.push('…');
+    s.extend(&chars[n - tail..]);
+    s
 }
 
 /// What the finding reaches: its URL, or the `docker exec` command line.
@@ -138,31 +219,67 @@ fn target(f: &Finding) -> String {
 
 use super::escape_control;
 
-fn by_file(report: &Report, color: bool) -> Table {
-    let mut table = new_table(color);
-    table.set_header(vec!["File", "Groups", "Addresses", "Remote untokenized"]);
-    keep_whole(&mut table, &[0, 2, 3]);
+fn by_file(report: &Report, color: bool, width: usize) -> Table {
     let mut files: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
         files.entry(f.path.as_str()).or_default().push(f);
     }
-    for (path, fs) in files {
-        let groups: Vec<&str> = Group::ALL
-            .iter()
-            .filter(|g| fs.iter().any(|f| f.group == **g))
-            .map(|g| g.as_str())
-            .collect();
-        let breaking = fs.iter().filter(|f| f.breaks()).count();
+    let rows: Vec<(&str, usize, usize, String)> = files
+        .into_iter()
+        .map(|(path, fs)| {
+            let groups: Vec<&str> = Group::ALL
+                .iter()
+                .filter(|g| fs.iter().any(|f| f.group == **g))
+                .map(|g| g.as_str())
+                .collect();
+            let breaking = fs.iter().filter(|f| f.breaks()).count();
+            (path, fs.len(), breaking, groups.join(", "))
+        })
+        .collect();
+    // Paths and counts stay whole; Groups wraps at `, ` into what is left, or is dropped when
+    // not even the longest group name fits.
+    let file_w = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .chain([4])
+        .max()
+        .unwrap_or(4);
+    let fixed = file_w + 4 + 6 + 3 * 4 + 1;
+    let longest_group = Group::ALL
+        .iter()
+        .map(|g| g.as_str().len())
+        .max()
+        .unwrap_or(15);
+    let with_groups = fixed + longest_group <= width;
+    let mut table = new_table(color, width);
+    let mut header = vec!["File", "Uses", "Breaks"];
+    if with_groups {
+        header.push("Groups");
+    }
+    table.set_header(header);
+    keep_whole(&mut table, &[0, 1, 2]);
+    if with_groups {
+        if let Some(c) = table.column_mut(3) {
+            let w = u16::try_from(width - fixed).unwrap_or(u16::MAX);
+            c.set_constraint(ColumnConstraint::UpperBoundary(comfy_table::Width::Fixed(
+                w,
+            )));
+        }
+    }
+    for (path, uses, breaking, groups) in rows {
         let mut breaking_cell = Cell::new(breaking);
         if color && breaking > 0 {
             breaking_cell = breaking_cell.fg(Color::Red);
         }
-        table.add_row(vec![
+        let mut cells = vec![
             Cell::new(escape_control(path)),
-            Cell::new(groups.join(", ")),
-            Cell::new(fs.len()),
+            Cell::new(uses),
             breaking_cell,
-        ]);
+        ];
+        if with_groups {
+            cells.push(Cell::new(groups));
+        }
+        table.add_row(cells);
     }
     table
 }
@@ -321,6 +438,7 @@ mod tests {
             group_by,
             date: None,
             target: "demo".to_string(),
+            ..Default::default()
         }
     }
 
