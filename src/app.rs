@@ -536,8 +536,10 @@ fn files_in_cwd(
     t: &ScanTarget,
 ) -> Option<(ScanTarget, std::collections::HashSet<std::path::PathBuf>)> {
     let plain = |p: &std::path::PathBuf| {
+        // A symbolic link named on the command line is not followed into the tree.
         p.is_relative()
             && p.is_file()
+            && !p.is_symlink()
             && p.components().all(|c| {
                 matches!(
                     c,

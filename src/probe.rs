@@ -1430,12 +1430,11 @@ mod tests {
         let crate::cli::Command::Probe(args) = cli.command else {
             panic!("not probe");
         };
-        let rules = RuleSet::embedded().unwrap();
+        let mut rules = RuleSet::embedded().unwrap();
+        // A rule file's own domains count too.
+        rules.services[0].domains.push("rules.example".into());
         let got = protected_hosts(&args.target, &rules).unwrap();
-        assert_eq!(
-            got,
-            vec!["b.example", "comfy.example.dev", "comfyui.datacrew.space"]
-        );
+        assert_eq!(got, vec!["b.example", "comfy.example.dev", "rules.example"]);
     }
 
     #[test]

@@ -36,9 +36,10 @@ pub struct RenderOptions {
 /// Where a finding is, as people read it: `path:line:column`, and for a notebook
 /// `explore.ipynb[cell 3]:1:18` (the line within the cell, as Jupyter shows it).
 pub fn location(f: &crate::finding::Finding) -> String {
+    let path = escape_control(&f.path);
     match f.cell {
-        Some(cell) => format!("{}[cell {cell}]:{}:{}", f.path, f.line, f.column),
-        None => format!("{}:{}:{}", f.path, f.line, f.column),
+        Some(cell) => format!("{path}[cell {cell}]:{}:{}", f.line, f.column),
+        None => format!("{path}:{}:{}", f.line, f.column),
     }
 }
 
