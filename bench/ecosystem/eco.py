@@ -83,20 +83,40 @@ def short(f):
 
 
 class Review:
-    """REVIEWED.jsonl: right / wrong verdicts keyed by location + url, misses keyed by path + line."""
+    """REVIEWED.jsonl, read back.
+
+    right / wrong verdicts are keyed by repo + path + line + column + url. A right verdict may carry
+    expected_group / expected_url (the address is real but should resolve differently) and fold (a
+    definition that is used elsewhere: the spec reports it at the use sites instead). Misses are keyed
+    by repo + path and matched to a finding within one line.
+    """
 
     def __init__(self):
         self.judged = {}
+        self.by_loc = defaultdict(list)
         self.missed = defaultdict(list)
         for r in read_jsonl(os.path.join(HERE, "REVIEWED.jsonl")):
             if r["verdict"] == "missed":
                 self.missed[(r["repo"], r["path"])].append(r)
             else:
                 self.judged[(r["repo"], r["path"], r["line"], r["column"], r["url"])] = r
+                self.by_loc[(r["repo"], r["path"], r["line"], r["column"])].append(r)
+
+    def entry(self, f):
+        return self.judged.get((f["repo"], f["path"], f["line"], f["column"], f["url"]))
 
     def verdict(self, f):
-        r = self.judged.get((f["repo"], f["path"], f["line"], f["column"], f["url"]))
+        r = self.entry(f)
         return r["verdict"] if r else None
+
+    def expected_at(self, f):
+        """A reviewed right finding at the same place whose expectation this finding meets."""
+        for r in self.by_loc.get((f["repo"], f["path"], f["line"], f["column"]), []):
+            if r["verdict"] != "right" or "expected_group" not in r:
+                continue
+            if r["expected_group"] == f["group"] and r.get("expected_url") in (None, f["url"]):
+                return r
+        return None
 
     def miss_at(self, f):
         for m in self.missed.get((f["repo"], f["path"]), []):
@@ -104,12 +124,19 @@ class Review:
                 return m
         return None
 
-    def note(self, f):
-        v = self.verdict(f)
-        if v:
-            return f"[reviewed {v}]"
-        m = self.miss_at(f)
-        if m:
+    def note(self, f, removed=False):
+        r = self.entry(f)
+        if r:
+            if removed and r.get("fold"):
+                return "[reviewed right; a used definition, may fold into its use sites]"
+            if removed and r["verdict"] == "right" and "expected_group" in r:
+                return f"[reviewed right, expected {r['expected_group']}]"
+            if not removed and r["verdict"] == "right" and "expected_group" in r and r["expected_group"] != f["group"]:
+                return f"[reviewed right, expected {r['expected_group']}]"
+            return f"[reviewed {r['verdict']}]"
+        if self.expected_at(f):
+            return "[meets the reviewed expectation]"
+        if self.miss_at(f):
             return "[at a reviewed miss]"
         return "[not reviewed]"
 
@@ -121,6 +148,8 @@ def summary(rows, review, present=None):
         v = review.verdict(f)
         if v:
             counts[v] += 1
+        elif review.expected_at(f):
+            counts["right"] += 1
         elif review.miss_at(f):
             counts["fixes-miss"] += 1
         else:
@@ -143,12 +172,15 @@ def summary(rows, review, present=None):
         f"misses still missing: {still} of {total}"
     )
     reviewed_keys = {(f["repo"], f["path"], f["line"], f["column"], f["url"]) for f in rows}
+    locs = {(f["repo"], f["path"], f["line"], f["column"]) for f in rows}
     gone_right = [
         r for k, r in review.judged.items()
-        if r["verdict"] == "right" and k not in reviewed_keys and (present is None or r["repo"] in present)
+        if r["verdict"] == "right" and k not in reviewed_keys and not r.get("fold")
+        and (r["repo"], r["path"], r["line"], r["column"]) not in locs
+        and (present is None or r["repo"] in present)
     ]
     if gone_right:
-        print(f"  {len(gone_right)} reviewed-right findings are no longer reported at the same place/url")
+        print(f"  {len(gone_right)} reviewed-right findings (not used definitions) are no longer reported at their place")
 
 
 def collect(workdir):
@@ -210,7 +242,7 @@ def collect(workdir):
         print(f"\n{title} ({len(lines)}):")
         for line in lines:
             f = json.loads(line)
-            print(f"  {f['repo']}  {short(f)}  {review.note(f)}")
+            print(f"  {f['repo']}  {short(f)}  {review.note(f, removed=title == 'removed')}")
 
     show("added", added)
     show("removed", removed)
