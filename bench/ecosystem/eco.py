@@ -165,9 +165,9 @@ def summary(rows, review, present=None):
             if not any((repo, m["path"], line) in found for line in (m["line"] - 1, m["line"], m["line"] + 1)):
                 still += 1
     right, wrong = counts["right"], counts["wrong"]
-    prec = right / (right + wrong) if right + wrong else 0.0
+    prec = f"{right / (right + wrong):.3f}" if right + wrong else "n/a"
     print(
-        f"review: {right} right, {wrong} wrong (precision {prec:.3f} on reviewed findings), "
+        f"review: {right} right, {wrong} wrong (precision {prec} on reviewed findings), "
         f"{counts['unreviewed']} not reviewed, {counts['fixes-miss']} at reviewed misses; "
         f"misses still missing: {still} of {total}"
     )
@@ -235,6 +235,8 @@ def collect(workdir):
         )
     for repo in absent:
         print(f"{repo:<52} not fetched")
+    if not present:
+        print("no repository is fetched: run bench/ecosystem/fetch.sh or set ECO_SRC (see README.md)")
 
     def show(title, lines):
         if not lines:
