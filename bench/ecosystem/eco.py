@@ -86,9 +86,10 @@ class Review:
     """REVIEWED.jsonl, read back.
 
     right / wrong verdicts are keyed by repo + path + line + column + url. A right verdict may carry
-    expected_group / expected_url (the address is real but should resolve differently) and fold (a
-    definition that is used elsewhere: the spec reports it at the use sites instead). Misses are keyed
-    by repo + path and matched to a finding within one line.
+    expected_group / expected_url (the address is real but should resolve differently), fold (a
+    definition that is used elsewhere: the rules report it at the use sites instead) and gate: false
+    (a real address that nothing sends, e.g. a test expectation, which must not fail `check`).
+    Misses are keyed by repo + path and matched to a finding within one line.
     """
 
     def __init__(self):
@@ -133,6 +134,8 @@ class Review:
                 return f"[reviewed right, expected {r['expected_group']}]"
             if not removed and r["verdict"] == "right" and "expected_group" in r and r["expected_group"] != f["group"]:
                 return f"[reviewed right, expected {r['expected_group']}]"
+            if r.get("gate") is False:
+                return "[reviewed right; nothing is sent to it, must not fail the gate]"
             return f"[reviewed {r['verdict']}]"
         if self.expected_at(f):
             return "[meets the reviewed expectation]"
