@@ -30,6 +30,33 @@ pub enum StrExpr {
     },
     /// Something that cannot be evaluated statically; the label is shown as `{label}`.
     Unknown(String),
+    /// One of several values (`a if c else b`, the elements of a list a loop runs over): each is a
+    /// possible value of the expression, and each gives its own finding.
+    Choice(Vec<StrExpr>),
+    /// `a or b`: `a`, unless `a` is unknown or empty at run time, then `b`.
+    Or(Box<StrExpr>, Box<StrExpr>),
+    /// The value returned by a call to a function of the project (`base()`, `self.url_for(p)`),
+    /// evaluated with the call's arguments bound to the callee's parameters.
+    Call {
+        callee: String,
+        args: Vec<StrExpr>,
+        kwargs: Vec<(String, StrExpr)>,
+    },
+    /// An expression evaluated in another scope than the one it is bound in (`self.url = f"…"` in
+    /// `__init__` is bound on the class, but its names are `__init__`'s).
+    Scoped(usize, Box<StrExpr>),
+    /// A value written at a position of its own (an element of a list): when it is part of an
+    /// address, that position is where the address came from.
+    At(Pos, Box<StrExpr>),
+    /// Path pieces joined with a separator without doubling it (`posixpath.join`, `"/".join([...])`,
+    /// `Url::join`).
+    Join { sep: String, parts: Vec<StrExpr> },
+    /// `s.replace(from, to)` with literal arguments.
+    Replace {
+        inner: Box<StrExpr>,
+        from: String,
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +165,35 @@ pub struct Alias {
     pub to: String,
 }
 
+/// A function (or method) of the file: what its parameters are called and what it returns.
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    /// `name`, or `Class.name` for a method.
+    pub name: String,
+    /// The scope of its body (its parameters are bound there).
+    pub scope: usize,
+    /// Parameter names in order (with `self` / `cls` for methods).
+    pub params: Vec<String>,
+    /// The expressions it returns.
+    pub returns: Vec<StrExpr>,
+    /// A method: a call through an instance skips the first parameter.
+    pub method: bool,
+}
+
+/// A call of a function, as written, with its arguments lowered: caller values flow into the
+/// callee's parameters through it.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    /// The callee as written (`probe`, `self._call`, `Client`).
+    pub callee: String,
+    pub scope: usize,
+    pub pos: Pos,
+    pub args: Vec<StrExpr>,
+    pub kwargs: Vec<(String, StrExpr)>,
+    /// The [`Use`] this call is recorded as.
+    pub use_id: usize,
+}
+
 /// Everything one front end extracted from one file.
 #[derive(Debug, Clone, Default)]
 pub struct FileFacts {
@@ -156,6 +212,10 @@ pub struct FileFacts {
     /// Line ranges of statements (for compound statements: the header only), used to match an
     /// inline suppression to every line of the statement a finding is in.
     pub stmt_spans: Vec<(u32, u32)>,
+    /// Functions defined in this file (for values through parameters and returns).
+    pub functions: Vec<FunctionDef>,
+    /// Calls of functions with their arguments.
+    pub calls: Vec<CallSite>,
 }
 
 impl FileFacts {
@@ -196,7 +256,20 @@ impl StrExpr {
     pub fn refs<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
             StrExpr::Ref(n) => out.push(n),
-            StrExpr::Concat(parts) => parts.iter().for_each(|p| p.refs(out)),
+            StrExpr::Concat(parts) | StrExpr::Choice(parts) | StrExpr::Join { parts, .. } => {
+                parts.iter().for_each(|p| p.refs(out))
+            }
+            StrExpr::Or(a, b) => {
+                a.refs(out);
+                b.refs(out);
+            }
+            StrExpr::Call { args, kwargs, .. } => {
+                args.iter().for_each(|a| a.refs(out));
+                kwargs.iter().for_each(|(_, a)| a.refs(out));
+            }
+            StrExpr::Scoped(_, e) | StrExpr::At(_, e) | StrExpr::Replace { inner: e, .. } => {
+                e.refs(out)
+            }
             StrExpr::Input {
                 default: Some(d), ..
             } => d.refs(out),

@@ -8,15 +8,15 @@
 //!
 //! The parser sits behind [`parse`] alone, so it can be swapped without touching the extraction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::ir::{
-    Binding, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos, ScopeKind,
-    StrExpr, Use,
+    Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, FunctionDef, Import, InputKind,
+    Pos, ScopeKind, StrExpr, Use,
 };
 use crate::rules::RuleSet;
 use crate::source::LineIndex;
@@ -71,8 +71,10 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let parsed = parse(source);
     let index = LineIndex::new(source);
     let mut ctx = Context::default();
-    // Two rounds so that a name assigned from a credential name is one too.
-    for _ in 0..2 {
+    // To a fixed point, so that a name assigned from a credential name, and a helper that calls a
+    // helper defined further down, carry the credential too (bounded: each round can only add).
+    for _ in 0..8 {
+        let before = (ctx.credentialed.len(), ctx.credential_fns.len());
         let mut pre = PrePass {
             rules,
             ctx: &mut ctx,
@@ -80,6 +82,9 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         };
         for stmt in &parsed.module.body {
             pre.visit_stmt(stmt);
+        }
+        if (ctx.credentialed.len(), ctx.credential_fns.len()) == before {
+            break;
         }
     }
     let mut walker = Walker {
@@ -94,6 +99,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         consumer: None,
         in_candidate: false,
         depth: 0,
+        current_fn: None,
     };
     for stmt in &parsed.module.body {
         walker.visit_stmt(stmt);
@@ -118,17 +124,62 @@ struct Context {
     imports: HashMap<String, String>,
     /// Variable → dotted constructor (`session` → `requests.Session`).
     objects: HashMap<String, String>,
-    /// Names (variables, objects, functions) that carry an Access credential.
+    /// Names (variables, objects, functions) that carry a whole Access credential.
     credentialed: HashSet<String>,
+    /// Credential pieces each name was given (see [`credential_pieces`]).
+    pieces: HashMap<String, BTreeSet<String>>,
+    /// Names whose credential pieces are removed somewhere (`h.clear()`, `h.pop("…")`): `None`
+    /// for all of them.
+    removed: HashMap<String, Option<BTreeSet<String>>>,
+    /// Local names of imported token-helper modules and their functions.
+    helper_imports: HashSet<String>,
     /// Functions whose body adds an Access credential.
     credential_fns: HashSet<String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
     config_vars: HashSet<String>,
     /// argparse destinations → default expression (if any).
     cli_args: HashMap<String, Option<Expr>>,
+    /// Names of the functions, methods and classes this file defines: calls to them are lowered
+    /// with their arguments, so values flow through parameters and returns.
+    fn_names: HashSet<String>,
 }
 
 impl Context {
+    /// The credential pieces `name` holds, less those removed from it.
+    fn pieces_of(&self, name: &str) -> BTreeSet<String> {
+        if self.credentialed.contains(name) && !self.removed.contains_key(name) {
+            return ["*".to_string()].into();
+        }
+        let mut have = self.pieces.get(name).cloned().unwrap_or_default();
+        match self.removed.get(name) {
+            Some(None) => have.clear(),
+            Some(Some(gone)) => have.retain(|p| !gone.contains(p)),
+            None => {}
+        }
+        have
+    }
+
+    /// Does `name` carry a whole credential?
+    fn carries(&self, name: &str, rules: &RuleSet) -> bool {
+        let have = self.pieces_of(name);
+        rules.is_complete_credential(have.iter().map(String::as_str))
+    }
+
+    /// Give `name` more credential pieces; it carries a credential once they are whole.
+    fn add_pieces(&mut self, name: &str, more: BTreeSet<String>, rules: &RuleSet) {
+        if more.is_empty() {
+            return;
+        }
+        self.pieces
+            .entry(name.to_string())
+            .or_default()
+            .extend(more);
+        let have = self.pieces_of(name);
+        if rules.is_complete_credential(have.iter().map(String::as_str)) {
+            self.credentialed.insert(name.to_string());
+        }
+    }
+
     /// `a.b.c` with the root import expanded (`req.get` → `requests.get`).
     fn qualify(&self, dotted: &str) -> String {
         // `self.session.post` → the object `self.session` was made by `requests.Session`.
@@ -173,22 +224,38 @@ fn is_env_read(q: &str) -> bool {
     matches!(q, "os.getenv" | "os.environ.get" | "os.environ.setdefault")
 }
 
-/// Does `expr` contain an Access credential: a credential header / cookie literal, a credentialed
-/// name, or a call to a helper?
-fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
+/// The Access credential pieces `expr` carries: lower-cased header / cookie names given a
+/// non-empty value (in a dict literal, a header line, a name that holds them), or `*` for a whole
+/// credential (a session, client or helper that adds one). Presence of a name alone is not enough:
+/// `{"CF-Access-Client-Id": ""}` and `None` values carry nothing.
+fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<String> {
     struct Finder<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
-        found: bool,
+        found: BTreeSet<String>,
     }
     impl<'a> Visitor<'a> for Finder<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
-            if self.found {
-                return;
-            }
             match expr {
-                Expr::StringLiteral(s) if self.rules.is_credential_literal(s.value.to_str()) => {
-                    self.found = true
+                Expr::Dict(d) => {
+                    for item in &d.items {
+                        let key = item.key.as_ref().and_then(str_lit);
+                        if let Some(piece) = key.and_then(|k| self.rules.credential_piece(k)) {
+                            if !is_empty_value(&item.value) {
+                                self.found.insert(piece);
+                            }
+                        }
+                        if key.is_none() {
+                            if let Some(k) = &item.key {
+                                self.visit_expr(k);
+                            }
+                        }
+                        self.visit_expr(&item.value);
+                    }
+                }
+                Expr::StringLiteral(s) => {
+                    self.found
+                        .extend(self.rules.credential_piece(s.value.to_str()));
                 }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
@@ -198,24 +265,29 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
                                 fs.elements.literals().next().map(|l| l.value.to_string())
                             }
                         };
-                        if lit.is_some_and(|l| self.rules.is_credential_literal(&l)) {
-                            self.found = true;
-                        }
+                        self.found
+                            .extend(lit.and_then(|l| self.rules.credential_piece(&l)));
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Name(n) if self.ctx.credentialed.contains(n.id.as_str()) => self.found = true,
-                Expr::Attribute(a) if self.ctx.credentialed.contains(a.attr.as_str()) => {
-                    self.found = true
+                Expr::Name(n) => self.found.extend(self.ctx.pieces_of(n.id.as_str())),
+                Expr::Attribute(a) => {
+                    self.found.extend(self.ctx.pieces_of(a.attr.as_str()));
+                    if let Some(d) = dotted(expr) {
+                        self.found.extend(self.ctx.pieces_of(&d));
+                    }
+                    walk_expr(self, expr);
                 }
                 Expr::Call(c) => {
                     if let Some(d) = dotted(&c.func) {
                         let last = d.rsplit('.').next().unwrap_or(&d);
-                        if self.rules.helper_functions.contains(last)
-                            || self.ctx.credentialed.contains(last)
+                        if self.ctx.credential_fns.contains(last)
+                            || self
+                                .ctx
+                                .helper_imports
+                                .contains(d.split('.').next().unwrap_or(""))
                         {
-                            self.found = true;
-                            return;
+                            self.found.insert("*".into());
                         }
                     }
                     walk_expr(self, expr);
@@ -227,34 +299,57 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
     let mut f = Finder {
         rules,
         ctx,
-        found: false,
+        found: BTreeSet::new(),
     };
     f.visit_expr(expr);
     f.found
 }
 
+/// `""`, `None`: a header given no value.
+fn is_empty_value(e: &Expr) -> bool {
+    match e {
+        Expr::NoneLiteral(_) => true,
+        Expr::StringLiteral(s) => s.value.to_str().trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
+    let pieces = credential_pieces(expr, rules, ctx);
+    rules.is_complete_credential(pieces.iter().map(String::as_str))
+}
+
+/// Does a function body send a whole Access credential (its pieces may be set apart:
+/// `headers["CF-Access-Client-Id"] = …; headers["CF-Access-Client-Secret"] = …`)?
 fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
     struct Body<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
-        found: bool,
+        found: BTreeSet<String>,
     }
     impl<'a> Visitor<'a> for Body<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if !self.found && has_credential(expr, self.rules, self.ctx) {
-                self.found = true;
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::If(i) if is_false(&i.test) => {}
+                // A nested function is judged on its own.
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => walk_stmt(self, stmt),
             }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            self.found
+                .extend(credential_pieces(expr, self.rules, self.ctx));
         }
     }
     let mut b = Body {
         rules,
         ctx,
-        found: false,
+        found: BTreeSet::new(),
     };
     for s in body {
         b.visit_stmt(s);
     }
-    b.found
+    rules.is_complete_credential(b.found.iter().map(String::as_str))
 }
 
 struct PrePass<'r, 'c> {
@@ -284,6 +379,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         .iter()
                         .any(|m| *m == full || *m == a.name.as_str())
                     {
+                        self.ctx.helper_imports.insert(local.clone());
                         self.ctx.credentialed.insert(local);
                     }
                 }
@@ -301,11 +397,17 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         .imports
                         .insert(local.clone(), format!("{module}.{}", a.name));
                     if helper {
+                        self.ctx.helper_imports.insert(local.clone());
                         self.ctx.credentialed.insert(local);
                     }
                 }
             }
+            Stmt::ClassDef(c) => {
+                self.ctx.fn_names.insert(c.name.to_string());
+            }
+            Stmt::If(i) if is_false(&i.test) => return,
             Stmt::FunctionDef(f) => {
+                self.ctx.fn_names.insert(f.name.to_string());
                 if body_has_credential(&f.body, self.rules, self.ctx) {
                     self.ctx.credentialed.insert(f.name.to_string());
                     self.ctx.credential_fns.insert(f.name.to_string());
@@ -316,23 +418,23 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 return;
             }
             Stmt::Assign(a) => {
-                let cred = has_credential(&a.value, self.rules, self.ctx);
+                let pieces = credential_pieces(&a.value, self.rules, self.ctx);
                 let ctor = match &*a.value {
                     Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
                     _ => None,
                 };
                 for t in &a.targets {
-                    self.target_facts(t, cred, ctor.as_deref());
+                    self.target_facts(t, &a.value, &pieces, ctor.as_deref());
                 }
             }
             Stmt::AnnAssign(a) => {
                 if let Some(v) = &a.value {
-                    let cred = has_credential(v, self.rules, self.ctx);
+                    let pieces = credential_pieces(v, self.rules, self.ctx);
                     let ctor = match &**v {
                         Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
                         _ => None,
                     };
-                    self.target_facts(&a.target, cred, ctor.as_deref());
+                    self.target_facts(&a.target, v, &pieces, ctor.as_deref());
                 }
             }
             Stmt::With(w) => {
@@ -341,9 +443,9 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         if let (Some(d), Expr::Name(n)) = (dotted(&c.func), &**var) {
                             let q = self.ctx.qualify(&d);
                             self.ctx.objects.insert(n.id.to_string(), q);
-                            if has_credential(&item.context_expr, self.rules, self.ctx) {
-                                self.ctx.credentialed.insert(n.id.to_string());
-                            }
+                            let pieces =
+                                credential_pieces(&item.context_expr, self.rules, self.ctx);
+                            self.ctx.add_pieces(n.id.as_str(), pieces, self.rules);
                         }
                     }
                 }
@@ -358,15 +460,60 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
             if let Some(d) = dotted(&c.func) {
                 // session.headers.update({...}) / session.cookies.set(...)
                 let parts: Vec<&str> = d.split('.').collect();
-                if parts.len() >= 3
-                    && matches!(parts[parts.len() - 2], "headers" | "cookies")
-                    && c.arguments
+                let owner = parts[..parts.len() - 1].join(".");
+                let last = parts[parts.len() - 1];
+                let holder = match parts.len() {
+                    n if n >= 3 && matches!(parts[n - 2], "headers" | "cookies") => {
+                        Some(parts[..n - 2].join("."))
+                    }
+                    n if n >= 2 && matches!(last, "update" | "setdefault" | "__setitem__") => {
+                        Some(owner.clone())
+                    }
+                    _ => None,
+                };
+                if let (Some(holder), true) = (
+                    holder,
+                    matches!(last, "update" | "set" | "setdefault" | "__setitem__"),
+                ) {
+                    let mut pieces = BTreeSet::new();
+                    for a in c
+                        .arguments
                         .args
                         .iter()
                         .chain(c.arguments.keywords.iter().map(|k| &k.value))
-                        .any(|a| has_credential(a, self.rules, self.ctx))
-                {
-                    self.ctx.credentialed.insert(parts[0].to_string());
+                    {
+                        pieces.extend(credential_pieces(a, self.rules, self.ctx));
+                    }
+                    self.ctx.add_pieces(&holder, pieces, self.rules);
+                }
+                // `headers.clear()`, `headers.pop("CF-Access-Client-Secret")`, `del`-like removals.
+                let holder = match parts.len() {
+                    n if n >= 3 && parts[n - 2] == "headers" => parts[..n - 2].join("."),
+                    _ => owner,
+                };
+                match last {
+                    "clear" => {
+                        self.ctx.removed.insert(holder, None);
+                    }
+                    "pop" => {
+                        if let Some(piece) = c
+                            .arguments
+                            .args
+                            .first()
+                            .and_then(str_lit)
+                            .and_then(|k| self.rules.credential_piece(k))
+                        {
+                            if let Some(gone) = self
+                                .ctx
+                                .removed
+                                .entry(holder)
+                                .or_insert(Some(BTreeSet::new()))
+                            {
+                                gone.insert(piece);
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 if d.ends_with("add_argument") {
                     self.argparse(c);
@@ -378,35 +525,55 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
 }
 
 impl PrePass<'_, '_> {
-    fn target_facts(&mut self, target: &Expr, cred: bool, ctor: Option<&str>) {
+    fn target_facts(
+        &mut self,
+        target: &Expr,
+        value: &Expr,
+        pieces: &BTreeSet<String>,
+        ctor: Option<&str>,
+    ) {
         match target {
             Expr::Name(n) if ctor.is_some_and(is_config_loader) => {
                 self.ctx.config_vars.insert(n.id.to_string());
             }
             Expr::Name(n) => {
-                if cred {
-                    self.ctx.credentialed.insert(n.id.to_string());
-                }
+                self.ctx
+                    .add_pieces(n.id.as_str(), pieces.clone(), self.rules);
                 if let Some(ctor) = ctor {
                     self.ctx.objects.insert(n.id.to_string(), ctor.to_string());
                 }
             }
             Expr::Attribute(a) => {
-                if cred {
-                    self.ctx.credentialed.insert(a.attr.to_string());
+                self.ctx
+                    .add_pieces(a.attr.as_str(), pieces.clone(), self.rules);
+                if let Some(d) = dotted(target) {
+                    self.ctx.add_pieces(&d, pieces.clone(), self.rules);
+                    // `self.session.headers = {...}`: the session carries them.
+                    if let Some(owner) = d.strip_suffix(".headers").or(d.strip_suffix(".cookies")) {
+                        self.ctx.add_pieces(owner, pieces.clone(), self.rules);
+                        if let Some(last) = owner.rsplit('.').next() {
+                            self.ctx.add_pieces(last, pieces.clone(), self.rules);
+                        }
+                    }
                 }
                 if let (Some(ctor), Some(d)) = (ctor, dotted(target)) {
                     self.ctx.objects.insert(d, ctor.to_string());
                 }
             }
-            // session.headers["CF-Access-Client-Id"] = ...
+            // headers["CF-Access-Client-Id"] = …, session.headers["…"] = …
             Expr::Subscript(s) => {
-                if let (Some(d), true) = (
-                    dotted(&s.value),
-                    has_credential(&s.slice, self.rules, self.ctx),
-                ) {
-                    if let Some(root) = d.split('.').next() {
-                        self.ctx.credentialed.insert(root.to_string());
+                let Some(d) = dotted(&s.value) else { return };
+                let piece = str_lit(&s.slice).and_then(|k| self.rules.credential_piece(k));
+                if let (Some(piece), false) = (piece, is_empty_value(value)) {
+                    let holder = d
+                        .strip_suffix(".headers")
+                        .or(d.strip_suffix(".cookies"))
+                        .unwrap_or(&d);
+                    let holder = holder.to_string();
+                    self.ctx
+                        .add_pieces(&holder, [piece.clone()].into(), self.rules);
+                    if let Some(last) = holder.rsplit('.').next().filter(|l| *l != holder) {
+                        self.ctx.add_pieces(last, [piece].into(), self.rules);
                     }
                 }
             }
@@ -462,6 +629,8 @@ struct Walker<'s> {
     consumer: Option<usize>,
     in_candidate: bool,
     depth: usize,
+    /// The function being walked (index into [`FileFacts::functions`]).
+    current_fn: Option<usize>,
 }
 
 const MAX_DEPTH: usize = 200;
@@ -578,14 +747,39 @@ impl Walker<'_> {
                     named,
                 }
             }
-            Expr::BoolOp(b) if b.op == ast::BoolOp::Or && b.values.len() == 2 => {
-                // `os.getenv("X") or "http://…"`: the literal is the default.
-                match self.lower(&b.values[0], d) {
-                    StrExpr::Unknown(_) => self.lower(&b.values[1], d),
-                    first => first.or_default(|| self.lower(&b.values[1], d)),
+            Expr::BoolOp(b) if b.op == ast::BoolOp::Or && b.values.len() >= 2 => {
+                // `os.getenv("X") or "http://…"`: the literal is the default of the env read;
+                // `base_url or "https://…"`: the first value unless it is unknown at run time.
+                let mut values = b.values.iter().rev();
+                let mut acc = self.lower(values.next().expect("two values"), d);
+                for v in values {
+                    acc = match self.lower(v, d) {
+                        StrExpr::Unknown(_) => acc,
+                        first @ StrExpr::Input { default: None, .. } => first.or_default(|| acc),
+                        first => StrExpr::Or(Box::new(first), Box::new(acc)),
+                    };
                 }
+                acc
             }
-            Expr::If(i) => self.lower(&i.body, d),
+            Expr::If(i) => StrExpr::Choice(vec![self.lower(&i.body, d), self.lower(&i.orelse, d)]),
+            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
+                let elts = match expr {
+                    Expr::List(l) => &l.elts,
+                    Expr::Tuple(t) => &t.elts,
+                    Expr::Set(s) => &s.elts,
+                    _ => unreachable!(),
+                };
+                StrExpr::Choice(
+                    elts.iter()
+                        .take(crate::eval::MAX_VALUES)
+                        .map(|e| StrExpr::At(self.pos(e), Box::new(self.lower(e, d))))
+                        .collect(),
+                )
+            }
+            Expr::BytesLiteral(b) => {
+                let bytes: Vec<u8> = b.value.bytes().collect();
+                StrExpr::Lit(String::from_utf8_lossy(&bytes).into_owned())
+            }
             Expr::Subscript(s) => {
                 if let (Some(base), Some(key)) = (dotted(&s.value), str_lit(&s.slice)) {
                     if self.ctx.qualify(&base) == "os.environ" {
@@ -595,6 +789,8 @@ impl Walker<'_> {
                             default: None,
                         };
                     }
+                    // `settings["url"]`: the value bound under that key.
+                    return StrExpr::Ref(format!("{base}[{key}]"));
                 }
                 StrExpr::Unknown(self.label(expr))
             }
@@ -656,8 +852,50 @@ impl Walker<'_> {
                             .collect(),
                     }
                 }
-                "rstrip" | "strip" | "lstrip" | "lower" | "removesuffix" => {
+                "rstrip" | "strip" | "lstrip" | "lower" | "removesuffix" | "decode" | "encode" => {
                     return self.lower(&a.value, d)
+                }
+                "replace" if args.len() >= 2 => {
+                    if let (Some(from), Some(to)) = (str_lit(&args[0]), str_lit(&args[1])) {
+                        return StrExpr::Replace {
+                            inner: Box::new(self.lower(&a.value, d)),
+                            from: from.to_string(),
+                            to: to.to_string(),
+                        };
+                    }
+                }
+                // `"/".join([base, "prompt"])`
+                "join" if args.len() == 1 => {
+                    if let (Some(sep), Expr::List(_) | Expr::Tuple(_)) =
+                        (str_lit(&a.value), &args[0])
+                    {
+                        let elts = match &args[0] {
+                            Expr::List(l) => &l.elts,
+                            Expr::Tuple(t) => &t.elts,
+                            _ => unreachable!(),
+                        };
+                        return StrExpr::Join {
+                            sep: sep.to_string(),
+                            parts: elts.iter().map(|e| self.lower(e, d)).collect(),
+                        };
+                    }
+                }
+                // `cfg.get("url", "http://…")` on a dict of this file.
+                "get" if !args.is_empty() => {
+                    if let (Some(base), Some(key)) = (dotted(&a.value), str_lit(&args[0])) {
+                        let root = base.split('.').next().unwrap_or("");
+                        if !self.ctx.imports.contains_key(root)
+                            && !self.ctx.objects.contains_key(&base)
+                        {
+                            let r = StrExpr::Ref(format!("{base}[{key}]"));
+                            return match args.get(1).or_else(|| kw("default").map(|k| &k.value)) {
+                                Some(default) => {
+                                    StrExpr::Or(Box::new(r), Box::new(self.lower(default, d)))
+                                }
+                                None => r,
+                            };
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -681,11 +919,40 @@ impl Walker<'_> {
         }
         match q.as_str() {
             "str" | "int" if args.len() == 1 => self.lower(&args[0], d),
-            "urllib.parse.urljoin" | "urljoin" if args.len() == 2 => {
-                StrExpr::Concat(vec![self.lower(&args[0], d), self.lower(&args[1], d)])
+            "urllib.parse.urljoin"
+            | "urljoin"
+            | "posixpath.join"
+            | "os.path.join"
+            | "urllib.parse.urljoin.join"
+                if args.len() >= 2 =>
+            {
+                StrExpr::Join {
+                    sep: "/".into(),
+                    parts: args.iter().map(|a| self.lower(a, d)).collect(),
+                }
             }
+            _ if self.calls_own_function(&name) => StrExpr::Call {
+                callee: name.clone(),
+                args: args.iter().map(|a| self.lower(a, d)).collect(),
+                kwargs: c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
+                    .collect(),
+            },
             _ => StrExpr::Unknown(self.label(expr)),
         }
+    }
+
+    /// Does a call written as `name` reach a function, method or class of this file?
+    fn calls_own_function(&self, name: &str) -> bool {
+        let last = name.rsplit('.').next().unwrap_or(name);
+        self.ctx.fn_names.contains(last)
+            && !self
+                .ctx
+                .imports
+                .contains_key(name.split('.').next().unwrap_or(name))
     }
 
     /// Is this expression a string-building candidate (as opposed to a bare reference)?
@@ -756,6 +1023,19 @@ impl Walker<'_> {
 
     /// Record `target = value`: a binding, and a candidate when the value builds a string.
     fn assign(&mut self, target: &Expr, value: &Expr) {
+        // `host, port = "comfyui", 8188`
+        if let (Expr::Tuple(t), Expr::Tuple(v)) = (target, value) {
+            if t.elts.len() == v.elts.len() {
+                for (t, v) in t.elts.iter().zip(&v.elts) {
+                    self.assign(t, v);
+                }
+                return;
+            }
+        }
+        // `cfg = {"url": "http://…"}`: each key is bound as `cfg[url]` (nested: `cfg[a][b]`).
+        if let (Some(base), Expr::Dict(_)) = (dotted(target), value) {
+            self.bind_dict_keys(&base, value, 0);
+        }
         let name = match target {
             Expr::Name(n) => Some((n.id.to_string(), self.scope)),
             Expr::Attribute(_) => dotted(target).and_then(|d| {
@@ -773,7 +1053,13 @@ impl Walker<'_> {
         };
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
-        self.bind(scope, name.clone(), lowered.clone(), pos);
+        // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names.
+        let bound = if scope != self.scope {
+            StrExpr::Scoped(self.scope, Box::new(lowered.clone()))
+        } else {
+            lowered.clone()
+        };
+        self.bind(scope, name.clone(), bound, pos);
         if self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.') {
             let class = self.facts.scopes[scope].name.clone();
             let parent = self.facts.scopes[scope].parent.unwrap_or(0);
@@ -806,6 +1092,35 @@ impl Walker<'_> {
         }
     }
 
+    fn bind_dict_keys(&mut self, base: &str, value: &Expr, depth: usize) {
+        let Expr::Dict(dict) = value else { return };
+        if depth > 4 {
+            return;
+        }
+        let (scope, at_scope) = match base.split_once('.') {
+            Some(("self" | "cls", _)) => match &self.class {
+                Some((_, cs)) => (*cs, true),
+                None => (self.scope, false),
+            },
+            _ => (self.scope, false),
+        };
+        for item in &dict.items {
+            let Some(key) = item.key.as_ref().and_then(str_lit) else {
+                continue;
+            };
+            let name = format!("{base}[{key}]");
+            let lowered = self.lower(&item.value, 0);
+            let lowered = if at_scope && scope != self.scope {
+                StrExpr::Scoped(self.scope, Box::new(lowered))
+            } else {
+                lowered
+            };
+            let pos = self.pos(&item.value);
+            self.bind(scope, name.clone(), lowered, pos);
+            self.bind_dict_keys(&name, &item.value, depth + 1);
+        }
+    }
+
     fn call(&mut self, c: &ast::ExprCall) {
         let name = dotted(&c.func);
         let q = name.as_deref().map(|n| self.ctx.qualify(n));
@@ -823,13 +1138,30 @@ impl Walker<'_> {
             .as_deref()
             .and_then(|n| n.rsplit('.').next())
             .unwrap_or("");
-        let helper = self.rules.helper_functions.contains(last)
-            || (self.ctx.credentialed.contains(last) && !self.ctx.objects.contains_key(last))
+        // A helper is a function whose body sends the credential (whatever its name), or a
+        // function of an imported token-helper module.
+        let helper = self.ctx.credential_fns.contains(last)
             || (name.as_deref().is_some_and(|n| n.contains('.'))
-                && self.ctx.credentialed.contains(root)
-                && self.ctx.imports.contains_key(root));
+                && self.ctx.helper_imports.contains(root))
+            || (!name.as_deref().is_some_and(|n| n.contains('.'))
+                && self.ctx.helper_imports.contains(last));
+        // The object the request goes through carries the credential (a session or client whose
+        // default headers hold it): `session.get(…)`, `self.session.post(…)`.
+        let owner = name
+            .as_deref()
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(o, _)| o);
+        let carried = owner.is_some_and(|o| {
+            self.ctx.carries(o, self.rules)
+                || self
+                    .ctx
+                    .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
+                || self
+                    .ctx
+                    .carries(o.split('.').next().unwrap_or(o), self.rules)
+        });
         let credentialed = helper
-            || (self.ctx.credentialed.contains(root) && name.as_deref().is_some_and(|n| n.contains('.')))
+            || carried
             // Credentials travel in keyword arguments (`headers=`, `cookies=`, `**kwargs`) or a dict
             // passed positionally; the URL argument itself is not evidence.
             || c.arguments.keywords.iter().any(|k| has_credential(&k.value, self.rules, self.ctx))
@@ -851,6 +1183,22 @@ impl Walker<'_> {
             callees: name.iter().cloned().collect(),
         });
         let id = self.facts.uses.len() - 1;
+        if let Some(n) = name.as_deref().filter(|n| self.calls_own_function(n)) {
+            let site = CallSite {
+                callee: n.to_string(),
+                scope: self.scope,
+                pos: self.pos(c),
+                args: c.arguments.args.iter().map(|a| self.lower(a, 0)).collect(),
+                kwargs: c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, 0))))
+                    .collect(),
+                use_id: id,
+            };
+            self.facts.calls.push(site);
+        }
 
         if let Some(q) = &q {
             if SUBPROCESS.contains(&q.as_str()) {
@@ -1007,6 +1355,26 @@ impl Walker<'_> {
             self.consumer.take(),
             self.class.clone(),
         );
+        let method = self.class.is_some()
+            && !f
+                .decorator_list
+                .iter()
+                .any(|d| dotted(&d.expression).is_some_and(|n| n == "staticmethod"));
+        self.facts.functions.push(FunctionDef {
+            name: qual.clone(),
+            scope,
+            params: f
+                .parameters
+                .posonlyargs
+                .iter()
+                .chain(f.parameters.args.iter())
+                .chain(f.parameters.kwonlyargs.iter())
+                .map(|p| p.parameter.name.to_string())
+                .collect(),
+            returns: Vec::new(),
+            method,
+        });
+        let saved_fn = self.current_fn.replace(self.facts.functions.len() - 1);
         self.function = Some(qual);
         let params = &f.parameters;
         for p in params
@@ -1042,6 +1410,7 @@ impl Walker<'_> {
             self.visit_stmt(s);
         }
         (self.scope, self.function, self.consumer, self.class) = saved;
+        self.current_fn = saved_fn;
     }
 }
 
@@ -1111,6 +1480,15 @@ fn is_log_call(name: &str) -> bool {
                 | "echo"
                 | "print"
         )
+}
+
+/// `if False:` / `if 0:` — a block that never runs.
+fn is_false(test: &Expr) -> bool {
+    match test {
+        Expr::BooleanLiteral(b) => !b.value,
+        Expr::NumberLiteral(n) => matches!(&n.value, ast::Number::Int(i) if i.as_u8() == Some(0)),
+        _ => false,
+    }
 }
 
 /// A string literal or f-string at the root (the template of `%` / `.format`).
@@ -1193,6 +1571,34 @@ impl<'a> Visitor<'a> for Walker<'_> {
             }
             // Docstrings and other bare string statements are not uses.
             Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_)) => {}
+            // Code that never runs.
+            Stmt::If(i) if is_false(&i.test) => {
+                for clause in &i.elif_else_clauses {
+                    for s in &clause.body {
+                        self.visit_stmt(s);
+                    }
+                }
+            }
+            Stmt::Return(r) => {
+                if let (Some(value), Some(f)) = (&r.value, self.current_fn) {
+                    let lowered = self.lower(value, 0);
+                    if !matches!(lowered, StrExpr::Unknown(_)) {
+                        self.facts.functions[f].returns.push(lowered);
+                    }
+                }
+                walk_stmt(self, stmt);
+            }
+            // `for url in ["http://…", …]:` — the loop variable takes each element.
+            Stmt::For(f) => {
+                if let Expr::Name(n) = &*f.target {
+                    let value = self.lower(&f.iter, 0);
+                    if !matches!(value, StrExpr::Unknown(_)) {
+                        let pos = self.pos(&*f.iter);
+                        self.bind(self.scope, n.id.to_string(), value, pos);
+                    }
+                }
+                walk_stmt(self, stmt);
+            }
             _ => walk_stmt(self, stmt),
         }
         self.depth -= 1;
