@@ -53,6 +53,8 @@ pub struct Source {
     pub has_default: bool,
     /// The file (report path) of a binding in another module; `None` for this file.
     pub file: Option<String>,
+    /// The part of the value's text this source produced (byte offsets), when known.
+    pub span: (usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,11 +93,18 @@ impl Value {
         self.text.push(HOLE_CLOSE);
     }
     fn append(&mut self, other: Value) {
+        let offset = self.text.len();
         if self.text.len() < MAX_LEN {
             self.text.push_str(&other.text);
         }
         let room = MAX_SOURCES.saturating_sub(self.sources.len());
-        self.sources.extend(other.sources.into_iter().take(room));
+        self.sources
+            .extend(other.sources.into_iter().take(room).map(|mut s| {
+                if s.span != (0, 0) {
+                    s.span = (s.span.0 + offset, s.span.1 + offset);
+                }
+                s
+            }));
         if self.env_source.is_none() {
             self.env_source = other.env_source;
         }
@@ -460,7 +469,11 @@ impl<'a> Evaluator<'a> {
                 if first.is_unknown() {
                     let mut second = sub(b);
                     // Keep what the first side was made of (an env var read before the default).
-                    let mut sources = first.sources;
+                    let mut sources: Vec<Source> = first
+                        .sources
+                        .into_iter()
+                        .map(|s| Source { span: (0, 0), ..s })
+                        .collect();
                     sources.append(&mut second.sources);
                     second.sources = sources;
                     v.append(second);
@@ -482,8 +495,10 @@ impl<'a> Evaluator<'a> {
                     pos: Some(*pos),
                     has_default: false,
                     file: None,
+                    span: (0, 0),
                 });
                 v.append(sub(e));
+                v.sources[0].span = (0, v.text.len());
             }
             StrExpr::Join { sep, parts } => {
                 for (i, p) in parts.iter().enumerate() {
@@ -548,6 +563,7 @@ impl<'a> Evaluator<'a> {
                     pos: None,
                     has_default,
                     file: None,
+                    span: (0, 0),
                 };
                 // A value for this env var from an env file / compose / manifest.
                 if let Some(o) = self.env_value(*kind, name) {
@@ -569,12 +585,14 @@ impl<'a> Evaluator<'a> {
             }
             StrExpr::Ref(name) => match self.lookup(name, scope, at) {
                 Some(b) => {
+                    let own = v.sources.len();
                     v.sources.push(Source {
                         name: name.clone(),
                         kind: SourceKind::Binding,
                         pos: Some(b.pos),
                         has_default: false,
                         file: None,
+                        span: (0, 0),
                     });
                     match &b.value {
                         // A parameter: the value passed by the call being evaluated, else by any
@@ -597,6 +615,7 @@ impl<'a> Evaluator<'a> {
                                     pos: Some(b.pos),
                                     has_default: true,
                                     file: None,
+                                    span: (0, 0),
                                 });
                                 v.text.push_str(&o.value);
                                 v.env_source = Some(o.source.clone());
@@ -608,6 +627,7 @@ impl<'a> Evaluator<'a> {
                                     pos: Some(b.pos),
                                     has_default: false,
                                     file: None,
+                                    span: (0, 0),
                                 });
                                 v.push_hole(name);
                             }
@@ -626,6 +646,7 @@ impl<'a> Evaluator<'a> {
                             v.append(self.eval_depth(&b.value, b.scope, at, depth + 1, frame));
                         }
                     }
+                    v.sources[own].span = (0, v.text.len());
                 }
                 None => match self.outside(name, scope, at, depth) {
                     Some(found) => v.append(found),
@@ -695,8 +716,10 @@ impl<'a> Evaluator<'a> {
                         pos: Some(b.pos),
                         has_default: true,
                         file: None,
+                        span: (0, 0),
                     });
                     v.append(self.eval_depth(d, b.scope, far, depth + 1, None));
+                    v.sources[0].span = (0, v.text.len());
                     v
                 }
                 None => {
@@ -707,6 +730,7 @@ impl<'a> Evaluator<'a> {
                         pos: Some(b.pos),
                         has_default: false,
                         file: None,
+                        span: (0, 0),
                     });
                     v.push_hole(name);
                     v

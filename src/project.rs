@@ -194,6 +194,7 @@ impl Project {
                 }),
                 has_default: false,
                 file: Some(file.clone()),
+                span: (0, v.value.len()),
             }],
             env_source: None,
         })

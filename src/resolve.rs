@@ -321,6 +321,15 @@ fn collapse_paths(hits: &mut Vec<Hit>, from: usize, generic: &Evaluator) {
     }
 }
 
+/// The byte offset of the host in an evaluated address (after the scheme and any user info).
+fn host_offset(text: &str) -> usize {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    text[start..end].rfind('@').map_or(start, |i| start + i + 1)
+}
+
 /// The sources of every value, for the env vars a candidate reads.
 fn merged_sources(values: &[Value]) -> Value {
     let mut out = Value::default();
@@ -353,15 +362,23 @@ fn finding(
         .iter()
         .find(|s| s.kind == SourceKind::Env)
         .map(|s| s.name.clone());
+    let elsewhere = |s: &&crate::eval::Source| {
+        s.pos
+            .is_some_and(|p| p.line != h.cand.pos.line || s.file.is_some())
+    };
+    // Where the host came from: the innermost source whose text holds the host's first byte;
+    // else the first source on another line.
+    let host_at = host_offset(&h.value.text);
     let defined_at = h
         .value
         .sources
         .iter()
-        .find_map(|s| {
-            s.pos
-                .filter(|p| p.line != h.cand.pos.line || s.file.is_some())
-                .map(|p| (s.file.as_deref().unwrap_or(info.path), p.line))
-        })
+        .filter(elsewhere)
+        .filter(|s| s.span.0 <= host_at && host_at < s.span.1)
+        .rev()
+        .min_by_key(|s| s.span.1 - s.span.0)
+        .or_else(|| h.value.sources.iter().find(elsewhere))
+        .and_then(|s| Some((s.file.as_deref().unwrap_or(info.path), s.pos?.line)))
         .map(|(file, line)| format!("{file}:{line}"));
     Finding {
         path: info.path.to_string(),

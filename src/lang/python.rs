@@ -133,6 +133,8 @@ struct Context {
     removed: HashMap<String, Option<BTreeSet<String>>>,
     /// Local names of imported token-helper modules and their functions.
     helper_imports: HashSet<String>,
+    /// Module constants that hold no value (`CF_ID = None`, `TOKEN = ""`).
+    empty_names: HashSet<String>,
     /// Functions whose body adds an Access credential.
     credential_fns: HashSet<String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
@@ -241,7 +243,7 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                     for item in &d.items {
                         let key = item.key.as_ref().and_then(str_lit);
                         if let Some(piece) = key.and_then(|k| self.rules.credential_piece(k)) {
-                            if !is_empty_value(&item.value) {
+                            if !is_empty_in(&item.value, self.ctx) {
                                 self.found.insert(piece);
                             }
                         }
@@ -312,6 +314,11 @@ fn is_empty_value(e: &Expr) -> bool {
         Expr::StringLiteral(s) => s.value.to_str().trim().is_empty(),
         _ => false,
     }
+}
+
+/// [`is_empty_value`], or a module constant bound to one (`CF_ID = None`).
+fn is_empty_in(e: &Expr, ctx: &Context) -> bool {
+    is_empty_value(e) || matches!(e, Expr::Name(n) if ctx.empty_names.contains(n.id.as_str()))
 }
 
 fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
@@ -418,6 +425,13 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 return;
             }
             Stmt::Assign(a) => {
+                if self.function_depth == 0 && is_empty_value(&a.value) {
+                    for t in &a.targets {
+                        if let Expr::Name(n) = t {
+                            self.ctx.empty_names.insert(n.id.to_string());
+                        }
+                    }
+                }
                 let pieces = credential_pieces(&a.value, self.rules, self.ctx);
                 let ctor = match &*a.value {
                     Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
@@ -564,7 +578,7 @@ impl PrePass<'_, '_> {
             Expr::Subscript(s) => {
                 let Some(d) = dotted(&s.value) else { return };
                 let piece = str_lit(&s.slice).and_then(|k| self.rules.credential_piece(k));
-                if let (Some(piece), false) = (piece, is_empty_value(value)) {
+                if let (Some(piece), false) = (piece, is_empty_in(value, self.ctx)) {
                     let holder = d
                         .strip_suffix(".headers")
                         .or(d.strip_suffix(".cookies"))
@@ -751,7 +765,8 @@ impl Walker<'_> {
                 // `os.getenv("X") or "http://…"`: the literal is the default of the env read;
                 // `base_url or "https://…"`: the first value unless it is unknown at run time.
                 let mut values = b.values.iter().rev();
-                let mut acc = self.lower(values.next().expect("two values"), d);
+                let last = values.next().expect("two values");
+                let mut acc = StrExpr::At(self.pos(last), Box::new(self.lower(last, d)));
                 for v in values {
                     acc = match self.lower(v, d) {
                         StrExpr::Unknown(_) => acc,
@@ -889,9 +904,13 @@ impl Walker<'_> {
                         {
                             let r = StrExpr::Ref(format!("{base}[{key}]"));
                             return match args.get(1).or_else(|| kw("default").map(|k| &k.value)) {
-                                Some(default) => {
-                                    StrExpr::Or(Box::new(r), Box::new(self.lower(default, d)))
-                                }
+                                Some(default) => StrExpr::Or(
+                                    Box::new(r),
+                                    Box::new(StrExpr::At(
+                                        self.pos(default),
+                                        Box::new(self.lower(default, d)),
+                                    )),
+                                ),
                                 None => r,
                             };
                         }
@@ -972,6 +991,7 @@ impl Walker<'_> {
                 b.values.iter().any(|v| matches!(v, Expr::StringLiteral(_)))
                     && b.values.iter().any(|v| self.is_env_call(v))
             }
+            Expr::Call(c) if self.is_string_op(c) => true,
             Expr::Call(c) => match &*c.func {
                 Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
                 _ => {
@@ -981,6 +1001,31 @@ impl Walker<'_> {
             },
             _ => false,
         }
+    }
+
+    /// `urljoin(a, b)`, `posixpath.join(a, b)`, `"/".join([...])`, `s.replace("x", "y")`: string
+    /// operations that build an address from their arguments.
+    fn is_string_op(&self, c: &ast::ExprCall) -> bool {
+        if let Expr::Attribute(a) = &*c.func {
+            let args = &c.arguments.args;
+            match a.attr.as_str() {
+                "join" if str_lit(&a.value).is_some() => {
+                    return matches!(args.first(), Some(Expr::List(_) | Expr::Tuple(_)))
+                }
+                "replace" => {
+                    return args.len() >= 2
+                        && str_lit(&args[0]).is_some_and(|f| f.contains("://"))
+                        && str_lit(&args[1]).is_some()
+                }
+                _ => {}
+            }
+        }
+        dotted(&c.func).is_some_and(|d| {
+            matches!(
+                self.ctx.qualify(&d).as_str(),
+                "urllib.parse.urljoin" | "urljoin" | "posixpath.join"
+            )
+        })
     }
 
     fn is_env_call(&self, expr: &Expr) -> bool {
@@ -1188,12 +1233,20 @@ impl Walker<'_> {
                 callee: n.to_string(),
                 scope: self.scope,
                 pos: self.pos(c),
-                args: c.arguments.args.iter().map(|a| self.lower(a, 0)).collect(),
+                args: c
+                    .arguments
+                    .args
+                    .iter()
+                    .map(|a| StrExpr::At(self.pos(a), Box::new(self.lower(a, 0))))
+                    .collect(),
                 kwargs: c
                     .arguments
                     .keywords
                     .iter()
-                    .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, 0))))
+                    .filter_map(|k| {
+                        let v = StrExpr::At(self.pos(&k.value), Box::new(self.lower(&k.value, 0)));
+                        Some((k.arg.as_ref()?.to_string(), v))
+                    })
                     .collect(),
                 use_id: id,
             };
@@ -1583,7 +1636,8 @@ impl<'a> Visitor<'a> for Walker<'_> {
                 if let (Some(value), Some(f)) = (&r.value, self.current_fn) {
                     let lowered = self.lower(value, 0);
                     if !matches!(lowered, StrExpr::Unknown(_)) {
-                        self.facts.functions[f].returns.push(lowered);
+                        let at = StrExpr::At(self.pos(&**value), Box::new(lowered));
+                        self.facts.functions[f].returns.push(at);
                     }
                 }
                 walk_stmt(self, stmt);
