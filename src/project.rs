@@ -188,9 +188,10 @@ impl Project {
             sources: vec![crate::eval::Source {
                 name: v.key.clone(),
                 kind: crate::eval::SourceKind::Binding,
+                // Column 0: the entry's line (findings fold their definition by line).
                 pos: Some(Pos {
                     line: v.line,
-                    column: 1,
+                    column: 0,
                 }),
                 has_default: false,
                 file: Some(file.clone()),
@@ -284,7 +285,24 @@ impl FileContext<'_> {
 
     fn python_target(&self, name: &str) -> Option<(PathBuf, String)> {
         let (root, rest) = name.split_once('.').map_or((name, ""), |(a, b)| (a, b));
-        let imp = self.facts.imports.iter().find(|i| i.local == root)?;
+        let Some(imp) = self.facts.imports.iter().find(|i| i.local == root) else {
+            // `from config import *`: the first star-imported module that binds the name.
+            return self
+                .facts
+                .imports
+                .iter()
+                .filter(|i| i.name.as_deref() == Some("*"))
+                .filter_map(|i| python_module(&self.path, &i.module))
+                .find(|file| {
+                    self.project.module(file, self.rules).is_some_and(|m| {
+                        m.facts
+                            .bindings
+                            .iter()
+                            .any(|b| b.scope == 0 && b.name == root)
+                    })
+                })
+                .map(|file| (file, name.to_string()));
+        };
         let (module, target) = match (&imp.name, rest) {
             (Some(n), "") => (imp.module.clone(), n.clone()),
             (Some(n), rest) => (join_module(&imp.module, n), rest.to_string()),

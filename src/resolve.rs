@@ -201,6 +201,18 @@ pub fn resolve(
                 out.external_uses.push((file.clone(), pos));
             }
         }
+        // The env file entry that gave the value is used here (column 0: the whole line).
+        if let Some((file, line)) = h
+            .value
+            .env_source
+            .as_deref()
+            .and_then(|e| e.rsplit_once(':'))
+        {
+            if let Ok(line) = line.parse() {
+                out.external_uses
+                    .push((file.to_string(), Pos { line, column: 0 }));
+            }
+        }
         out.findings.push(finding(facts, &ev, h, info, ctx));
     }
     for e in &facts.execs {

@@ -176,7 +176,15 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         let folded: Vec<Pos> = o
             .definitions
             .iter()
-            .filter(|p| used.contains(&(o.path.clone(), **p)))
+            .filter(|p| {
+                // An env entry is used by line (`env_source`); a Kubernetes `- name:` entry
+                // gives its value on the next line.
+                let by_line = |line: u32| used.contains(&(o.path.clone(), Pos { line, column: 0 }));
+                let yaml = o.path.ends_with(".yaml") || o.path.ends_with(".yml");
+                used.contains(&(o.path.clone(), **p))
+                    || by_line(p.line)
+                    || (yaml && by_line(p.line.saturating_sub(1)))
+            })
             .copied()
             .collect();
         // Only the statements that hold a finding or a secret matter to the gate.
@@ -590,7 +598,7 @@ pub fn analyze_full(
         Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
             match lang::config::extract(text, language, path, rules) {
                 Ok(cfg) => {
-                    a.findings = resolve::findings(
+                    let r = resolve::resolve(
                         &cfg.facts,
                         rules,
                         &FileInfo {
@@ -598,7 +606,11 @@ pub fn analyze_full(
                             language,
                             evidence: Evidence::Config,
                         },
+                        None,
                     );
+                    // Env entries are definitions: folded away where code uses their value.
+                    a.definitions = r.definitions;
+                    a.findings = r.findings;
                     a.config = Some(cfg);
                 }
                 Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),

@@ -723,7 +723,7 @@ impl Walker<'_> {
                             }
                         }
                     }
-                    StrExpr::Ref(name)
+                    StrExpr::Ref(self.through_instance(name))
                 }
                 None => StrExpr::Unknown(self.label(expr)),
             },
@@ -964,6 +964,22 @@ impl Walker<'_> {
         }
     }
 
+    /// `s.comfy_url` where `s = Settings()` (a class of this file) → `Settings.comfy_url`: the class
+    /// attribute (dataclass / pydantic / attrs field default) or what its methods set on `self`.
+    fn through_instance(&self, name: String) -> String {
+        let mut prefix = name.as_str();
+        while let Some((head, _)) = prefix.rsplit_once('.') {
+            if let Some(ctor) = self.ctx.objects.get(head) {
+                if self.ctx.fn_names.contains(ctor.as_str()) && !ctor.contains('.') {
+                    return format!("{ctor}{}", &name[head.len()..]);
+                }
+                break;
+            }
+            prefix = head;
+        }
+        name
+    }
+
     /// Does a call written as `name` reach a function, method or class of this file?
     fn calls_own_function(&self, name: &str) -> bool {
         let last = name.rsplit('.').next().unwrap_or(name);
@@ -1098,12 +1114,20 @@ impl Walker<'_> {
         };
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
-        // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names.
+        // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names;
+        // `Class.url` too, for `client.url` on an instance made elsewhere in the file.
         let bound = if scope != self.scope {
             StrExpr::Scoped(self.scope, Box::new(lowered.clone()))
         } else {
             lowered.clone()
         };
+        if scope != self.scope {
+            if let Some(attr) = name.strip_prefix("self.") {
+                let class = self.facts.scopes[scope].name.clone();
+                let parent = self.facts.scopes[scope].parent.unwrap_or(0);
+                self.bind(parent, format!("{class}.{attr}"), bound.clone(), pos);
+            }
+        }
         self.bind(scope, name.clone(), bound, pos);
         if self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.') {
             let class = self.facts.scopes[scope].name.clone();
