@@ -127,6 +127,13 @@ pub trait External {
     /// The value of `name` — a name imported into this file, or `module.NAME` / `module::NAME` — as
     /// its own module builds it. `depth` bounds chains of re-exports.
     fn import(&self, name: &str, depth: usize) -> Option<Value>;
+
+    /// The values other modules pass to parameter `param` (at `index` among the positional
+    /// arguments a caller writes) of `function` — a function of this file, or a class for its
+    /// `__init__` — one per call site found.
+    fn call_values(&self, _function: &str, _param: &str, _index: usize) -> Vec<Value> {
+        Vec::new()
+    }
 }
 
 /// One value for one env var, from a configuration file (`path:line` in `source`).
@@ -517,6 +524,35 @@ impl<'a> Evaluator<'a> {
                     v.append(piece);
                 }
             }
+            StrExpr::Strip {
+                inner,
+                chars,
+                start,
+                end,
+            } => {
+                let mut inner = sub(inner);
+                let cut = |c: char| {
+                    c != HOLE_OPEN
+                        && c != HOLE_CLOSE
+                        && if chars.is_empty() {
+                            c.is_whitespace()
+                        } else {
+                            chars.contains(c)
+                        }
+                };
+                if *end {
+                    let keep = inner.text.trim_end_matches(cut).len();
+                    inner.text.truncate(keep);
+                }
+                if *start {
+                    let drop = inner.text.len() - inner.text.trim_start_matches(cut).len();
+                    inner.text.drain(..drop);
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.saturating_sub(drop), s.span.1.saturating_sub(drop));
+                    }
+                }
+                v.append(inner);
+            }
             StrExpr::Replace { inner, from, to } => {
                 let mut inner = sub(inner);
                 if !from.is_empty() {
@@ -764,6 +800,24 @@ impl<'a> Evaluator<'a> {
             &[]
         };
         if sites.is_empty() {
+            // Called from other modules: a module-level function, or a class's `__init__`.
+            let exported = match func.name.split_once('.') {
+                None => Some((func.name.as_str(), 0)),
+                Some((class, "__init__")) if !class.contains('.') => Some((class, 1)),
+                _ => None,
+            };
+            if let (Some((function, offset)), Some(ext), true) =
+                (exported, self.external, self.follow_calls)
+            {
+                let index = func.params.iter().position(|p| p == param);
+                let values = index
+                    .and_then(|i| i.checked_sub(offset))
+                    .map_or_else(Vec::new, |i| ext.call_values(function, param, i));
+                if !values.is_empty() {
+                    let i = self.choose(values.len());
+                    return named(values.into_iter().nth(i).unwrap_or_default());
+                }
+            }
             return fallback();
         }
         let pick = *self

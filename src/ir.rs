@@ -51,6 +51,13 @@ pub enum StrExpr {
     /// Path pieces joined with a separator without doubling it (`posixpath.join`, `"/".join([...])`,
     /// `Url::join`).
     Join { sep: String, parts: Vec<StrExpr> },
+    /// `s.rstrip("/")`, `s.strip()`, `trim_end_matches('/')`: characters cut from the ends.
+    Strip {
+        inner: Box<StrExpr>,
+        chars: String,
+        start: bool,
+        end: bool,
+    },
     /// `s.replace(from, to)` with literal arguments.
     Replace {
         inner: Box<StrExpr>,
@@ -267,9 +274,10 @@ impl StrExpr {
                 args.iter().for_each(|a| a.refs(out));
                 kwargs.iter().for_each(|(_, a)| a.refs(out));
             }
-            StrExpr::Scoped(_, e) | StrExpr::At(_, e) | StrExpr::Replace { inner: e, .. } => {
-                e.refs(out)
-            }
+            StrExpr::Scoped(_, e)
+            | StrExpr::At(_, e)
+            | StrExpr::Replace { inner: e, .. }
+            | StrExpr::Strip { inner: e, .. } => e.refs(out),
             StrExpr::Input {
                 default: Some(d), ..
             } => d.refs(out),

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::eval::{EnvOverride, Evaluator, External, Value};
 use crate::finding::Language;
@@ -52,6 +52,10 @@ pub struct Project {
     /// JSON / TOML configuration values by key path, with the file (report path) they are in.
     pub config_values: Vec<(lang::config::ConfigValue, String)>,
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
+    /// Python files of the scan (canonical paths): where callers in other modules are looked for.
+    python_files: Vec<PathBuf>,
+    /// Name imported with `from … import NAME` → the files that import it (built on first use).
+    importers: OnceLock<HashMap<String, Vec<PathBuf>>>,
 }
 
 impl Project {
@@ -72,6 +76,38 @@ impl Project {
             roots,
             ..Default::default()
         }
+    }
+
+    /// The Python files of the scan, for values passed to a module's functions from other modules.
+    pub fn set_python_files(&mut self, files: Vec<PathBuf>) {
+        self.python_files = files
+            .into_iter()
+            .filter_map(|f| std::fs::canonicalize(&f).ok())
+            .collect();
+    }
+
+    /// Files that import `name` (`from m import name`, `from m import (a, name as b)`): found by
+    /// a text pass over the scan's Python files, once, without parsing them.
+    fn importers_of(&self, name: &str) -> &[PathBuf] {
+        let index = self.importers.get_or_init(|| {
+            let mut m: HashMap<String, Vec<PathBuf>> = HashMap::new();
+            for file in &self.python_files {
+                let Ok(text) = std::fs::read_to_string(file) else {
+                    continue;
+                };
+                if text.len() > 2 * 1024 * 1024 {
+                    continue;
+                }
+                for names in from_import_names(&text) {
+                    let list = m.entry(names).or_default();
+                    if !list.contains(file) {
+                        list.push(file.clone());
+                    }
+                }
+            }
+            m
+        });
+        index.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Record what a configuration file says: env values and compose services.
@@ -366,7 +402,77 @@ impl FileContext<'_> {
     }
 }
 
+impl FileContext<'_> {
+    /// Values passed by other modules to parameter `param` (positional `index`) of `function`.
+    fn callers(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
+        if self.depth >= 2 || self.language != Language::Python {
+            return Vec::new();
+        }
+        let mut out: Vec<Value> = Vec::new();
+        for file in self.project.importers_of(function) {
+            if *file == self.path || out.len() >= crate::eval::MAX_VALUES {
+                continue;
+            }
+            let Some(module) = self.project.module(file, self.rules) else {
+                continue;
+            };
+            let ctx = FileContext {
+                project: self.project,
+                rules: self.rules,
+                path: module.path.clone(),
+                language: module.language,
+                facts: &module.facts,
+                depth: self.depth + 1,
+            };
+            // The import must lead to this file.
+            if ctx
+                .target(function)
+                .is_none_or(|(f, n)| f != self.path || n != function)
+            {
+                continue;
+            }
+            let local: Vec<&str> = module
+                .facts
+                .imports
+                .iter()
+                .filter(|i| i.name.as_deref() == Some(function))
+                .map(|i| i.local.as_str())
+                .collect();
+            let ev = Evaluator::new(&module.facts).with_external(&ctx);
+            for call in module
+                .facts
+                .calls
+                .iter()
+                .filter(|c| local.contains(&c.callee.as_str()))
+            {
+                let arg = call
+                    .kwargs
+                    .iter()
+                    .find(|(k, _)| k == param)
+                    .map(|(_, e)| e)
+                    .or_else(|| call.args.get(index));
+                let Some(arg) = arg else { continue };
+                for mut v in ev.eval_all(arg, call.scope, call.pos) {
+                    for s in &mut v.sources {
+                        if s.file.is_none() {
+                            s.file = Some(module.display.clone());
+                        }
+                    }
+                    if !out.iter().any(|o| o.text == v.text) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 impl External for FileContext<'_> {
+    fn call_values(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
+        self.callers(function, param, index)
+    }
+
     fn import(&self, name: &str, depth: usize) -> Option<Value> {
         if self.depth + depth > MAX_IMPORT_DEPTH * 8 || self.depth >= MAX_IMPORT_DEPTH {
             return None;
@@ -408,6 +514,40 @@ impl External for FileContext<'_> {
         }
         Some(value)
     }
+}
+
+/// The names a Python source imports with `from … import …` (parenthesised lists included).
+fn from_import_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix("from ") else {
+            continue;
+        };
+        let Some((_, names)) = rest.split_once(" import ") else {
+            continue;
+        };
+        let mut names = names.to_string();
+        if names.trim_start().starts_with('(') && !names.contains(')') {
+            for more in lines.by_ref().take(64) {
+                names.push(',');
+                names.push_str(more);
+                if more.contains(')') {
+                    break;
+                }
+            }
+        }
+        let names = names.split('#').next().unwrap_or("");
+        for n in names.split(',') {
+            let n = n.trim().trim_matches(['(', ')', '\\']).trim();
+            let n = n.split(" as ").next().unwrap_or(n).trim();
+            if !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                out.push(n.to_string());
+            }
+        }
+    }
+    out
 }
 
 fn join_module(module: &str, sub: &str) -> String {

@@ -33,7 +33,8 @@ struct Hit<'a> {
 #[derive(Debug, Default)]
 pub struct Resolved {
     pub findings: Vec<Finding>,
-    /// Positions of findings that are a binding reported at its definition (never used in this file).
+    /// Positions of findings that another file may build on (a binding reported at its definition,
+    /// an argument passed to another module's function): folded away when one does.
     pub definitions: Vec<Pos>,
     /// Bindings of other files that this file's findings were built from: (report path, position).
     pub external_uses: Vec<(String, Pos)>,
@@ -111,18 +112,28 @@ pub fn resolve(
         if replaced {
             continue;
         }
+        // Every value a caller made was impossible (a full URL passed where the function
+        // builds on a path): the function's own address, for any caller, is the finding.
+        let impossible = |v: &Value| address::parse(&v.text).is_some_and(|a| !possible(&a));
+        let values = if !values.is_empty() && values.iter().all(impossible) {
+            vec![generic.eval(&cand.expr, cand.scope, cand.pos)]
+        } else {
+            values
+        };
         for value in values {
             let hit = match ctx {
                 Some(c) => hit_of(cand, value, rules, c),
-                None => address::parse(&value.text).and_then(|addr| {
-                    best_service(&addr, rules, None).map(|(service, by_path)| Hit {
-                        cand,
-                        value,
-                        addr,
-                        service,
-                        by_path,
-                    })
-                }),
+                None => address::parse(&value.text)
+                    .filter(possible)
+                    .and_then(|addr| {
+                        best_service(&addr, rules, None).map(|(service, by_path)| Hit {
+                            cand,
+                            value,
+                            addr,
+                            service,
+                            by_path,
+                        })
+                    }),
             };
             hits.extend(hit);
         }
@@ -193,9 +204,8 @@ pub fn resolve(
         if !seen.insert((h.cand.pos, h.addr.url.clone())) {
             continue;
         }
-        if h.cand.bound_to.is_some() {
-            out.definitions.push(h.cand.pos);
-        }
+        // Bindings (and arguments passed on) that other files may build on.
+        out.definitions.push(h.cand.pos);
         for s in &h.value.sources {
             if let (Some(file), Some(pos)) = (&s.file, s.pos) {
                 out.external_uses.push((file.clone(), pos));
@@ -255,7 +265,7 @@ fn hit_of<'a>(
     rules: &'a RuleSet,
     ctx: &FileContext,
 ) -> Option<Hit<'a>> {
-    let addr = address::parse(&value.text)?;
+    let addr = address::parse(&value.text).filter(possible)?;
     let (service, by_path) = best_service(&addr, rules, Some(ctx.project))?;
     Some(Hit {
         cand,
@@ -331,6 +341,12 @@ fn collapse_paths(hits: &mut Vec<Hit>, from: usize, generic: &Evaluator) {
     for &i in same[1..].iter().rev() {
         hits.remove(i);
     }
+}
+
+/// An address a request can have: not a whole URL pasted into another one's path
+/// (`f"{BASE}/{path}"` where a caller passes a full URL as `path` takes the other branch).
+fn possible(addr: &Address) -> bool {
+    !addr.path.split('?').next().unwrap_or("").contains("://")
 }
 
 /// The byte offset of the host in an evaluated address (after the scheme and any user info).

@@ -155,6 +155,13 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                 project.add_config(&entry.path, &entry.display, &cfg, rules);
             }
         }
+        project.set_python_files(
+            code_files
+                .iter()
+                .filter(|e| e.language == Language::Python)
+                .map(|e| e.path.clone())
+                .collect(),
+        );
         let project = &project;
         let code = run_parallel(&code_files, threads, &bar, |e| {
             scan_file_isolated_in(e, rules, &prefilter, Some(project))

@@ -867,9 +867,17 @@ impl Walker<'_> {
                             .collect(),
                     }
                 }
-                "rstrip" | "strip" | "lstrip" | "lower" | "removesuffix" | "decode" | "encode" => {
-                    return self.lower(&a.value, d)
+                "rstrip" | "strip" | "lstrip" | "removesuffix" => {
+                    let attr = a.attr.as_str();
+                    let chars = args.first().and_then(str_lit).unwrap_or("").to_string();
+                    return StrExpr::Strip {
+                        inner: Box::new(self.lower(&a.value, d)),
+                        chars,
+                        start: matches!(attr, "strip" | "lstrip"),
+                        end: attr != "lstrip",
+                    };
                 }
+                "lower" | "decode" | "encode" => return self.lower(&a.value, d),
                 "replace" if args.len() >= 2 => {
                     if let (Some(from), Some(to)) = (str_lit(&args[0]), str_lit(&args[1])) {
                         return StrExpr::Replace {
@@ -1252,7 +1260,20 @@ impl Walker<'_> {
             callees: name.iter().cloned().collect(),
         });
         let id = self.facts.uses.len() - 1;
-        if let Some(n) = name.as_deref().filter(|n| self.calls_own_function(n)) {
+        // Calls of this file's functions, and of names imported from other modules (their
+        // arguments flow into those modules' parameters).
+        let imported = |n: &str| {
+            let root = n.split('.').next().unwrap_or(n);
+            self.ctx
+                .imports
+                .get(root)
+                .is_some_and(|full| full.contains('.'))
+                && !n.contains('.')
+        };
+        if let Some(n) = name
+            .as_deref()
+            .filter(|n| self.calls_own_function(n) || imported(n))
+        {
             let site = CallSite {
                 callee: n.to_string(),
                 scope: self.scope,
