@@ -306,6 +306,23 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// `SETTINGS.comfy_host` where `SETTINGS = ComfySettings()` (a class of this file) →
+    /// `ComfySettings.comfy_host`, when that class binds the attribute.
+    fn through_instance(&self, name: &str, scope: usize, at: Pos) -> Option<String> {
+        let (head, attr) = name.split_once('.')?;
+        let b = self.lookup(head, scope, at)?;
+        let StrExpr::Call { callee, .. } = &b.value else {
+            return None;
+        };
+        let is_class = self
+            .facts
+            .scopes
+            .iter()
+            .any(|s| s.kind == crate::ir::ScopeKind::Class && s.name == *callee);
+        let target = format!("{callee}.{attr}");
+        (is_class && self.lookup(&target, scope, at).is_some()).then_some(target)
+    }
+
     /// The class whose method `scope` is (or is inside).
     fn enclosing_class(&self, scope: usize) -> Option<String> {
         let scopes = &self.facts.scopes;
@@ -543,6 +560,9 @@ impl<'a> Evaluator<'a> {
                 if *end {
                     let keep = inner.text.trim_end_matches(cut).len();
                     inner.text.truncate(keep);
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.min(keep), s.span.1.min(keep));
+                    }
                 }
                 if *start {
                     let drop = inner.text.len() - inner.text.trim_start_matches(cut).len();
@@ -557,6 +577,10 @@ impl<'a> Evaluator<'a> {
                 let mut inner = sub(inner);
                 if !from.is_empty() {
                     inner.text = inner.text.replace(from.as_str(), to);
+                    let len = inner.text.len();
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.min(len), s.span.1.min(len));
+                    }
                 }
                 v.append(inner);
             }
@@ -684,7 +708,11 @@ impl<'a> Evaluator<'a> {
                     }
                     v.sources[own].span = (0, v.text.len());
                 }
-                None => match self.outside(name, scope, at, depth) {
+                None => match self
+                    .through_instance(name, scope, at)
+                    .map(|n| self.eval_depth(&StrExpr::Ref(n), scope, at, depth + 1, frame))
+                    .or_else(|| self.outside(name, scope, at, depth))
+                {
                     Some(found) => v.append(found),
                     None => v.push_hole(name),
                 },

@@ -223,6 +223,28 @@ pub struct FileFacts {
     pub functions: Vec<FunctionDef>,
     /// Calls of functions with their arguments.
     pub calls: Vec<CallSite>,
+    /// Arguments that are an address by where they go: a service's client-library constructor,
+    /// or the base URL / host of an HTTP client object.
+    pub sinks: Vec<Sink>,
+    /// Request paths sent through an HTTP client object: (object as written, path literal).
+    pub object_paths: Vec<(String, String)>,
+}
+
+/// An argument that is an address because of where it is passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sink {
+    /// The position of the argument expression (its candidate's position).
+    pub pos: Pos,
+    pub kind: SinkKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkKind {
+    /// A client library of this service (by service id): whatever it is passed is its address.
+    Client(String),
+    /// The base URL of an HTTP client object (`httpx.Client(base_url=…)`), held by this name: the
+    /// service's when the requests made through the object use its API paths.
+    Base(String),
 }
 
 impl FileFacts {

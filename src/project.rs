@@ -348,9 +348,18 @@ impl FileContext<'_> {
                 None => (imp.module.clone(), rest.to_string()),
             },
         };
-        // `from pkg import settings` binds a submodule: `settings.URL` is in pkg/settings.py.
-        let file = python_module(&self.path, &module)?;
-        Some((file, target))
+        // `from pkg import settings` binds a submodule: `settings.URL` is in pkg/settings.py;
+        // else `from settings import SETTINGS` binds an object: `SETTINGS.host` is in settings.py.
+        if let Some(file) = python_module(&self.path, &module) {
+            return Some((file, target));
+        }
+        match (&imp.name, rest) {
+            (Some(n), rest) if !rest.is_empty() => {
+                let file = python_module(&self.path, &imp.module)?;
+                Some((file, format!("{n}.{rest}")))
+            }
+            _ => None,
+        }
     }
 
     fn rust_target(&self, name: &str) -> Option<(PathBuf, String)> {
@@ -504,8 +513,16 @@ impl External for FileContext<'_> {
         let mut value = if ev.lookup(&target, 0, far).is_some() {
             ev.eval(&StrExpr::Ref(target.clone()), 0, far)
         } else {
-            // A re-export: `from .settings import URL` in a package's `__init__`.
-            ctx.import(&target, depth + 1)?
+            // An attribute of an object the module makes (`SETTINGS.host`), else a re-export:
+            // `from .settings import URL` in a package's `__init__`.
+            let own = target
+                .contains('.')
+                .then(|| ev.eval(&StrExpr::Ref(target.clone()), 0, far))
+                .filter(|v| !v.is_unknown());
+            match own {
+                Some(v) => v,
+                None => ctx.import(&target, depth + 1)?,
+            }
         };
         for s in &mut value.sources {
             if s.file.is_none() {

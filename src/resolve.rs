@@ -7,9 +7,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::address::{self, Address};
 use crate::classify::{classify_host, Group};
+use crate::eval::HOLE_OPEN;
 use crate::eval::{EnvOverride, Evaluator, SourceKind, Value};
 use crate::finding::{Evidence, Finding, Language};
-use crate::ir::{Candidate, FileFacts, Pos, StrExpr, Use};
+use crate::ir::{Candidate, FileFacts, Pos, Sink, SinkKind, StrExpr, Use};
 use crate::project::{FileContext, Project};
 use crate::rules::{RuleSet, Service};
 
@@ -120,7 +121,12 @@ pub fn resolve(
         } else {
             values
         };
+        let sink = facts.sinks.iter().find(|s| s.pos == cand.pos);
         for value in values {
+            if let Some(hit) = sink.and_then(|s| sink_hit(facts, s, cand, &value, rules)) {
+                hits.push(hit);
+                continue;
+            }
             let hit = match ctx {
                 Some(c) => hit_of(cand, value, rules, c),
                 None => address::parse(&value.text)
@@ -148,8 +154,10 @@ pub fn resolve(
     }
     // An address recognised by its API path alone is the service's only when code sends it with
     // an HTTP client; a path in a data file, or a string nobody sends, is not.
+    let is_sink = |h: &Hit| facts.sinks.iter().any(|s| s.pos == h.cand.pos);
     hits.retain(|h| {
         !h.by_path
+            || is_sink(h)
             || (info.evidence == Evidence::Text)
             || (info.evidence == Evidence::Ast && sent.get(&h.cand.pos).is_some_and(|s| s.2))
     });
@@ -253,6 +261,8 @@ pub fn resolve(
             command: Some(e.command.clone()),
             env_source: None,
             cell: None,
+            cli_arg: None,
+            auth: None,
         });
     }
     out
@@ -343,6 +353,62 @@ fn collapse_paths(hits: &mut Vec<Hit>, from: usize, generic: &Evaluator) {
     }
 }
 
+/// `args.comfy_host` → `--comfy-host`; `argv[1]` and flags stay as they are.
+fn cli_flag(name: &str) -> String {
+    if name.starts_with("argv[") || name.starts_with('-') {
+        return name.to_string();
+    }
+    let field = name.rsplit('.').next().unwrap_or(name);
+    format!("--{}", field.replace('_', "-"))
+}
+
+/// A sink argument's value as the service's address: anything passed to a client library of the
+/// service (unresolved when it is not known), or the base URL of an HTTP client object through
+/// which the service's API paths are requested.
+fn sink_hit<'a>(
+    facts: &FileFacts,
+    sink: &Sink,
+    cand: &'a Candidate,
+    value: &Value,
+    rules: &'a RuleSet,
+) -> Option<Hit<'a>> {
+    let service = match &sink.kind {
+        SinkKind::Client(id) => rules.services.iter().find(|s| s.id == *id)?,
+        SinkKind::Base(object) => rules.services.iter().find(|s| {
+            facts.object_paths.iter().any(|(o, path)| {
+                o == object
+                    && s.paths.iter().any(|p| {
+                        path.strip_prefix(p.as_str()).is_some_and(|rest| {
+                            rest.is_empty() || rest.starts_with(['/', '?', '{', '#'])
+                        })
+                    })
+            })
+        })?,
+    };
+    let addr = match address::parse(&value.text) {
+        Some(a) => a,
+        // `ComfyUIClient(sys.argv[1])`: an address known only at run time.
+        None if matches!(sink.kind, SinkKind::Client(_)) && value.text.starts_with(HOLE_OPEN) => {
+            Address {
+                scheme: None,
+                host: None,
+                port: None,
+                path: String::new(),
+                url: value.display(),
+                host_hole: true,
+            }
+        }
+        None => return None,
+    };
+    Some(Hit {
+        cand,
+        value: value.clone(),
+        addr,
+        service,
+        by_path: false,
+    })
+}
+
 /// An address a request can have: not a whole URL pasted into another one's path
 /// (`f"{BASE}/{path}"` where a caller passes a full URL as `path` takes the other branch).
 fn possible(addr: &Address) -> bool {
@@ -382,6 +448,14 @@ fn finding(
         }
     }
     let (tokenized, client, _) = consumers(facts, ev, h.cand, ctx);
+    // The command-line argument the address comes from: `--host` for argparse / click / clap
+    // fields, `argv[1]` for positional reads.
+    let cli_arg = h
+        .value
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::CliArg)
+        .map(|s| cli_flag(&s.name));
     // An Access credential matters only where Access is: on a remote address.
     let tokenized = tokenized && group == Group::Remote;
     let env_var = h
@@ -428,8 +502,27 @@ fn finding(
         command: None,
         env_source: h.value.env_source.clone(),
         cell: None,
+        cli_arg,
+        auth: None,
     }
 }
+
+/// Methods of HTTP client objects that send a request.
+const REQUEST_METHODS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "request",
+    "stream",
+    "send",
+    "ws_connect",
+    "putrequest",
+    "urlopen",
+];
 
 /// What sends this candidate: does every request made with it carry a credential, which client
 /// makes it, and does any HTTP / WebSocket request (or token helper) send it at all?
@@ -478,6 +571,24 @@ fn consumers(
             });
             if passes && !uses.contains(&j) {
                 uses.push(j);
+            }
+        }
+    }
+    // The base URL of an HTTP client object: the requests made through the object.
+    for sink in facts.sinks.iter().filter(|s| s.pos == cand.pos) {
+        if let SinkKind::Base(object) = &sink.kind {
+            let prefix = format!("{object}.");
+            for (j, u) in facts.uses.iter().enumerate() {
+                let sends = u.callees.iter().any(|c| {
+                    c.strip_prefix(&prefix)
+                        .is_some_and(|m| REQUEST_METHODS.contains(&m))
+                });
+                // A local object is the one of this function; `self.client` is the instance's.
+                let same_object =
+                    object.starts_with("self.") || facts.scope_chain(u.scope).contains(&cand.scope);
+                if sends && same_object && !uses.contains(&j) {
+                    uses.push(j);
+                }
             }
         }
     }

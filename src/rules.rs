@@ -42,7 +42,20 @@ pub struct RuleFile {
     #[serde(default)]
     pub report: ReportRules,
     #[serde(default)]
+    pub clients: ClientRules,
+    #[serde(default)]
     pub examples: Vec<Example>,
+}
+
+/// Client libraries of the service: a value passed to one of these constructors is the service's
+/// address, whatever it looks like (`ComfyUIClient(sys.argv[1])`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRules {
+    /// Constructor names as called (`ComfyUIClient`, `rucomfyui::Client::new`); a call matches
+    /// when it ends with one of them.
+    #[serde(default)]
+    pub constructors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,6 +163,7 @@ pub struct Service {
     pub access: AccessRules,
     pub helpers: HelperRules,
     pub report: ReportRules,
+    pub clients: ClientRules,
     pub examples: Vec<Example>,
 }
 
@@ -372,6 +386,18 @@ impl RuleSet {
             .any(|set| !set.is_empty() && set.iter().all(|h| have.contains(h.as_str())))
     }
 
+    /// The service whose client-library constructor a call written as `callee` is.
+    pub fn client_constructor(&self, callee: &str) -> Option<&Service> {
+        self.services.iter().find(|s| {
+            s.clients.constructors.iter().any(|c| {
+                callee == c
+                    || callee
+                        .strip_suffix(c.as_str())
+                        .is_some_and(|head| head.ends_with('.') || head.ends_with("::"))
+            })
+        })
+    }
+
     /// Is this string literal a piece of an Access credential (header name or cookie)?
     pub fn is_credential_literal(&self, s: &str) -> bool {
         let t = s.trim().trim_end_matches(':').trim();
@@ -488,6 +514,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
         access: raw.access,
         helpers: raw.helpers,
         report: raw.report,
+        clients: raw.clients,
         examples: raw.examples,
     })
 }

@@ -16,7 +16,7 @@ use ruff_text_size::Ranged;
 
 use crate::ir::{
     Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, FunctionDef, Import, InputKind,
-    Pos, ScopeKind, StrExpr, Use,
+    Pos, ScopeKind, SinkKind, StrExpr, Use,
 };
 use crate::rules::RuleSet;
 use crate::source::LineIndex;
@@ -100,6 +100,8 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         in_candidate: false,
         depth: 0,
         current_fn: None,
+        assign_target: None,
+        sink_positions: HashSet::new(),
     };
     for stmt in &parsed.module.body {
         walker.visit_stmt(stmt);
@@ -645,6 +647,10 @@ struct Walker<'s> {
     depth: usize,
     /// The function being walked (index into [`FileFacts::functions`]).
     current_fn: Option<usize>,
+    /// The name the value being assigned is bound to (`client = httpx.Client(…)`).
+    assign_target: Option<String>,
+    /// Positions of sink arguments already recorded as candidates.
+    sink_positions: HashSet<Pos>,
 }
 
 const MAX_DEPTH: usize = 200;
@@ -796,6 +802,18 @@ impl Walker<'_> {
                 StrExpr::Lit(String::from_utf8_lossy(&bytes).into_owned())
             }
             Expr::Subscript(s) => {
+                // `sys.argv[1]`: a command-line argument.
+                if let (Some(base), Expr::NumberLiteral(n)) = (dotted(&s.value), &*s.slice) {
+                    if self.ctx.qualify(&base) == "sys.argv" {
+                        if let ast::Number::Int(i) = &n.value {
+                            return StrExpr::Input {
+                                kind: InputKind::CliArg,
+                                name: format!("argv[{i}]"),
+                                default: None,
+                            };
+                        }
+                    }
+                }
                 if let (Some(base), Some(key)) = (dotted(&s.value), str_lit(&s.slice)) {
                     if self.ctx.qualify(&base) == "os.environ" {
                         return StrExpr::Input {
@@ -1120,6 +1138,7 @@ impl Walker<'_> {
             self.visit_expr(value);
             return;
         };
+        let saved_target = self.assign_target.replace(name.clone());
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
         // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names;
@@ -1167,6 +1186,7 @@ impl Walker<'_> {
             self.visit_expr(value);
             self.consumer = saved;
         }
+        self.assign_target = saved_target;
     }
 
     fn bind_dict_keys(&mut self, base: &str, value: &Expr, depth: usize) {
@@ -1252,6 +1272,8 @@ impl Walker<'_> {
         });
         let client = client.or_else(|| helper.then(|| last.to_string()));
         let names = args.iter().filter_map(|a| dotted(a)).collect();
+        let target = self.assign_target.take();
+        self.sinks(c, name.as_deref(), q.as_deref(), target.as_deref());
         self.facts.uses.push(Use {
             scope: self.scope,
             client,
@@ -1365,6 +1387,133 @@ impl Walker<'_> {
             }
         }
         (self.consumer, self.in_candidate) = saved;
+    }
+
+    /// Arguments that are an address by where they go (see [`crate::ir::Sink`]), and request
+    /// paths sent through HTTP client objects.
+    fn sinks(
+        &mut self,
+        c: &ast::ExprCall,
+        name: Option<&str>,
+        q: Option<&str>,
+        target: Option<&str>,
+    ) {
+        let (Some(name), Some(q)) = (name, q) else {
+            return;
+        };
+        const URL_KWARGS: &[&str] = &[
+            "url",
+            "base_url",
+            "server_address",
+            "server_url",
+            "api_url",
+            "host",
+            "server",
+            "address",
+            "endpoint",
+            "comfyui_url",
+            "comfy_url",
+        ];
+        let kw = |names: &[&str]| {
+            c.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())))
+                .map(|k| &k.value)
+        };
+        // A client library of a service: its address argument, whatever it is.
+        if let Some(service) = self
+            .rules
+            .client_constructor(name)
+            .or_else(|| self.rules.client_constructor(q))
+        {
+            let id = service.id.clone();
+            if let Some(arg) = kw(URL_KWARGS).or(c.arguments.args.first()) {
+                self.sink_arg(arg, SinkKind::Client(id), None);
+            }
+            return;
+        }
+        // HTTP client objects with a base URL, and `http.client` connections to a host.
+        match q {
+            "httpx.Client" | "httpx.AsyncClient" | "aiohttp.ClientSession" => {
+                if let (Some(arg), Some(t)) = (kw(&["base_url"]), target) {
+                    self.sink_arg(arg, SinkKind::Base(t.to_string()), None);
+                }
+            }
+            "http.client.HTTPConnection" | "http.client.HTTPSConnection" => {
+                let host = c.arguments.args.first().or(kw(&["host"]));
+                if let (Some(host), Some(t)) = (host, target) {
+                    let scheme = if q.ends_with("HTTPSConnection") {
+                        "https://"
+                    } else {
+                        "http://"
+                    };
+                    let mut parts = vec![StrExpr::Lit(scheme.into()), self.lower(host, 0)];
+                    if let Some(port) = c.arguments.args.get(1).or(kw(&["port"])) {
+                        parts.push(StrExpr::Lit(":".into()));
+                        parts.push(self.lower(port, 0));
+                    }
+                    let expr = StrExpr::Concat(parts);
+                    self.sink_arg(host, SinkKind::Base(t.to_string()), Some(expr));
+                }
+            }
+            _ => {}
+        }
+        // `client.post("/prompt")`, `conn.request("GET", "/system_stats")`: paths sent through
+        // an object.
+        if let Some((owner, _)) = name.rsplit_once('.') {
+            for a in c.arguments.args.iter().take(2) {
+                if let Some(p) = str_lit(a).filter(|p| p.starts_with('/')) {
+                    self.facts
+                        .object_paths
+                        .push((owner.to_string(), p.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Record `arg` as a sink, and as a candidate when it is not one already. A name bound in
+    /// this scope stands for its binding: the address is where that value is written.
+    fn sink_arg(&mut self, arg: &Expr, kind: SinkKind, expr: Option<StrExpr>) {
+        if let (Expr::Name(n), None) = (arg, &expr) {
+            let at = self.pos(arg);
+            let bound = self
+                .facts
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.name == n.id.as_str() && b.scope == self.scope && b.pos < at)
+                .map(|b| (b.pos, b.value.clone()));
+            if let Some((pos, value)) = bound {
+                self.facts.sinks.push(crate::ir::Sink { pos, kind });
+                if !self.facts.candidates.iter().any(|c| c.pos == pos) {
+                    self.facts.candidates.push(Candidate {
+                        expr: value,
+                        pos,
+                        scope: self.scope,
+                        function: self.function.clone(),
+                        bound_to: Some(n.id.to_string()),
+                        consumer: None,
+                    });
+                }
+                return;
+            }
+        }
+        let pos = self.pos(arg);
+        self.facts.sinks.push(crate::ir::Sink { pos, kind });
+        if expr.is_some() || !self.is_candidate(arg) {
+            let lowered = expr.unwrap_or_else(|| self.lower(arg, 0));
+            self.facts.candidates.push(Candidate {
+                expr: lowered,
+                pos,
+                scope: self.scope,
+                function: self.function.clone(),
+                bound_to: None,
+                consumer: self.facts.uses.len().checked_sub(1),
+            });
+            // Not a candidate a second time when it is visited.
+            self.sink_positions.insert(pos);
+        }
     }
 
     /// `subprocess.run(["docker", "exec", "comfyui", …])`, `os.system("docker compose exec …")`.
@@ -1580,6 +1729,17 @@ fn is_log_call(name: &str) -> bool {
         )
 }
 
+/// The `for` clauses of a comprehension or generator expression.
+fn comprehension_generators(expr: &Expr) -> Option<&[ast::Comprehension]> {
+    match expr {
+        Expr::ListComp(c) => Some(&c.generators),
+        Expr::SetComp(c) => Some(&c.generators),
+        Expr::DictComp(c) => Some(&c.generators),
+        Expr::Generator(c) => Some(&c.generators),
+        _ => None,
+    }
+}
+
 /// `if False:` / `if 0:` — a block that never runs.
 fn is_false(test: &Expr) -> bool {
     match test {
@@ -1677,6 +1837,23 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     }
                 }
             }
+            // `with aiohttp.ClientSession(base_url=…) as session:` binds the object.
+            Stmt::With(w) => {
+                for item in &w.items {
+                    let saved = self.assign_target.take();
+                    if let Some(Expr::Name(n)) = item.optional_vars.as_deref() {
+                        self.assign_target = Some(n.id.to_string());
+                    }
+                    self.visit_expr(&item.context_expr);
+                    self.assign_target = saved;
+                    if let Some(v) = &item.optional_vars {
+                        self.visit_expr(v);
+                    }
+                }
+                for s in &w.body {
+                    self.visit_stmt(s);
+                }
+            }
             Stmt::Return(r) => {
                 if let (Some(value), Some(f)) = (&r.value, self.current_fn) {
                     let lowered = self.lower(value, 0);
@@ -1709,7 +1886,10 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.depth -= 1;
             return;
         }
-        if !self.in_candidate && self.is_candidate(expr) {
+        if !self.in_candidate
+            && self.is_candidate(expr)
+            && !self.sink_positions.contains(&self.pos(expr))
+        {
             let lowered = self.lower(expr, 0);
             self.add_candidate(expr, lowered, None, self.scope);
             let saved = self.in_candidate;
@@ -1720,6 +1900,18 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.call(c);
         } else if let Expr::Named(n) = expr {
             self.assign(&n.target, &n.value);
+        } else if let Some(generators) = comprehension_generators(expr) {
+            // `{h: depth(h) for h in REPLICAS}`: the variable takes each element.
+            for g in generators {
+                if let Expr::Name(n) = &g.target {
+                    let value = self.lower(&g.iter, 0);
+                    if !matches!(value, StrExpr::Unknown(_)) {
+                        let pos = self.pos(&g.iter);
+                        self.bind(self.scope, n.id.to_string(), value, pos);
+                    }
+                }
+            }
+            walk_expr(self, expr);
         } else {
             walk_expr(self, expr);
         }

@@ -245,6 +245,8 @@ mod tests {
             command: None,
             env_source: None,
             cell: None,
+            cli_arg: None,
+            auth: None,
         }
     }
 
