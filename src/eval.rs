@@ -541,6 +541,21 @@ impl<'a> Evaluator<'a> {
                     v.append(piece);
                 }
             }
+            StrExpr::UrlIn(inner) => {
+                let mut inner = sub(inner);
+                let lower = inner.text.to_ascii_lowercase();
+                let start = ["https://", "http://", "wss://", "ws://"]
+                    .iter()
+                    .filter_map(|s| lower.find(s))
+                    .min();
+                if let Some(drop) = start.filter(|&d| d > 0) {
+                    inner.text.drain(..drop);
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.saturating_sub(drop), s.span.1.saturating_sub(drop));
+                    }
+                }
+                v.append(inner);
+            }
             StrExpr::Strip {
                 inner,
                 chars,
@@ -707,6 +722,17 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                     v.sources[own].span = (0, v.text.len());
+                    // `args.host` read through a command-line parser's field: a CLI argument.
+                    if let Some(field) = b.name.strip_prefix("cli:").filter(|_| b.name != *name) {
+                        v.sources.push(Source {
+                            name: field.to_string(),
+                            kind: SourceKind::CliArg,
+                            pos: None,
+                            has_default: true,
+                            file: None,
+                            span: (0, v.text.len()),
+                        });
+                    }
                 }
                 None => match self
                     .through_instance(name, scope, at)

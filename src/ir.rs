@@ -58,6 +58,9 @@ pub enum StrExpr {
         start: bool,
         end: bool,
     },
+    /// The URL inside a command line (`os.system("curl -s https://…")`): the text from the first
+    /// `http://`, `https://`, `ws://` or `wss://` on.
+    UrlIn(Box<StrExpr>),
     /// `s.replace(from, to)` with literal arguments.
     Replace {
         inner: Box<StrExpr>,
@@ -135,6 +138,8 @@ pub struct Use {
     pub client: Option<String>,
     /// Does the call carry an Access credential (headers, cookie, session, helper)?
     pub credentialed: bool,
+    /// Authentication the call carries that is not an Access credential (`bearer`, `basic`).
+    pub auth: Option<String>,
     /// Names passed along as-is (`requests.post(url)`, `client.get(&url)`).
     pub names: Vec<String>,
     /// Functions called, as written (`comfy_get`, `helpers.get`, `api::get`), for token helpers

@@ -147,7 +147,7 @@ pub fn resolve(
     }
     // What sends each candidate: the request uses it reaches (through names, calls and
     // parameters), decided once per candidate.
-    let mut sent: HashMap<Pos, (bool, Option<String>, bool)> = HashMap::new();
+    let mut sent: HashMap<Pos, (bool, Option<String>, bool, Option<String>)> = HashMap::new();
     for h in &hits {
         sent.entry(h.cand.pos)
             .or_insert_with(|| consumers(facts, &ev, h.cand, ctx));
@@ -447,14 +447,19 @@ fn finding(
             group = Group::DockerNetwork;
         }
     }
-    let (tokenized, client, _) = consumers(facts, ev, h.cand, ctx);
+    let (tokenized, client, _, auth) = consumers(facts, ev, h.cand, ctx);
     // The command-line argument the address comes from: `--host` for argparse / click / clap
     // fields, `argv[1]` for positional reads.
-    let cli_arg = h
-        .value
-        .sources
-        .iter()
-        .find(|s| s.kind == SourceKind::CliArg)
+    let host_at = host_offset(&h.value.text);
+    let cli = || {
+        h.value
+            .sources
+            .iter()
+            .filter(|s| s.kind == SourceKind::CliArg)
+    };
+    let cli_arg = cli()
+        .find(|s| s.span.0 <= host_at && host_at < s.span.1)
+        .or_else(|| cli().next())
         .map(|s| cli_flag(&s.name));
     // An Access credential matters only where Access is: on a remote address.
     let tokenized = tokenized && group == Group::Remote;
@@ -470,7 +475,6 @@ fn finding(
     };
     // Where the host came from: the innermost source whose text holds the host's first byte;
     // else the first source on another line.
-    let host_at = host_offset(&h.value.text);
     let defined_at = h
         .value
         .sources
@@ -503,7 +507,7 @@ fn finding(
         env_source: h.value.env_source.clone(),
         cell: None,
         cli_arg,
-        auth: None,
+        auth,
     }
 }
 
@@ -536,7 +540,7 @@ fn consumers(
     ev: &Evaluator,
     cand: &Candidate,
     ctx: Option<&FileContext>,
-) -> (bool, Option<String>, bool) {
+) -> (bool, Option<String>, bool, Option<String>) {
     let mut uses: Vec<usize> = Vec::new();
     if let Some(u) = cand.consumer.filter(|&i| i < facts.uses.len()) {
         uses.push(u);
@@ -620,7 +624,7 @@ fn consumers(
     }
     let uses: Vec<&Use> = uses.iter().map(|&i| &facts.uses[i]).collect();
     if uses.is_empty() {
-        return (false, None, false);
+        return (false, None, false, None);
     }
     // A call to a token helper defined in another module of the project counts too.
     let helper = |u: &Use| {
@@ -647,5 +651,6 @@ fn consumers(
         .iter()
         .find_map(|u| u.client.clone())
         .or_else(|| uses.iter().find_map(|u| helper(u)));
-    (tokenized, client, !requests.is_empty())
+    let auth = requests.iter().find_map(|u| u.auth.clone());
+    (tokenized, client, !requests.is_empty(), auth)
 }

@@ -137,6 +137,8 @@ struct Context {
     helper_imports: HashSet<String>,
     /// Module constants that hold no value (`CF_ID = None`, `TOKEN = ""`).
     empty_names: HashSet<String>,
+    /// Names whose value carries non-Access authentication (`bearer`, `basic`).
+    auth_names: HashMap<String, String>,
     /// Functions whose body adds an Access credential.
     credential_fns: HashSet<String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
@@ -431,6 +433,13 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                     for t in &a.targets {
                         if let Expr::Name(n) = t {
                             self.ctx.empty_names.insert(n.id.to_string());
+                        }
+                    }
+                }
+                if let Some(scheme) = auth_in(&a.value, self.ctx) {
+                    for t in &a.targets {
+                        if let Some(d) = dotted(t) {
+                            self.ctx.auth_names.insert(d, scheme.clone());
                         }
                     }
                 }
@@ -1274,10 +1283,12 @@ impl Walker<'_> {
         let names = args.iter().filter_map(|a| dotted(a)).collect();
         let target = self.assign_target.take();
         self.sinks(c, name.as_deref(), q.as_deref(), target.as_deref());
+        let auth = auth_scheme(c, self.ctx);
         self.facts.uses.push(Use {
             scope: self.scope,
             client,
             credentialed,
+            auth,
             names,
             callees: name.iter().cloned().collect(),
         });
@@ -1529,6 +1540,37 @@ impl Walker<'_> {
                 None => return,
             },
         };
+        // `curl` / `wget` / HTTPie / websocat run from code: an HTTP request.
+        let program = words
+            .first()
+            .map(|w| w.rsplit('/').next().unwrap_or(w).to_string())
+            .unwrap_or_default();
+        if matches!(
+            program.as_str(),
+            "curl" | "wget" | "http" | "https" | "xh" | "websocat"
+        ) {
+            let id = self.facts.uses.len() - 1;
+            let credentialed = has_credential(first, self.rules, self.ctx);
+            if let Some(u) = self.facts.uses.get_mut(id) {
+                u.client = Some(program.clone());
+                u.credentialed |= credentialed;
+            }
+            // One command string: the URL is inside it.
+            if !matches!(first, Expr::List(_) | Expr::Tuple(_)) && self.is_candidate(first) {
+                let pos = self.pos(first);
+                let expr = StrExpr::UrlIn(Box::new(self.lower(first, 0)));
+                self.facts.candidates.push(Candidate {
+                    expr,
+                    pos,
+                    scope: self.scope,
+                    function: self.function.clone(),
+                    bound_to: None,
+                    consumer: Some(id),
+                });
+                self.sink_positions.insert(pos);
+            }
+            return;
+        }
         if let Some((container, command)) = super::docker_exec(&words) {
             if self.rules.services.iter().any(|s| {
                 s.containers
@@ -1727,6 +1769,66 @@ fn is_log_call(name: &str) -> bool {
                 | "echo"
                 | "print"
         )
+}
+
+/// `Authorization: Bearer …` / `Basic …` in a call's arguments, or `auth=`: authentication that is
+/// not an Access credential (reported, never counted as one).
+fn auth_scheme(c: &ast::ExprCall, ctx: &Context) -> Option<String> {
+    if c.arguments
+        .keywords
+        .iter()
+        .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "auth"))
+    {
+        return Some("basic".into());
+    }
+    auth_of(c.arguments.keywords.iter().map(|k| &k.value), ctx)
+}
+
+fn auth_of<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Context) -> Option<String> {
+    struct Finder<'c>(Option<String>, &'c Context);
+    impl<'a> Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.0.is_some() {
+                return;
+            }
+            if let Some(scheme) = dotted(expr).and_then(|d| self.1.auth_names.get(&d)) {
+                self.0 = Some(scheme.clone());
+                return;
+            }
+            let text = match expr {
+                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                Expr::FString(f) => f.value.iter().next().map(|part| match part {
+                    ast::FStringPart::Literal(l) => l.value.to_string(),
+                    ast::FStringPart::FString(fs) => fs
+                        .elements
+                        .literals()
+                        .next()
+                        .map(|l| l.value.to_string())
+                        .unwrap_or_default(),
+                }),
+                _ => None,
+            };
+            match text.as_deref().map(str::trim_start) {
+                Some(t) if t.to_ascii_lowercase().starts_with("bearer ") => {
+                    self.0 = Some("bearer".into())
+                }
+                Some(t) if t.to_ascii_lowercase().starts_with("basic ") => {
+                    self.0 = Some("basic".into())
+                }
+                _ => walk_expr(self, expr),
+            }
+        }
+    }
+    let mut f = Finder(None, ctx);
+    for v in values {
+        f.visit_expr(v);
+    }
+    f.0
+}
+
+/// The authentication scheme a value carries (`{"Authorization": f"Bearer {key}"}`).
+fn auth_in(value: &Expr, ctx: &Context) -> Option<String> {
+    auth_of(std::iter::once(value), ctx)
 }
 
 /// The `for` clauses of a comprehension or generator expression.
