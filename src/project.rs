@@ -300,6 +300,7 @@ impl Project {
 }
 
 /// A file as seen from the project: resolves its imports through other modules.
+#[derive(Clone)]
 pub struct FileContext<'p> {
     pub project: &'p Project,
     pub rules: &'p RuleSet,
@@ -308,6 +309,9 @@ pub struct FileContext<'p> {
     pub language: Language,
     pub facts: &'p FileFacts,
     pub depth: usize,
+    /// Env values in force for this evaluation (from env files / compose), also for the values
+    /// of other modules this file imports.
+    pub env: Vec<EnvOverride>,
 }
 
 impl FileContext<'_> {
@@ -432,6 +436,7 @@ impl FileContext<'_> {
                 language: module.language,
                 facts: &module.facts,
                 depth: self.depth + 1,
+                env: self.env.clone(),
             };
             // The import must lead to this file.
             if ctx
@@ -504,8 +509,11 @@ impl External for FileContext<'_> {
             language: module.language,
             facts: &module.facts,
             depth: self.depth + 1,
+            env: self.env.clone(),
         };
-        let ev = Evaluator::new(&module.facts).with_external(&ctx);
+        let ev = Evaluator::new(&module.facts)
+            .with_external(&ctx)
+            .with_env(self.env.clone());
         let far = Pos {
             line: u32::MAX,
             column: 0,

@@ -102,7 +102,14 @@ pub fn resolve(
                     .collect();
             }
             for combo in combos.into_iter().filter(|c| !c.is_empty()) {
-                let with_env = evaluator(combo);
+                // Imported values read the same env values.
+                let scoped = FileContext {
+                    env: combo.clone(),
+                    ..c.clone()
+                };
+                let with_env = Evaluator::new(facts)
+                    .with_env(combo)
+                    .with_external(&scoped);
                 for v in with_env.eval_all(&cand.expr, cand.scope, cand.pos) {
                     if let Some(hit) = hit_of(cand, v, rules, c) {
                         hits.push(hit);

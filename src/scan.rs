@@ -538,6 +538,7 @@ pub fn analyze_full(
             language,
             facts,
             depth: 0,
+            env: Vec::new(),
         });
         let r = resolve::resolve(facts, rules, &info, file_ctx.as_ref());
         a.definitions = r.definitions;
@@ -567,6 +568,13 @@ pub fn analyze_full(
         Language::Notebook => match lang::notebook::extract(text, rules) {
             Ok(nb) => {
                 let mut found = resolve_with(&nb.facts, Evidence::Ast, &mut a);
+                // `!curl …` lines and `%%bash` cells: the shell front end, same coordinates.
+                let info = FileInfo {
+                    path,
+                    language,
+                    evidence: Evidence::Text,
+                };
+                found.extend(resolve::resolve(&nb.shell, rules, &info, None).findings);
                 let cell_of =
                     |line: u32| nb.line_map.get((line as usize).saturating_sub(1)).copied();
                 for f in &mut found {

@@ -32,6 +32,9 @@ pub struct NotebookFacts {
     /// `line_map[i]` = (1-based cell index, 1-based line in that cell) of joined line `i + 1`.
     /// The cell index counts all cells (markdown and raw included), in notebook order.
     pub line_map: Vec<(u32, u32)>,
+    /// The shell the notebook runs (`!curl …` lines, `%%bash` / `%%sh` cells), in the same
+    /// joined-line coordinates as [`NotebookFacts::facts`].
+    pub shell: FileFacts,
 }
 
 /// Cell magics whose body is still Python.
@@ -60,6 +63,7 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
 
     // The code of each code cell, IPython syntax neutralized.
     let mut code_cells: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut shell_cells: Vec<Vec<String>> = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
         if cell.get("cell_type").and_then(Value::as_str) != Some("code") {
             continue;
@@ -68,7 +72,10 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
             continue;
         };
         let cell_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        code_cells.push((cell_no, neutralize(&source_text(src))));
+        let text = source_text(src);
+        let lines = neutralize(&text);
+        shell_cells.push(shell_lines(&text, lines.len()));
+        code_cells.push((cell_no, lines));
     }
 
     let mut line_map = Vec::new();
@@ -141,7 +148,13 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
             facts.notes = notes;
         }
     }
-    Ok(NotebookFacts { facts, line_map })
+    let shell_text: String = shell_cells.iter().flatten().map(|l| format!("{l}\n")).collect();
+    let shell = crate::lang::shell::extract(&shell_text, crate::finding::Language::Shell, rules);
+    Ok(NotebookFacts {
+        facts,
+        line_map,
+        shell,
+    })
 }
 
 /// nbformat 4 `cells`, or nbformat 3 `worksheets[*].cells`.
@@ -177,6 +190,41 @@ fn source_text(src: &Value) -> String {
         Value::Array(parts) => parts.iter().filter_map(Value::as_str).collect(),
         _ => String::new(),
     }
+}
+
+/// The cell's shell, line for line (`count` lines): `!cmd` lines with the `!` blanked (columns
+/// kept), the body of a `%%bash` / `%%sh` / `%%script bash` cell; every other line empty.
+fn shell_lines(src: &str, count: usize) -> Vec<String> {
+    let src = src.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = src.lines().collect();
+    let first = lines.iter().position(|l| !l.trim().is_empty());
+    let shell_cell = first.is_some_and(|f| {
+        let magic = lines[f].trim_start();
+        magic.starts_with("%%bash")
+            || magic.starts_with("%%sh")
+            || magic.starts_with("%%script bash")
+            || magic.starts_with("%%script sh")
+    });
+    let mut out: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let t = l.trim_start();
+            if shell_cell {
+                if Some(k) == first {
+                    String::new()
+                } else {
+                    l.to_string()
+                }
+            } else if let Some(cmd) = t.strip_prefix('!') {
+                format!("{} {cmd}", &l[..l.len() - t.len()])
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    out.resize(count, String::new());
+    out
 }
 
 /// The cell's lines with IPython-only syntax commented out (line count unchanged).

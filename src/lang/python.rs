@@ -98,6 +98,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         class: None,
         consumer: None,
         in_candidate: false,
+        in_log: false,
         depth: 0,
         current_fn: None,
         assign_target: None,
@@ -653,6 +654,8 @@ struct Walker<'s> {
     class: Option<(String, usize)>,
     consumer: Option<usize>,
     in_candidate: bool,
+    /// Inside the arguments of a log or print call.
+    in_log: bool,
     depth: usize,
     /// The function being walked (index into [`FileFacts::functions`]).
     current_fn: Option<usize>,
@@ -1381,14 +1384,13 @@ impl Walker<'_> {
             }
         }
 
-        let saved = (self.consumer, self.in_candidate);
+        let saved = (self.consumer, self.in_candidate, self.in_log);
         self.consumer = None;
         self.visit_expr(&c.func);
         self.consumer = Some(id);
-        // Log and print messages are text, not uses of an address.
-        if is_log_call(name.as_deref().unwrap_or("")) {
-            self.in_candidate = true;
-        }
+        // Log and print messages are text, not uses of an address; a request made inside one
+        // (`print(session.post(url).json())`) is a use again.
+        self.in_log = is_log_call(name.as_deref().unwrap_or(""));
         for a in c.arguments.args.iter() {
             self.visit_expr(a);
         }
@@ -1397,7 +1399,7 @@ impl Walker<'_> {
                 self.visit_expr(&k.value);
             }
         }
-        (self.consumer, self.in_candidate) = saved;
+        (self.consumer, self.in_candidate, self.in_log) = saved;
     }
 
     /// Arguments that are an address by where they go (see [`crate::ir::Sink`]), and request
@@ -1989,6 +1991,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
             return;
         }
         if !self.in_candidate
+            && !self.in_log
             && self.is_candidate(expr)
             && !self.sink_positions.contains(&self.pos(expr))
         {
