@@ -5,10 +5,10 @@
 //! between private-use marker characters, so that later steps can tell a hole in the host from a
 //! hole in the path. Evaluation is bounded in depth, so cycles (`A = B`, `B = A`) terminate.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 
-use crate::ir::{Binding, FileFacts, FormatStyle, InputKind, Pos, StrExpr};
+use crate::ir::{Binding, CallSite, FileFacts, FormatStyle, FunctionDef, InputKind, Pos, StrExpr};
 
 /// Opens a hole in [`Value::text`].
 pub const HOLE_OPEN: char = '\u{E000}';
@@ -22,6 +22,26 @@ const MAX_LEN: usize = 4096;
 const MAX_STEPS: usize = 20_000;
 /// Sources kept for one value.
 const MAX_SOURCES: usize = 256;
+/// Values kept for one expression ([`Evaluator::eval_all`]): each choice (a conditional, a list a
+/// loop runs over, a parameter's call sites, a function's returns) multiplies the values, so the
+/// product is cut here.
+pub const MAX_VALUES: usize = 16;
+
+/// A call being evaluated: the callee's parameters take the call's arguments, evaluated where the
+/// call is (call-site context, one level per call, bounded by the evaluation depth).
+struct Frame<'f> {
+    /// The callee's body scope.
+    scope: usize,
+    /// Positional arguments after the skipped `self`, keyword arguments.
+    args: &'f [StrExpr],
+    kwargs: &'f [(String, StrExpr)],
+    /// Parameters of the callee, in order, and how many leading ones the call does not pass.
+    params: &'f [String],
+    offset: usize,
+    caller_scope: usize,
+    caller_pos: Pos,
+    parent: Option<&'f Frame<'f>>,
+}
 
 /// Where part of a value came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +53,8 @@ pub struct Source {
     pub has_default: bool,
     /// The file (report path) of a binding in another module; `None` for this file.
     pub file: Option<String>,
+    /// The part of the value's text this source produced (byte offsets), when known.
+    pub span: (usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,17 +80,31 @@ impl Value {
     pub fn display(&self) -> String {
         display_text(&self.text)
     }
+    /// Nothing known: empty, or a single hole (`None`, an unset env var, an unknown call).
+    pub fn is_unknown(&self) -> bool {
+        self.text.is_empty()
+            || (self.text.starts_with(HOLE_OPEN)
+                && self.text.ends_with(HOLE_CLOSE)
+                && self.text.matches(HOLE_OPEN).count() == 1)
+    }
     fn push_hole(&mut self, label: &str) {
         self.text.push(HOLE_OPEN);
         self.text.push_str(label);
         self.text.push(HOLE_CLOSE);
     }
     fn append(&mut self, other: Value) {
+        let offset = self.text.len();
         if self.text.len() < MAX_LEN {
             self.text.push_str(&other.text);
         }
         let room = MAX_SOURCES.saturating_sub(self.sources.len());
-        self.sources.extend(other.sources.into_iter().take(room));
+        self.sources
+            .extend(other.sources.into_iter().take(room).map(|mut s| {
+                if s.span != (0, 0) {
+                    s.span = (s.span.0 + offset, s.span.1 + offset);
+                }
+                s
+            }));
         if self.env_source.is_none() {
             self.env_source = other.env_source;
         }
@@ -91,6 +127,13 @@ pub trait External {
     /// The value of `name` — a name imported into this file, or `module.NAME` / `module::NAME` — as
     /// its own module builds it. `depth` bounds chains of re-exports.
     fn import(&self, name: &str, depth: usize) -> Option<Value>;
+
+    /// The values other modules pass to parameter `param` (at `index` among the positional
+    /// arguments a caller writes) of `function` — a function of this file, or a class for its
+    /// `__init__` — one per call site found.
+    fn call_values(&self, _function: &str, _param: &str, _index: usize) -> Vec<Value> {
+        Vec::new()
+    }
 }
 
 /// One value for one env var, from a configuration file (`path:line` in `source`).
@@ -105,12 +148,24 @@ pub struct EnvOverride {
 pub struct Evaluator<'a> {
     facts: &'a FileFacts,
     external: Option<&'a dyn External>,
-    env_override: Option<EnvOverride>,
+    env_override: Vec<EnvOverride>,
     /// Bindings by scope and name; built on the first lookup so that a file with tens of thousands
     /// of bindings is not searched linearly for every reference.
     by_name: OnceCell<HashMap<usize, HashMap<&'a str, Named<'a>>>>,
     /// Expressions visited by the current [`Evaluator::eval`] (see [`MAX_STEPS`]).
     steps: Cell<usize>,
+    /// The choices made by the current evaluation: (option taken, options) per choice point, in
+    /// the order they were met; [`Evaluator::eval_all`] walks them like an odometer.
+    choices: RefCell<Vec<(usize, usize)>>,
+    cursor: Cell<usize>,
+    /// The call site chosen for a function's parameters in the current evaluation, so that the
+    /// host and the port of one call go together.
+    site_pick: RefCell<HashMap<usize, usize>>,
+    /// Call sites of each function (by body scope), built on first use.
+    sites: OnceCell<HashMap<usize, Vec<(usize, usize)>>>,
+    /// Parameters take the values of the function's call sites (off: they are holes, as for a
+    /// function called from elsewhere).
+    follow_calls: bool,
 }
 
 /// The bindings of one name in one scope, in file order.
@@ -133,10 +188,163 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             facts,
             external: None,
-            env_override: None,
+            env_override: Vec::new(),
             by_name: OnceCell::new(),
             steps: Cell::new(0),
+            choices: RefCell::new(Vec::new()),
+            cursor: Cell::new(0),
+            site_pick: RefCell::new(HashMap::new()),
+            sites: OnceCell::new(),
+            follow_calls: true,
         }
+    }
+
+    /// Parameters are holes (or their defaults) instead of their call sites' values: the
+    /// address a function builds for any caller.
+    pub fn without_call_sites(mut self) -> Evaluator<'a> {
+        self.follow_calls = false;
+        self
+    }
+
+    /// Take one of `count` options at the next choice point of this evaluation.
+    fn choose(&self, count: usize) -> usize {
+        let i = self.cursor.get();
+        self.cursor.set(i + 1);
+        let mut choices = self.choices.borrow_mut();
+        match choices.get_mut(i) {
+            Some(c) => {
+                c.1 = count;
+                c.0.min(count.saturating_sub(1))
+            }
+            None => {
+                choices.push((0, count));
+                0
+            }
+        }
+    }
+
+    /// Every value `expr` can take (at most [`MAX_VALUES`], distinct texts), in a stable order.
+    pub fn eval_all(&self, expr: &StrExpr, scope: usize, at: Pos) -> Vec<Value> {
+        self.choices.borrow_mut().clear();
+        let mut out: Vec<Value> = Vec::new();
+        for _ in 0..MAX_VALUES * 4 {
+            self.cursor.set(0);
+            self.steps.set(0);
+            self.site_pick.borrow_mut().clear();
+            let v = self.eval_depth(expr, scope, at, 0, None);
+            if !out.iter().any(|o| o.text == v.text) {
+                out.push(v);
+            }
+            if out.len() >= MAX_VALUES || !self.advance() {
+                break;
+            }
+        }
+        self.choices.borrow_mut().clear();
+        out
+    }
+
+    /// Move the odometer to the next combination of choices; `false` when all were taken.
+    fn advance(&self) -> bool {
+        let mut choices = self.choices.borrow_mut();
+        // Choice points past the cursor were not met by the last run.
+        let met = self.cursor.get().min(choices.len());
+        choices.truncate(met);
+        while let Some(last) = choices.last_mut() {
+            if last.0 + 1 < last.1 {
+                last.0 += 1;
+                return true;
+            }
+            choices.pop();
+        }
+        false
+    }
+
+    /// The function whose body is `scope`.
+    fn function_of(&self, scope: usize) -> Option<&'a FunctionDef> {
+        self.facts.functions.iter().find(|f| f.scope == scope)
+    }
+
+    /// The function a call written as `callee` in `scope` reaches, and how many leading
+    /// parameters the call does not pass (`self`).
+    pub fn callee(&self, callee: &str, scope: usize) -> Option<(&'a FunctionDef, usize)> {
+        let fns = &self.facts.functions;
+        let method = |class: &str, name: &str| {
+            let q = format!("{class}.{name}");
+            fns.iter().find(|f| f.name == q)
+        };
+        match callee.rsplit_once('.') {
+            None => {
+                if let Some(f) = fns.iter().find(|f| !f.method && f.name == callee) {
+                    return Some((f, 0));
+                }
+                // `Client(...)` calls `Client.__init__`.
+                method(callee, "__init__").map(|f| (f, 1))
+            }
+            Some((recv, name)) => {
+                if matches!(recv, "self" | "cls") {
+                    let class = self.enclosing_class(scope)?;
+                    return method(&class, name).map(|f| (f, usize::from(f.method)));
+                }
+                if let Some(f) = method(recv, name) {
+                    return Some((f, usize::from(f.method)));
+                }
+                // `client.send(...)` on an object of a class of this file: the one class that
+                // defines the method, unless the receiver is an imported module.
+                if self
+                    .facts
+                    .imports
+                    .iter()
+                    .any(|i| i.local == recv.split('.').next().unwrap_or(recv))
+                {
+                    return None;
+                }
+                let suffix = format!(".{name}");
+                let mut found = fns.iter().filter(|f| f.method && f.name.ends_with(&suffix));
+                let f = found.next()?;
+                found.next().is_none().then_some((f, 1))
+            }
+        }
+    }
+
+    /// `SETTINGS.comfy_host` where `SETTINGS = ComfySettings()` (a class of this file) →
+    /// `ComfySettings.comfy_host`, when that class binds the attribute.
+    fn through_instance(&self, name: &str, scope: usize, at: Pos) -> Option<String> {
+        let (head, attr) = name.split_once('.')?;
+        let b = self.lookup(head, scope, at)?;
+        let StrExpr::Call { callee, .. } = &b.value else {
+            return None;
+        };
+        let is_class = self
+            .facts
+            .scopes
+            .iter()
+            .any(|s| s.kind == crate::ir::ScopeKind::Class && s.name == *callee);
+        let target = format!("{callee}.{attr}");
+        (is_class && self.lookup(&target, scope, at).is_some()).then_some(target)
+    }
+
+    /// The class whose method `scope` is (or is inside).
+    fn enclosing_class(&self, scope: usize) -> Option<String> {
+        let scopes = &self.facts.scopes;
+        self.facts
+            .scope_chain(scope)
+            .into_iter()
+            .find(|&s| scopes[s].kind == crate::ir::ScopeKind::Class)
+            .map(|s| scopes[s].name.clone())
+    }
+
+    /// Call sites of the function whose body is `scope`: (index into calls, parameters skipped).
+    fn sites_of(&self, scope: usize) -> &[(usize, usize)] {
+        let sites = self.sites.get_or_init(|| {
+            let mut m: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+            for (i, c) in self.facts.calls.iter().enumerate() {
+                if let Some((f, offset)) = self.callee(&c.callee, c.scope) {
+                    m.entry(f.scope).or_default().push((i, offset));
+                }
+            }
+            m
+        });
+        sites.get(&scope).map_or(&[], Vec::as_slice)
     }
 
     /// Resolve names this file does not bind through other modules.
@@ -145,10 +353,17 @@ impl<'a> Evaluator<'a> {
         self
     }
 
-    /// Give one env var a value from a configuration file.
-    pub fn with_env(mut self, env: Option<EnvOverride>) -> Evaluator<'a> {
+    /// Give env vars values from configuration files (one value per var).
+    pub fn with_env(mut self, env: Vec<EnvOverride>) -> Evaluator<'a> {
         self.env_override = env;
         self
+    }
+
+    fn env_value(&self, kind: InputKind, var: &str) -> Option<&EnvOverride> {
+        if kind != InputKind::Env {
+            return None;
+        }
+        self.env_override.iter().find(|o| o.var == var)
     }
 
     /// A name this file does not bind: `Self::X` / `config::X` by its last segment here, else
@@ -161,6 +376,7 @@ impl<'a> Evaluator<'a> {
                     scope,
                     at,
                     depth + 1,
+                    None,
                 ));
             }
         }
@@ -193,7 +409,12 @@ impl<'a> Evaluator<'a> {
     /// Evaluate `expr` as seen from `scope` at `at`.
     pub fn eval(&self, expr: &StrExpr, scope: usize, at: Pos) -> Value {
         self.steps.set(0);
-        self.eval_depth(expr, scope, at, 0)
+        self.cursor.set(0);
+        self.choices.borrow_mut().clear();
+        self.site_pick.borrow_mut().clear();
+        let v = self.eval_depth(expr, scope, at, 0, None);
+        self.choices.borrow_mut().clear();
+        v
     }
 
     /// The binding `name` refers to from `scope` at `at`, if any.
@@ -236,7 +457,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn eval_depth(&self, expr: &StrExpr, scope: usize, at: Pos, depth: usize) -> Value {
+    fn eval_depth(
+        &self,
+        expr: &StrExpr,
+        scope: usize,
+        at: Pos,
+        depth: usize,
+        frame: Option<&Frame>,
+    ) -> Value {
         let mut v = Value::default();
         let steps = self.steps.get() + 1;
         self.steps.set(steps);
@@ -244,15 +472,161 @@ impl<'a> Evaluator<'a> {
             v.push_hole("…");
             return v;
         }
+        let sub = |e: &StrExpr| self.eval_depth(e, scope, at, depth + 1, frame);
         match expr {
             StrExpr::Lit(s) => v.text.push_str(s),
             StrExpr::Int(i) => v.text.push_str(&i.to_string()),
             StrExpr::Concat(parts) => {
                 for p in parts {
-                    v.append(self.eval_depth(p, scope, at, depth + 1));
+                    v.append(sub(p));
                 }
             }
             StrExpr::Unknown(label) => v.push_hole(label),
+            StrExpr::Choice(options) => {
+                if !options.is_empty() {
+                    let i = self.choose(options.len());
+                    v.append(sub(&options[i]));
+                }
+            }
+            StrExpr::Or(a, b) => {
+                let first = sub(a);
+                if first.is_unknown() {
+                    let mut second = sub(b);
+                    // Keep what the first side was made of (an env var read before the default).
+                    let mut sources: Vec<Source> = first
+                        .sources
+                        .into_iter()
+                        .map(|s| Source { span: (0, 0), ..s })
+                        .collect();
+                    sources.append(&mut second.sources);
+                    second.sources = sources;
+                    v.append(second);
+                } else {
+                    v.append(first);
+                }
+            }
+            StrExpr::Scoped(s, e) => {
+                let far = Pos {
+                    line: u32::MAX,
+                    column: 0,
+                };
+                v.append(self.eval_depth(e, *s, far, depth + 1, frame));
+            }
+            StrExpr::At(pos, e) => {
+                v.sources.push(Source {
+                    name: String::new(),
+                    kind: SourceKind::Binding,
+                    pos: Some(*pos),
+                    has_default: false,
+                    file: None,
+                    span: (0, 0),
+                });
+                v.append(sub(e));
+                v.sources[0].span = (0, v.text.len());
+            }
+            StrExpr::Join { sep, parts } => {
+                for (i, p) in parts.iter().enumerate() {
+                    let piece = sub(p);
+                    if i > 0 {
+                        let ends = v.text.ends_with(sep.as_str());
+                        let starts = piece.text.starts_with(sep.as_str());
+                        match (ends, starts) {
+                            (true, true) => {
+                                v.text.truncate(v.text.len() - sep.len());
+                            }
+                            (false, false) if !v.text.is_empty() => v.text.push_str(sep),
+                            _ => {}
+                        }
+                    }
+                    v.append(piece);
+                }
+            }
+            StrExpr::UrlIn(inner) => {
+                let mut inner = sub(inner);
+                let lower = inner.text.to_ascii_lowercase();
+                let start = ["https://", "http://", "wss://", "ws://"]
+                    .iter()
+                    .filter_map(|s| lower.find(s))
+                    .min();
+                if let Some(drop) = start.filter(|&d| d > 0) {
+                    inner.text.drain(..drop);
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.saturating_sub(drop), s.span.1.saturating_sub(drop));
+                    }
+                }
+                v.append(inner);
+            }
+            StrExpr::Strip {
+                inner,
+                chars,
+                start,
+                end,
+            } => {
+                let mut inner = sub(inner);
+                let cut = |c: char| {
+                    c != HOLE_OPEN
+                        && c != HOLE_CLOSE
+                        && if chars.is_empty() {
+                            c.is_whitespace()
+                        } else {
+                            chars.contains(c)
+                        }
+                };
+                if *end {
+                    let keep = inner.text.trim_end_matches(cut).len();
+                    inner.text.truncate(keep);
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.min(keep), s.span.1.min(keep));
+                    }
+                }
+                if *start {
+                    let drop = inner.text.len() - inner.text.trim_start_matches(cut).len();
+                    inner.text.drain(..drop);
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.saturating_sub(drop), s.span.1.saturating_sub(drop));
+                    }
+                }
+                v.append(inner);
+            }
+            StrExpr::Replace { inner, from, to } => {
+                let mut inner = sub(inner);
+                if !from.is_empty() {
+                    inner.text = inner.text.replace(from.as_str(), to);
+                    let len = inner.text.len();
+                    for s in &mut inner.sources {
+                        s.span = (s.span.0.min(len), s.span.1.min(len));
+                    }
+                }
+                v.append(inner);
+            }
+            StrExpr::Call {
+                callee,
+                args,
+                kwargs,
+            } => match self.callee(callee, scope) {
+                Some((f, offset)) if !f.returns.is_empty() => {
+                    let i = self.choose(f.returns.len());
+                    let inner = Frame {
+                        scope: f.scope,
+                        args,
+                        kwargs,
+                        params: &f.params,
+                        offset,
+                        caller_scope: scope,
+                        caller_pos: at,
+                        parent: frame,
+                    };
+                    let far = Pos {
+                        line: u32::MAX,
+                        column: 0,
+                    };
+                    v.append(self.eval_depth(&f.returns[i], f.scope, far, depth + 1, Some(&inner)));
+                }
+                _ => match self.outside(callee, scope, at, depth) {
+                    Some(found) => v.append(found),
+                    None => v.push_hole(&format!("{callee}()")),
+                },
+            },
             StrExpr::Input {
                 kind,
                 name,
@@ -264,13 +638,10 @@ impl<'a> Evaluator<'a> {
                     pos: None,
                     has_default,
                     file: None,
+                    span: (0, 0),
                 };
                 // A value for this env var from an env file / compose / manifest.
-                if let Some(o) = self
-                    .env_override
-                    .as_ref()
-                    .filter(|o| *kind == InputKind::Env && o.var == *name)
-                {
+                if let Some(o) = self.env_value(*kind, name) {
                     v.sources.push(source(true));
                     v.text.push_str(&o.value);
                     v.env_source = Some(o.source.clone());
@@ -279,7 +650,7 @@ impl<'a> Evaluator<'a> {
                 match default {
                     Some(d) => {
                         v.sources.push(source(true));
-                        v.append(self.eval_depth(d, scope, at, depth + 1));
+                        v.append(sub(d));
                     }
                     None => {
                         v.sources.push(source(false));
@@ -289,24 +660,29 @@ impl<'a> Evaluator<'a> {
             }
             StrExpr::Ref(name) => match self.lookup(name, scope, at) {
                 Some(b) => {
+                    let own = v.sources.len();
                     v.sources.push(Source {
                         name: name.clone(),
                         kind: SourceKind::Binding,
                         pos: Some(b.pos),
                         has_default: false,
                         file: None,
+                        span: (0, 0),
                     });
-                    // `X = os.environ["X"]`: the hole is named after the reference, the source is the env var.
                     match &b.value {
+                        // A parameter: the value passed by the call being evaluated, else by any
+                        // call site of the function, else its default.
+                        StrExpr::Input {
+                            kind: InputKind::Param,
+                            name: param,
+                            default,
+                        } => v.append(self.param(b, param, default.as_deref(), name, depth, frame)),
+                        // `X = os.environ["X"]`: the hole is named after the reference, the source is the env var.
                         StrExpr::Input {
                             kind,
                             name: input,
                             default: None,
-                        } => match self
-                            .env_override
-                            .as_ref()
-                            .filter(|o| *kind == InputKind::Env && o.var == *input)
-                        {
+                        } => match self.env_value(*kind, input) {
                             Some(o) => {
                                 v.sources.push(Source {
                                     name: input.clone(),
@@ -314,6 +690,7 @@ impl<'a> Evaluator<'a> {
                                     pos: Some(b.pos),
                                     has_default: true,
                                     file: None,
+                                    span: (0, 0),
                                 });
                                 v.text.push_str(&o.value);
                                 v.env_source = Some(o.source.clone());
@@ -325,6 +702,7 @@ impl<'a> Evaluator<'a> {
                                     pos: Some(b.pos),
                                     has_default: false,
                                     file: None,
+                                    span: (0, 0),
                                 });
                                 v.push_hole(name);
                             }
@@ -340,11 +718,27 @@ impl<'a> Evaluator<'a> {
                                     column: 0,
                                 }
                             };
-                            v.append(self.eval_depth(&b.value, b.scope, at, depth + 1));
+                            v.append(self.eval_depth(&b.value, b.scope, at, depth + 1, frame));
                         }
                     }
+                    v.sources[own].span = (0, v.text.len());
+                    // `args.host` read through a command-line parser's field: a CLI argument.
+                    if let Some(field) = b.name.strip_prefix("cli:").filter(|_| b.name != *name) {
+                        v.sources.push(Source {
+                            name: field.to_string(),
+                            kind: SourceKind::CliArg,
+                            pos: None,
+                            has_default: true,
+                            file: None,
+                            span: (0, v.text.len()),
+                        });
+                    }
                 }
-                None => match self.outside(name, scope, at, depth) {
+                None => match self
+                    .through_instance(name, scope, at)
+                    .map(|n| self.eval_depth(&StrExpr::Ref(n), scope, at, depth + 1, frame))
+                    .or_else(|| self.outside(name, scope, at, depth))
+                {
                     Some(found) => v.append(found),
                     None => v.push_hole(name),
                 },
@@ -355,26 +749,18 @@ impl<'a> Evaluator<'a> {
                 args,
                 named,
             } => {
-                let t = self.eval_depth(template, scope, at, depth + 1);
+                let t = sub(template);
                 v.sources.extend(t.sources);
-                let arg = |i: usize| {
-                    args.get(i)
-                        .map(|a| self.eval_depth(a, scope, at, depth + 1))
-                };
+                let arg = |i: usize| args.get(i).map(sub);
                 let named_arg = |n: &str| {
                     named
                         .iter()
                         .find(|(k, _)| k == n)
-                        .map(|(_, a)| self.eval_depth(a, scope, at, depth + 1))
+                        .map(|(_, a)| sub(a))
                         .or_else(|| match n.parse::<usize>() {
                             Ok(i) => arg(i),
                             // Rust inline captures and Python `{name}` from the surrounding scope.
-                            Err(_) => Some(self.eval_depth(
-                                &StrExpr::Ref(n.to_string()),
-                                scope,
-                                at,
-                                depth + 1,
-                            )),
+                            Err(_) => Some(sub(&StrExpr::Ref(n.to_string()))),
                         })
                 };
                 match style {
@@ -384,6 +770,128 @@ impl<'a> Evaluator<'a> {
             }
         }
         v
+    }
+
+    /// The value of parameter `param` (bound by `b` in the function's scope), read as `name`.
+    fn param(
+        &self,
+        b: &Binding,
+        param: &str,
+        default: Option<&StrExpr>,
+        name: &str,
+        depth: usize,
+        frame: Option<&Frame>,
+    ) -> Value {
+        let far = Pos {
+            line: u32::MAX,
+            column: 0,
+        };
+        let passed = |args: &[StrExpr], kwargs: &[(String, StrExpr)], params: &[String], offset| {
+            kwargs
+                .iter()
+                .find(|(k, _)| k == param)
+                .map(|(_, e)| e.clone())
+                .or_else(|| {
+                    let i = params.iter().position(|p| p == param)?;
+                    args.get(i.checked_sub(offset)?).cloned()
+                })
+        };
+        let fallback = || -> Value {
+            match default {
+                Some(d) => {
+                    let mut v = Value::default();
+                    v.sources.push(Source {
+                        name: param.to_string(),
+                        kind: SourceKind::Param,
+                        pos: Some(b.pos),
+                        has_default: true,
+                        file: None,
+                        span: (0, 0),
+                    });
+                    v.append(self.eval_depth(d, b.scope, far, depth + 1, None));
+                    v.sources[0].span = (0, v.text.len());
+                    v
+                }
+                None => {
+                    let mut v = Value::default();
+                    v.sources.push(Source {
+                        name: param.to_string(),
+                        kind: SourceKind::Param,
+                        pos: Some(b.pos),
+                        has_default: false,
+                        file: None,
+                        span: (0, 0),
+                    });
+                    v.push_hole(name);
+                    v
+                }
+            }
+        };
+        // A value nobody knows statically keeps the parameter's name (`{prompt_id}`, not
+        // `{queue_prompt()}`), with what it was made of.
+        let named = |mut v: Value| {
+            if v.is_unknown() {
+                v.text.clear();
+                v.push_hole(name);
+            }
+            v
+        };
+        // Inside a call being evaluated: that call's argument.
+        if let Some(f) = frame.filter(|f| f.scope == b.scope) {
+            return match passed(f.args, f.kwargs, f.params, f.offset) {
+                Some(e) => {
+                    named(self.eval_depth(&e, f.caller_scope, f.caller_pos, depth + 1, f.parent))
+                }
+                None => fallback(),
+            };
+        }
+        let Some(func) = self.function_of(b.scope) else {
+            return fallback();
+        };
+        let sites = if self.follow_calls {
+            self.sites_of(b.scope)
+        } else {
+            &[]
+        };
+        if sites.is_empty() {
+            // Called from other modules: a module-level function, or a class's `__init__`.
+            let exported = match func.name.split_once('.') {
+                None => Some((func.name.as_str(), 0)),
+                Some((class, "__init__")) if !class.contains('.') => Some((class, 1)),
+                _ => None,
+            };
+            if let (Some((function, offset)), Some(ext), true) =
+                (exported, self.external, self.follow_calls)
+            {
+                let index = func.params.iter().position(|p| p == param);
+                let values = index
+                    .and_then(|i| i.checked_sub(offset))
+                    .map_or_else(Vec::new, |i| ext.call_values(function, param, i));
+                if !values.is_empty() {
+                    let i = self.choose(values.len());
+                    return named(values.into_iter().nth(i).unwrap_or_default());
+                }
+            }
+            return fallback();
+        }
+        let pick = *self
+            .site_pick
+            .borrow_mut()
+            .entry(b.scope)
+            .or_insert_with(|| usize::MAX);
+        let pick = if pick == usize::MAX {
+            let p = self.choose(sites.len());
+            self.site_pick.borrow_mut().insert(b.scope, p);
+            p
+        } else {
+            pick
+        };
+        let (ci, offset) = sites[pick.min(sites.len() - 1)];
+        let call: &CallSite = &self.facts.calls[ci];
+        match passed(&call.args, &call.kwargs, &func.params, offset) {
+            Some(e) => named(self.eval_depth(&e, call.scope, call.pos, depth + 1, None)),
+            None => fallback(),
+        }
     }
 }
 

@@ -104,6 +104,12 @@ pub struct Finding {
     /// then the line within the cell; `defined_at` reads `path:cell N:line`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cell: Option<u32>,
+    /// The command-line argument that supplies (or would supply) the address (`--host`, `argv[1]`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cli_arg: Option<String>,
+    /// Authentication the request carries that is not an Access credential (`bearer`, `basic`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub auth: Option<String>,
 }
 
 impl Finding {

@@ -30,6 +30,43 @@ pub enum StrExpr {
     },
     /// Something that cannot be evaluated statically; the label is shown as `{label}`.
     Unknown(String),
+    /// One of several values (`a if c else b`, the elements of a list a loop runs over): each is a
+    /// possible value of the expression, and each gives its own finding.
+    Choice(Vec<StrExpr>),
+    /// `a or b`: `a`, unless `a` is unknown or empty at run time, then `b`.
+    Or(Box<StrExpr>, Box<StrExpr>),
+    /// The value returned by a call to a function of the project (`base()`, `self.url_for(p)`),
+    /// evaluated with the call's arguments bound to the callee's parameters.
+    Call {
+        callee: String,
+        args: Vec<StrExpr>,
+        kwargs: Vec<(String, StrExpr)>,
+    },
+    /// An expression evaluated in another scope than the one it is bound in (`self.url = f"…"` in
+    /// `__init__` is bound on the class, but its names are `__init__`'s).
+    Scoped(usize, Box<StrExpr>),
+    /// A value written at a position of its own (an element of a list): when it is part of an
+    /// address, that position is where the address came from.
+    At(Pos, Box<StrExpr>),
+    /// Path pieces joined with a separator without doubling it (`posixpath.join`, `"/".join([...])`,
+    /// `Url::join`).
+    Join { sep: String, parts: Vec<StrExpr> },
+    /// `s.rstrip("/")`, `s.strip()`, `trim_end_matches('/')`: characters cut from the ends.
+    Strip {
+        inner: Box<StrExpr>,
+        chars: String,
+        start: bool,
+        end: bool,
+    },
+    /// The URL inside a command line (`os.system("curl -s https://…")`): the text from the first
+    /// `http://`, `https://`, `ws://` or `wss://` on.
+    UrlIn(Box<StrExpr>),
+    /// `s.replace(from, to)` with literal arguments.
+    Replace {
+        inner: Box<StrExpr>,
+        from: String,
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +138,8 @@ pub struct Use {
     pub client: Option<String>,
     /// Does the call carry an Access credential (headers, cookie, session, helper)?
     pub credentialed: bool,
+    /// Authentication the call carries that is not an Access credential (`bearer`, `basic`).
+    pub auth: Option<String>,
     /// Names passed along as-is (`requests.post(url)`, `client.get(&url)`).
     pub names: Vec<String>,
     /// Functions called, as written (`comfy_get`, `helpers.get`, `api::get`), for token helpers
@@ -138,6 +177,35 @@ pub struct Alias {
     pub to: String,
 }
 
+/// A function (or method) of the file: what its parameters are called and what it returns.
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    /// `name`, or `Class.name` for a method.
+    pub name: String,
+    /// The scope of its body (its parameters are bound there).
+    pub scope: usize,
+    /// Parameter names in order (with `self` / `cls` for methods).
+    pub params: Vec<String>,
+    /// The expressions it returns.
+    pub returns: Vec<StrExpr>,
+    /// A method: a call through an instance skips the first parameter.
+    pub method: bool,
+}
+
+/// A call of a function, as written, with its arguments lowered: caller values flow into the
+/// callee's parameters through it.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    /// The callee as written (`probe`, `self._call`, `Client`).
+    pub callee: String,
+    pub scope: usize,
+    pub pos: Pos,
+    pub args: Vec<StrExpr>,
+    pub kwargs: Vec<(String, StrExpr)>,
+    /// The [`Use`] this call is recorded as.
+    pub use_id: usize,
+}
+
 /// Everything one front end extracted from one file.
 #[derive(Debug, Clone, Default)]
 pub struct FileFacts {
@@ -156,6 +224,32 @@ pub struct FileFacts {
     /// Line ranges of statements (for compound statements: the header only), used to match an
     /// inline suppression to every line of the statement a finding is in.
     pub stmt_spans: Vec<(u32, u32)>,
+    /// Functions defined in this file (for values through parameters and returns).
+    pub functions: Vec<FunctionDef>,
+    /// Calls of functions with their arguments.
+    pub calls: Vec<CallSite>,
+    /// Arguments that are an address by where they go: a service's client-library constructor,
+    /// or the base URL / host of an HTTP client object.
+    pub sinks: Vec<Sink>,
+    /// Request paths sent through an HTTP client object: (object as written, path literal).
+    pub object_paths: Vec<(String, String)>,
+}
+
+/// An argument that is an address because of where it is passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sink {
+    /// The position of the argument expression (its candidate's position).
+    pub pos: Pos,
+    pub kind: SinkKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkKind {
+    /// A client library of this service (by service id): whatever it is passed is its address.
+    Client(String),
+    /// The base URL of an HTTP client object (`httpx.Client(base_url=…)`), held by this name: the
+    /// service's when the requests made through the object use its API paths.
+    Base(String),
 }
 
 impl FileFacts {
@@ -196,7 +290,21 @@ impl StrExpr {
     pub fn refs<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
             StrExpr::Ref(n) => out.push(n),
-            StrExpr::Concat(parts) => parts.iter().for_each(|p| p.refs(out)),
+            StrExpr::Concat(parts) | StrExpr::Choice(parts) | StrExpr::Join { parts, .. } => {
+                parts.iter().for_each(|p| p.refs(out))
+            }
+            StrExpr::Or(a, b) => {
+                a.refs(out);
+                b.refs(out);
+            }
+            StrExpr::Call { args, kwargs, .. } => {
+                args.iter().for_each(|a| a.refs(out));
+                kwargs.iter().for_each(|(_, a)| a.refs(out));
+            }
+            StrExpr::Scoped(_, e)
+            | StrExpr::At(_, e)
+            | StrExpr::Replace { inner: e, .. }
+            | StrExpr::Strip { inner: e, .. } => e.refs(out),
             StrExpr::Input {
                 default: Some(d), ..
             } => d.refs(out),

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::eval::{EnvOverride, Evaluator, External, Value};
 use crate::finding::Language;
@@ -52,6 +52,10 @@ pub struct Project {
     /// JSON / TOML configuration values by key path, with the file (report path) they are in.
     pub config_values: Vec<(lang::config::ConfigValue, String)>,
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
+    /// Python files of the scan (canonical paths): where callers in other modules are looked for.
+    python_files: Vec<PathBuf>,
+    /// Name imported with `from … import NAME` → the files that import it (built on first use).
+    importers: OnceLock<HashMap<String, Vec<PathBuf>>>,
 }
 
 impl Project {
@@ -72,6 +76,38 @@ impl Project {
             roots,
             ..Default::default()
         }
+    }
+
+    /// The Python files of the scan, for values passed to a module's functions from other modules.
+    pub fn set_python_files(&mut self, files: Vec<PathBuf>) {
+        self.python_files = files
+            .into_iter()
+            .filter_map(|f| std::fs::canonicalize(&f).ok())
+            .collect();
+    }
+
+    /// Files that import `name` (`from m import name`, `from m import (a, name as b)`): found by
+    /// a text pass over the scan's Python files, once, without parsing them.
+    fn importers_of(&self, name: &str) -> &[PathBuf] {
+        let index = self.importers.get_or_init(|| {
+            let mut m: HashMap<String, Vec<PathBuf>> = HashMap::new();
+            for file in &self.python_files {
+                let Ok(text) = std::fs::read_to_string(file) else {
+                    continue;
+                };
+                if text.len() > 2 * 1024 * 1024 {
+                    continue;
+                }
+                for names in from_import_names(&text) {
+                    let list = m.entry(names).or_default();
+                    if !list.contains(file) {
+                        list.push(file.clone());
+                    }
+                }
+            }
+            m
+        });
+        index.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Record what a configuration file says: env values and compose services.
@@ -188,12 +224,14 @@ impl Project {
             sources: vec![crate::eval::Source {
                 name: v.key.clone(),
                 kind: crate::eval::SourceKind::Binding,
+                // Column 0: the entry's line (findings fold their definition by line).
                 pos: Some(Pos {
                     line: v.line,
-                    column: 1,
+                    column: 0,
                 }),
                 has_default: false,
                 file: Some(file.clone()),
+                span: (0, v.value.len()),
             }],
             env_source: None,
         })
@@ -262,6 +300,7 @@ impl Project {
 }
 
 /// A file as seen from the project: resolves its imports through other modules.
+#[derive(Clone)]
 pub struct FileContext<'p> {
     pub project: &'p Project,
     pub rules: &'p RuleSet,
@@ -270,6 +309,9 @@ pub struct FileContext<'p> {
     pub language: Language,
     pub facts: &'p FileFacts,
     pub depth: usize,
+    /// Env values in force for this evaluation (from env files / compose), also for the values
+    /// of other modules this file imports.
+    pub env: Vec<EnvOverride>,
 }
 
 impl FileContext<'_> {
@@ -283,7 +325,24 @@ impl FileContext<'_> {
 
     fn python_target(&self, name: &str) -> Option<(PathBuf, String)> {
         let (root, rest) = name.split_once('.').map_or((name, ""), |(a, b)| (a, b));
-        let imp = self.facts.imports.iter().find(|i| i.local == root)?;
+        let Some(imp) = self.facts.imports.iter().find(|i| i.local == root) else {
+            // `from config import *`: the first star-imported module that binds the name.
+            return self
+                .facts
+                .imports
+                .iter()
+                .filter(|i| i.name.as_deref() == Some("*"))
+                .filter_map(|i| python_module(&self.path, &i.module))
+                .find(|file| {
+                    self.project.module(file, self.rules).is_some_and(|m| {
+                        m.facts
+                            .bindings
+                            .iter()
+                            .any(|b| b.scope == 0 && b.name == root)
+                    })
+                })
+                .map(|file| (file, name.to_string()));
+        };
         let (module, target) = match (&imp.name, rest) {
             (Some(n), "") => (imp.module.clone(), n.clone()),
             (Some(n), rest) => (join_module(&imp.module, n), rest.to_string()),
@@ -293,9 +352,18 @@ impl FileContext<'_> {
                 None => (imp.module.clone(), rest.to_string()),
             },
         };
-        // `from pkg import settings` binds a submodule: `settings.URL` is in pkg/settings.py.
-        let file = python_module(&self.path, &module)?;
-        Some((file, target))
+        // `from pkg import settings` binds a submodule: `settings.URL` is in pkg/settings.py;
+        // else `from settings import SETTINGS` binds an object: `SETTINGS.host` is in settings.py.
+        if let Some(file) = python_module(&self.path, &module) {
+            return Some((file, target));
+        }
+        match (&imp.name, rest) {
+            (Some(n), rest) if !rest.is_empty() => {
+                let file = python_module(&self.path, &imp.module)?;
+                Some((file, format!("{n}.{rest}")))
+            }
+            _ => None,
+        }
     }
 
     fn rust_target(&self, name: &str) -> Option<(PathBuf, String)> {
@@ -347,7 +415,78 @@ impl FileContext<'_> {
     }
 }
 
+impl FileContext<'_> {
+    /// Values passed by other modules to parameter `param` (positional `index`) of `function`.
+    fn callers(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
+        if self.depth >= 2 || self.language != Language::Python {
+            return Vec::new();
+        }
+        let mut out: Vec<Value> = Vec::new();
+        for file in self.project.importers_of(function) {
+            if *file == self.path || out.len() >= crate::eval::MAX_VALUES {
+                continue;
+            }
+            let Some(module) = self.project.module(file, self.rules) else {
+                continue;
+            };
+            let ctx = FileContext {
+                project: self.project,
+                rules: self.rules,
+                path: module.path.clone(),
+                language: module.language,
+                facts: &module.facts,
+                depth: self.depth + 1,
+                env: self.env.clone(),
+            };
+            // The import must lead to this file.
+            if ctx
+                .target(function)
+                .is_none_or(|(f, n)| f != self.path || n != function)
+            {
+                continue;
+            }
+            let local: Vec<&str> = module
+                .facts
+                .imports
+                .iter()
+                .filter(|i| i.name.as_deref() == Some(function))
+                .map(|i| i.local.as_str())
+                .collect();
+            let ev = Evaluator::new(&module.facts).with_external(&ctx);
+            for call in module
+                .facts
+                .calls
+                .iter()
+                .filter(|c| local.contains(&c.callee.as_str()))
+            {
+                let arg = call
+                    .kwargs
+                    .iter()
+                    .find(|(k, _)| k == param)
+                    .map(|(_, e)| e)
+                    .or_else(|| call.args.get(index));
+                let Some(arg) = arg else { continue };
+                for mut v in ev.eval_all(arg, call.scope, call.pos) {
+                    for s in &mut v.sources {
+                        if s.file.is_none() {
+                            s.file = Some(module.display.clone());
+                        }
+                    }
+                    if !out.iter().any(|o| o.text == v.text) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 impl External for FileContext<'_> {
+    fn call_values(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
+        self.callers(function, param, index)
+    }
+
     fn import(&self, name: &str, depth: usize) -> Option<Value> {
         if self.depth + depth > MAX_IMPORT_DEPTH * 8 || self.depth >= MAX_IMPORT_DEPTH {
             return None;
@@ -370,8 +509,11 @@ impl External for FileContext<'_> {
             language: module.language,
             facts: &module.facts,
             depth: self.depth + 1,
+            env: self.env.clone(),
         };
-        let ev = Evaluator::new(&module.facts).with_external(&ctx);
+        let ev = Evaluator::new(&module.facts)
+            .with_external(&ctx)
+            .with_env(self.env.clone());
         let far = Pos {
             line: u32::MAX,
             column: 0,
@@ -379,8 +521,16 @@ impl External for FileContext<'_> {
         let mut value = if ev.lookup(&target, 0, far).is_some() {
             ev.eval(&StrExpr::Ref(target.clone()), 0, far)
         } else {
-            // A re-export: `from .settings import URL` in a package's `__init__`.
-            ctx.import(&target, depth + 1)?
+            // An attribute of an object the module makes (`SETTINGS.host`), else a re-export:
+            // `from .settings import URL` in a package's `__init__`.
+            let own = target
+                .contains('.')
+                .then(|| ev.eval(&StrExpr::Ref(target.clone()), 0, far))
+                .filter(|v| !v.is_unknown());
+            match own {
+                Some(v) => v,
+                None => ctx.import(&target, depth + 1)?,
+            }
         };
         for s in &mut value.sources {
             if s.file.is_none() {
@@ -389,6 +539,40 @@ impl External for FileContext<'_> {
         }
         Some(value)
     }
+}
+
+/// The names a Python source imports with `from … import …` (parenthesised lists included).
+fn from_import_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix("from ") else {
+            continue;
+        };
+        let Some((_, names)) = rest.split_once(" import ") else {
+            continue;
+        };
+        let mut names = names.to_string();
+        if names.trim_start().starts_with('(') && !names.contains(')') {
+            for more in lines.by_ref().take(64) {
+                names.push(',');
+                names.push_str(more);
+                if more.contains(')') {
+                    break;
+                }
+            }
+        }
+        let names = names.split('#').next().unwrap_or("");
+        for n in names.split(',') {
+            let n = n.trim().trim_matches(['(', ')', '\\']).trim();
+            let n = n.split(" as ").next().unwrap_or(n).trim();
+            if !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                out.push(n.to_string());
+            }
+        }
+    }
+    out
 }
 
 fn join_module(module: &str, sub: &str) -> String {

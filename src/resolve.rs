@@ -3,13 +3,14 @@
 //! it is used; a base bound to a name and used inside another address is folded into that one), and
 //! work out where the host came from and whether the request carries an Access credential.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::address::{self, Address};
 use crate::classify::{classify_host, Group};
+use crate::eval::HOLE_OPEN;
 use crate::eval::{EnvOverride, Evaluator, SourceKind, Value};
 use crate::finding::{Evidence, Finding, Language};
-use crate::ir::{Candidate, FileFacts, Pos, StrExpr};
+use crate::ir::{Candidate, FileFacts, Pos, Sink, SinkKind, StrExpr, Use};
 use crate::project::{FileContext, Project};
 use crate::rules::{RuleSet, Service};
 
@@ -25,13 +26,16 @@ struct Hit<'a> {
     value: Value,
     addr: Address,
     service: &'a Service,
+    /// Recognised by its API path alone (no port, host or domain of the service).
+    by_path: bool,
 }
 
 /// One file's findings, and what the scan needs to fold definitions across files.
 #[derive(Debug, Default)]
 pub struct Resolved {
     pub findings: Vec<Finding>,
-    /// Positions of findings that are a binding reported at its definition (never used in this file).
+    /// Positions of findings that another file may build on (a binding reported at its definition,
+    /// an argument passed to another module's function): folded away when one does.
     pub definitions: Vec<Pos>,
     /// Bindings of other files that this file's findings were built from: (report path, position).
     pub external_uses: Vec<(String, Pos)>,
@@ -49,17 +53,24 @@ pub fn resolve(
     info: &FileInfo,
     ctx: Option<&FileContext>,
 ) -> Resolved {
-    let evaluator = |env: Option<EnvOverride>| {
+    let evaluator = |env: Vec<EnvOverride>| {
         let ev = Evaluator::new(facts).with_env(env);
         match ctx {
             Some(c) => ev.with_external(c),
             None => ev,
         }
     };
-    let ev = evaluator(None);
+    let ev = evaluator(Vec::new());
     let mut hits: Vec<Hit> = Vec::new();
+    let generic = Evaluator::new(facts).without_call_sites();
+    let generic = match ctx {
+        Some(c) => generic.with_external(c),
+        None => generic,
+    };
     for cand in &facts.candidates {
-        let value = ev.eval(&cand.expr, cand.scope, cand.pos);
+        let first_hit = hits.len();
+        let values = ev.eval_all(&cand.expr, cand.scope, cand.pos);
+        let value = merged_sources(&values);
         // Env vars given values by env files / compose / manifests: one finding per value.
         let mut replaced = false;
         if let Some(c) = ctx {
@@ -69,33 +80,94 @@ pub fn resolve(
                     vars.push((&s.name, s.has_default));
                 }
             }
+            // Every combination of the known values of (at most two) env vars: `HOST` and
+            // `PORT` from one compose file give whole addresses.
+            let mut combos: Vec<Vec<EnvOverride>> = vec![Vec::new()];
             for (var, has_default) in vars {
                 let values = c.project.env_values(var, &c.path);
-                for o in &values {
-                    let v = evaluator(Some(o.clone())).eval(&cand.expr, cand.scope, cand.pos);
+                if values.is_empty() {
+                    continue;
+                }
+                replaced |= !has_default;
+                combos = combos
+                    .iter()
+                    .flat_map(|combo| {
+                        values.iter().map(move |o| {
+                            let mut next = combo.clone();
+                            next.push(o.clone());
+                            next
+                        })
+                    })
+                    .take(crate::eval::MAX_VALUES)
+                    .collect();
+            }
+            for combo in combos.into_iter().filter(|c| !c.is_empty()) {
+                // Imported values read the same env values.
+                let scoped = FileContext {
+                    env: combo.clone(),
+                    ..c.clone()
+                };
+                let with_env = Evaluator::new(facts)
+                    .with_env(combo)
+                    .with_external(&scoped);
+                for v in with_env.eval_all(&cand.expr, cand.scope, cand.pos) {
                     if let Some(hit) = hit_of(cand, v, rules, c) {
                         hits.push(hit);
                     }
                 }
-                replaced |= !has_default && !values.is_empty();
             }
         }
         if replaced {
             continue;
         }
-        let hit = match ctx {
-            Some(c) => hit_of(cand, value, rules, c),
-            None => address::parse(&value.text).and_then(|addr| {
-                best_service(&addr, rules, None).map(|service| Hit {
-                    cand,
-                    value,
-                    addr,
-                    service,
-                })
-            }),
+        // Every value a caller made was impossible (a full URL passed where the function
+        // builds on a path): the function's own address, for any caller, is the finding.
+        let impossible = |v: &Value| address::parse(&v.text).is_some_and(|a| !possible(&a));
+        let values = if !values.is_empty() && values.iter().all(impossible) {
+            vec![generic.eval(&cand.expr, cand.scope, cand.pos)]
+        } else {
+            values
         };
-        hits.extend(hit);
+        let sink = facts.sinks.iter().find(|s| s.pos == cand.pos);
+        for value in values {
+            if let Some(hit) = sink.and_then(|s| sink_hit(facts, s, cand, &value, rules)) {
+                hits.push(hit);
+                continue;
+            }
+            let hit = match ctx {
+                Some(c) => hit_of(cand, value, rules, c),
+                None => address::parse(&value.text)
+                    .filter(possible)
+                    .and_then(|addr| {
+                        best_service(&addr, rules, None).map(|(service, by_path)| Hit {
+                            cand,
+                            value,
+                            addr,
+                            service,
+                            by_path,
+                        })
+                    }),
+            };
+            hits.extend(hit);
+        }
+        collapse_paths(&mut hits, first_hit, &generic);
     }
+    // What sends each candidate: the request uses it reaches (through names, calls and
+    // parameters), decided once per candidate.
+    let mut sent: HashMap<Pos, (bool, Option<String>, bool, Option<String>)> = HashMap::new();
+    for h in &hits {
+        sent.entry(h.cand.pos)
+            .or_insert_with(|| consumers(facts, &ev, h.cand, ctx));
+    }
+    // An address recognised by its API path alone is the service's only when code sends it with
+    // an HTTP client; a path in a data file, or a string nobody sends, is not.
+    let is_sink = |h: &Hit| facts.sinks.iter().any(|s| s.pos == h.cand.pos);
+    hits.retain(|h| {
+        !h.by_path
+            || is_sink(h)
+            || (info.evidence == Evidence::Text)
+            || (info.evidence == Evidence::Ast && sent.get(&h.cand.pos).is_some_and(|s| s.2))
+    });
 
     // Bindings folded into another address-building expression, by the position of their value
     // (a class attribute is bound under several names, `X`, `self.X`, `Class.X`, at one position).
@@ -121,17 +193,49 @@ pub fn resolve(
         }
     }
 
+    // A string that reaches another address-building expression (an argument passed to a
+    // parameter, a list element a loop runs over) is part of that address, not one of its own.
+    let mut built_into: HashSet<Pos> = HashSet::new();
+    for h in &hits {
+        for s in &h.value.sources {
+            if let (None, Some(p)) = (&s.file, s.pos) {
+                if p != h.cand.pos {
+                    built_into.insert(p);
+                }
+            }
+        }
+    }
     let mut out = Resolved::default();
+    let mut seen: HashSet<(Pos, String)> = HashSet::new();
     for h in &hits {
         if h.cand.bound_to.is_some() && absorbed.contains(&h.cand.pos) {
             continue;
         }
-        if h.cand.bound_to.is_some() {
-            out.definitions.push(h.cand.pos);
+        if h.cand.bound_to.is_none() && built_into.contains(&h.cand.pos) {
+            continue;
         }
+        // The same address at the same place from two sources (a code default and an `.env`
+        // value that equals it) is one finding: the one that names the env var wins (first).
+        if !seen.insert((h.cand.pos, h.addr.url.clone())) {
+            continue;
+        }
+        // Bindings (and arguments passed on) that other files may build on.
+        out.definitions.push(h.cand.pos);
         for s in &h.value.sources {
             if let (Some(file), Some(pos)) = (&s.file, s.pos) {
                 out.external_uses.push((file.clone(), pos));
+            }
+        }
+        // The env file entry that gave the value is used here (column 0: the whole line).
+        if let Some((file, line)) = h
+            .value
+            .env_source
+            .as_deref()
+            .and_then(|e| e.rsplit_once(':'))
+        {
+            if let Ok(line) = line.parse() {
+                out.external_uses
+                    .push((file.to_string(), Pos { line, column: 0 }));
             }
         }
         out.findings.push(finding(facts, &ev, h, info, ctx));
@@ -164,6 +268,8 @@ pub fn resolve(
             command: Some(e.command.clone()),
             env_source: None,
             cell: None,
+            cli_arg: None,
+            auth: None,
         });
     }
     out
@@ -176,13 +282,14 @@ fn hit_of<'a>(
     rules: &'a RuleSet,
     ctx: &FileContext,
 ) -> Option<Hit<'a>> {
-    let addr = address::parse(&value.text)?;
-    let service = best_service(&addr, rules, Some(ctx.project))?;
+    let addr = address::parse(&value.text).filter(possible)?;
+    let (service, by_path) = best_service(&addr, rules, Some(ctx.project))?;
     Some(Hit {
         cand,
         value,
         addr,
         service,
+        by_path,
     })
 }
 
@@ -190,7 +297,7 @@ fn best_service<'r>(
     addr: &Address,
     rules: &'r RuleSet,
     project: Option<&Project>,
-) -> Option<&'r Service> {
+) -> Option<(&'r Service, bool)> {
     let rank = |m: address::Match| match m {
         address::Match::Host => 0,
         address::Match::Port => 1,
@@ -214,7 +321,123 @@ fn best_service<'r>(
             }
         }
     }
-    best.map(|(s, _)| s)
+    best.map(|(s, m)| (s, m == address::Match::Path))
+}
+
+/// Values of one expression that reach the same host and port and differ only in what callers
+/// put in the path (`f"{BASE}/{path}"` called with `"prompt"`, `"history/1"`, …) are one
+/// finding, shown with the parameter as a hole. Different hosts stay apart.
+fn collapse_paths(hits: &mut Vec<Hit>, from: usize, generic: &Evaluator) {
+    if hits.len() < from + 2 {
+        return;
+    }
+    let cand = hits[from].cand;
+    let Some(g_addr) = address::parse(&generic.eval(&cand.expr, cand.scope, cand.pos).text) else {
+        return;
+    };
+    let key = |a: &Address| (a.scheme.clone(), a.host.clone(), a.port);
+    let g_key = key(&g_addr);
+    let same: Vec<usize> = (from..hits.len())
+        .filter(|&i| key(&hits[i].addr) == g_key && g_addr.host.is_some())
+        .collect();
+    if same.len() < 2 {
+        return;
+    }
+    let keep = same[0];
+    let mut value = generic.eval(&cand.expr, cand.scope, cand.pos);
+    // Keep where the host came from and what sent it.
+    value.env_source = hits[keep].value.env_source.clone();
+    for s in &hits[keep].value.sources {
+        if !value.sources.contains(s) {
+            value.sources.push(s.clone());
+        }
+    }
+    hits[keep].addr = g_addr;
+    hits[keep].value = value;
+    hits[keep].by_path = same.iter().all(|&i| hits[i].by_path);
+    for &i in same[1..].iter().rev() {
+        hits.remove(i);
+    }
+}
+
+/// `args.comfy_host` → `--comfy-host`; `argv[1]` and flags stay as they are.
+fn cli_flag(name: &str) -> String {
+    if name.starts_with("argv[") || name.starts_with('-') {
+        return name.to_string();
+    }
+    let field = name.rsplit('.').next().unwrap_or(name);
+    format!("--{}", field.replace('_', "-"))
+}
+
+/// A sink argument's value as the service's address: anything passed to a client library of the
+/// service (unresolved when it is not known), or the base URL of an HTTP client object through
+/// which the service's API paths are requested.
+fn sink_hit<'a>(
+    facts: &FileFacts,
+    sink: &Sink,
+    cand: &'a Candidate,
+    value: &Value,
+    rules: &'a RuleSet,
+) -> Option<Hit<'a>> {
+    let service = match &sink.kind {
+        SinkKind::Client(id) => rules.services.iter().find(|s| s.id == *id)?,
+        SinkKind::Base(object) => rules.services.iter().find(|s| {
+            facts.object_paths.iter().any(|(o, path)| {
+                o == object
+                    && s.paths.iter().any(|p| {
+                        path.strip_prefix(p.as_str()).is_some_and(|rest| {
+                            rest.is_empty() || rest.starts_with(['/', '?', '{', '#'])
+                        })
+                    })
+            })
+        })?,
+    };
+    let addr = match address::parse(&value.text) {
+        Some(a) => a,
+        // `ComfyUIClient(sys.argv[1])`: an address known only at run time.
+        None if matches!(sink.kind, SinkKind::Client(_)) && value.text.starts_with(HOLE_OPEN) => {
+            Address {
+                scheme: None,
+                host: None,
+                port: None,
+                path: String::new(),
+                url: value.display(),
+                host_hole: true,
+            }
+        }
+        None => return None,
+    };
+    Some(Hit {
+        cand,
+        value: value.clone(),
+        addr,
+        service,
+        by_path: false,
+    })
+}
+
+/// An address a request can have: not a whole URL pasted into another one's path
+/// (`f"{BASE}/{path}"` where a caller passes a full URL as `path` takes the other branch).
+fn possible(addr: &Address) -> bool {
+    !addr.path.split('?').next().unwrap_or("").contains("://")
+}
+
+/// The byte offset of the host in an evaluated address (after the scheme and any user info).
+fn host_offset(text: &str) -> usize {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    text[start..end].rfind('@').map_or(start, |i| start + i + 1)
+}
+
+/// The sources of every value, for the env vars a candidate reads.
+fn merged_sources(values: &[Value]) -> Value {
+    let mut out = Value::default();
+    for v in values {
+        out.sources.extend(v.sources.iter().cloned());
+    }
+    out
 }
 
 fn finding(
@@ -231,22 +454,44 @@ fn finding(
             group = Group::DockerNetwork;
         }
     }
-    let (tokenized, client) = consumers(facts, ev, h.cand, ctx);
+    let (tokenized, client, _, auth) = consumers(facts, ev, h.cand, ctx);
+    // The command-line argument the address comes from: `--host` for argparse / click / clap
+    // fields, `argv[1]` for positional reads.
+    let host_at = host_offset(&h.value.text);
+    let cli = || {
+        h.value
+            .sources
+            .iter()
+            .filter(|s| s.kind == SourceKind::CliArg)
+    };
+    let cli_arg = cli()
+        .find(|s| s.span.0 <= host_at && host_at < s.span.1)
+        .or_else(|| cli().next())
+        .map(|s| cli_flag(&s.name));
+    // An Access credential matters only where Access is: on a remote address.
+    let tokenized = tokenized && group == Group::Remote;
     let env_var = h
         .value
         .sources
         .iter()
         .find(|s| s.kind == SourceKind::Env)
         .map(|s| s.name.clone());
+    let elsewhere = |s: &&crate::eval::Source| {
+        s.pos
+            .is_some_and(|p| p.line != h.cand.pos.line || s.file.is_some())
+    };
+    // Where the host came from: the innermost source whose text holds the host's first byte;
+    // else the first source on another line.
     let defined_at = h
         .value
         .sources
         .iter()
-        .find_map(|s| {
-            s.pos
-                .filter(|p| p.line != h.cand.pos.line || s.file.is_some())
-                .map(|p| (s.file.as_deref().unwrap_or(info.path), p.line))
-        })
+        .filter(elsewhere)
+        .filter(|s| s.span.0 <= host_at && host_at < s.span.1)
+        .rev()
+        .min_by_key(|s| s.span.1 - s.span.0)
+        .or_else(|| h.value.sources.iter().find(elsewhere))
+        .and_then(|s| Some((s.file.as_deref().unwrap_or(info.path), s.pos?.line)))
         .map(|(file, line)| format!("{file}:{line}"));
     Finding {
         path: info.path.to_string(),
@@ -268,23 +513,49 @@ fn finding(
         command: None,
         env_source: h.value.env_source.clone(),
         cell: None,
+        cli_arg,
+        auth,
     }
 }
 
-/// Does every request made with this candidate carry a credential, and which client makes it?
+/// Methods of HTTP client objects that send a request.
+const REQUEST_METHODS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "request",
+    "stream",
+    "send",
+    "ws_connect",
+    "putrequest",
+    "urlopen",
+];
+
+/// What sends this candidate: does every request made with it carry a credential, which client
+/// makes it, and does any HTTP / WebSocket request (or token helper) send it at all?
 ///
 /// The consumers are the call the expression is passed to directly, or — when it is bound to a name —
-/// every call or statement that passes that name (or a name derived from it) along.
+/// every call or statement that passes that name (or a name derived from it) along. A call of a
+/// function of this file is followed into the function: the requests there that pass its
+/// parameters on are the consumers too.
 fn consumers(
     facts: &FileFacts,
     ev: &Evaluator,
     cand: &Candidate,
     ctx: Option<&FileContext>,
-) -> (bool, Option<String>) {
-    let mut uses = Vec::new();
-    if let Some(u) = cand.consumer.and_then(|i| facts.uses.get(i)) {
+) -> (bool, Option<String>, bool, Option<String>) {
+    let mut uses: Vec<usize> = Vec::new();
+    if let Some(u) = cand.consumer.filter(|&i| i < facts.uses.len()) {
         uses.push(u);
     }
+    let far = Pos {
+        line: u32::MAX,
+        column: 0,
+    };
     if let Some(name) = &cand.bound_to {
         let mut names: Vec<(usize, String)> = vec![(cand.scope, name.clone())];
         let mut i = 0;
@@ -300,11 +571,7 @@ fn consumers(
             }
             i += 1;
         }
-        let far = Pos {
-            line: u32::MAX,
-            column: 0,
-        };
-        for u in &facts.uses {
+        for (j, u) in facts.uses.iter().enumerate() {
             let passes = u.names.iter().any(|un| {
                 names.iter().any(|(scope, n)| {
                     un == n
@@ -313,16 +580,61 @@ fn consumers(
                             .is_some_and(|b| b.scope == *scope)
                 })
             });
-            if passes {
-                uses.push(u);
+            if passes && !uses.contains(&j) {
+                uses.push(j);
             }
         }
     }
+    // The base URL of an HTTP client object: the requests made through the object.
+    for sink in facts.sinks.iter().filter(|s| s.pos == cand.pos) {
+        if let SinkKind::Base(object) = &sink.kind {
+            let prefix = format!("{object}.");
+            for (j, u) in facts.uses.iter().enumerate() {
+                let sends = u.callees.iter().any(|c| {
+                    c.strip_prefix(&prefix)
+                        .is_some_and(|m| REQUEST_METHODS.contains(&m))
+                });
+                // A local object is the one of this function; `self.client` is the instance's.
+                let same_object =
+                    object.starts_with("self.") || facts.scope_chain(u.scope).contains(&cand.scope);
+                if sends && same_object && !uses.contains(&j) {
+                    uses.push(j);
+                }
+            }
+        }
+    }
+    // Into the functions of this file the value is passed to.
+    let mut followed: HashSet<usize> = HashSet::new();
+    let mut i = 0;
+    while i < uses.len() && uses.len() < 64 {
+        let u = &facts.uses[uses[i]];
+        i += 1;
+        if u.client.is_some() {
+            continue;
+        }
+        let Some(site) = facts.calls.iter().find(|c| c.use_id == uses[i - 1]) else {
+            continue;
+        };
+        let Some((f, offset)) = ev.callee(&site.callee, site.scope) else {
+            continue;
+        };
+        if !followed.insert(f.scope) {
+            continue;
+        }
+        let params = f.params.get(offset..).unwrap_or_default();
+        for (j, inner) in facts.uses.iter().enumerate() {
+            let inside = facts.scope_chain(inner.scope).contains(&f.scope);
+            if inside && inner.names.iter().any(|n| params.contains(n)) && !uses.contains(&j) {
+                uses.push(j);
+            }
+        }
+    }
+    let uses: Vec<&Use> = uses.iter().map(|&i| &facts.uses[i]).collect();
     if uses.is_empty() {
-        return (false, None);
+        return (false, None, false, None);
     }
     // A call to a token helper defined in another module of the project counts too.
-    let helper = |u: &crate::ir::Use| {
+    let helper = |u: &Use| {
         ctx.and_then(|c| {
             u.callees
                 .iter()
@@ -330,10 +642,22 @@ fn consumers(
                 .cloned()
         })
     };
-    let tokenized = uses.iter().any(|u| u.credentialed || helper(u).is_some());
-    let client = uses
+    let requests: Vec<&&Use> = uses
+        .iter()
+        .filter(|u| u.client.is_some() || helper(u).is_some())
+        .collect();
+    // Tokenized only when every request that sends it carries the credential.
+    let tokenized = if requests.is_empty() {
+        uses.iter().any(|u| u.credentialed)
+    } else {
+        requests
+            .iter()
+            .all(|u| u.credentialed || helper(u).is_some())
+    };
+    let client = requests
         .iter()
         .find_map(|u| u.client.clone())
         .or_else(|| uses.iter().find_map(|u| helper(u)));
-    (tokenized, client)
+    let auth = requests.iter().find_map(|u| u.auth.clone());
+    (tokenized, client, !requests.is_empty(), auth)
 }

@@ -42,7 +42,20 @@ pub struct RuleFile {
     #[serde(default)]
     pub report: ReportRules,
     #[serde(default)]
+    pub clients: ClientRules,
+    #[serde(default)]
     pub examples: Vec<Example>,
+}
+
+/// Client libraries of the service: a value passed to one of these constructors is the service's
+/// address, whatever it looks like (`ComfyUIClient(sys.argv[1])`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRules {
+    /// Constructor names as called (`ComfyUIClient`, `rucomfyui::Client::new`); a call matches
+    /// when it ends with one of them.
+    #[serde(default)]
+    pub constructors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +101,10 @@ pub struct AccessRules {
     pub cookies: Vec<String>,
     #[serde(default)]
     pub not_credentials: Vec<String>,
+    /// Headers that make a credential only together (`CF-Access-Client-Id` with
+    /// `CF-Access-Client-Secret`); a header of `headers` in no set is a credential alone.
+    #[serde(default)]
+    pub header_sets: Vec<Vec<String>>,
     #[serde(default)]
     pub token_env: Vec<String>,
     #[serde(default)]
@@ -146,6 +163,7 @@ pub struct Service {
     pub access: AccessRules,
     pub helpers: HelperRules,
     pub report: ReportRules,
+    pub clients: ClientRules,
     pub examples: Vec<Example>,
 }
 
@@ -165,6 +183,8 @@ pub struct RuleSet {
     /// Helper modules (dotted) and function names of every service.
     pub helper_modules: BTreeSet<String>,
     pub helper_functions: BTreeSet<String>,
+    /// Lower-cased header sets that make a credential only together.
+    pub credential_sets: Vec<BTreeSet<String>>,
 }
 
 impl RuleSet {
@@ -216,6 +236,7 @@ impl RuleSet {
             not_credentials: BTreeSet::new(),
             helper_modules: BTreeSet::new(),
             helper_functions: BTreeSet::new(),
+            credential_sets: Vec::new(),
         };
         set.enable(|s| s.default);
         set
@@ -295,11 +316,18 @@ impl RuleSet {
         self.not_credentials.clear();
         self.helper_modules.clear();
         self.helper_functions.clear();
+        self.credential_sets.clear();
         let set = self;
         for s in &set.services {
             set.credential_headers.extend(lower(&s.access.headers));
             set.credential_cookies.extend(lower(&s.access.cookies));
             set.not_credentials.extend(lower(&s.access.not_credentials));
+            set.credential_sets.extend(
+                s.access
+                    .header_sets
+                    .iter()
+                    .map(|hs| lower(hs).into_iter().collect::<BTreeSet<_>>()),
+            );
             set.helper_modules.extend(s.helpers.modules.iter().cloned());
             set.helper_functions
                 .extend(s.helpers.functions.iter().cloned());
@@ -329,6 +357,57 @@ impl RuleSet {
 
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.id == id)
+    }
+
+    /// The credential piece a string names: the lower-cased header or cookie name
+    /// (`"CF-Access-Client-Id"`, `"CF-Access-Client-Id: abc"`, `"CF_Authorization=…"`).
+    pub fn credential_piece(&self, s: &str) -> Option<String> {
+        if !self.is_credential_literal(s) {
+            return None;
+        }
+        let lower = s.trim().trim_end_matches(':').trim().to_ascii_lowercase();
+        if self.credential_headers.contains(&lower) || self.credential_cookies.contains(&lower) {
+            return Some(lower);
+        }
+        if let Some((name, _)) = lower.split_once(':') {
+            if self.credential_headers.contains(name.trim()) {
+                return Some(name.trim().to_string());
+            }
+        }
+        lower.split(';').find_map(|part| {
+            part.split_once('=')
+                .map(|(name, _)| name.trim().to_string())
+                .filter(|n| self.credential_cookies.contains(n))
+        })
+    }
+
+    /// Do these pieces (lower-cased header / cookie names with a value) make an Access credential:
+    /// a cookie, a header that is a credential alone, or every header of a set?
+    pub fn is_complete_credential<'s>(&self, pieces: impl IntoIterator<Item = &'s str>) -> bool {
+        let have: BTreeSet<&str> = pieces.into_iter().collect();
+        if have.contains("*") {
+            return true;
+        }
+        let in_a_set = |h: &str| self.credential_sets.iter().any(|set| set.contains(h));
+        have.iter().any(|p| {
+            self.credential_cookies.contains(*p)
+                || (self.credential_headers.contains(*p) && !in_a_set(p))
+        }) || self
+            .credential_sets
+            .iter()
+            .any(|set| !set.is_empty() && set.iter().all(|h| have.contains(h.as_str())))
+    }
+
+    /// The service whose client-library constructor a call written as `callee` is.
+    pub fn client_constructor(&self, callee: &str) -> Option<&Service> {
+        self.services.iter().find(|s| {
+            s.clients.constructors.iter().any(|c| {
+                callee == c
+                    || callee
+                        .strip_suffix(c.as_str())
+                        .is_some_and(|head| head.ends_with('.') || head.ends_with("::"))
+            })
+        })
     }
 
     /// Is this string literal a piece of an Access credential (header name or cookie)?
@@ -447,6 +526,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
         access: raw.access,
         helpers: raw.helpers,
         report: raw.report,
+        clients: raw.clients,
         examples: raw.examples,
     })
 }

@@ -163,6 +163,13 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                 project.add_config(&entry.path, &entry.display, &cfg, rules);
             }
         }
+        project.set_python_files(
+            code_files
+                .iter()
+                .filter(|e| e.language == Language::Python)
+                .map(|e| e.path.clone())
+                .collect(),
+        );
         let project = &project;
         let code = run_parallel(&code_files, threads, &bar, |e| {
             scan_file_isolated_in(e, rules, &prefilter, Some(project))
@@ -189,7 +196,15 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         let folded: Vec<Pos> = o
             .definitions
             .iter()
-            .filter(|p| used.contains(&(o.path.clone(), **p)))
+            .filter(|p| {
+                // An env entry is used by line (`env_source`); a Kubernetes `- name:` entry
+                // gives its value on the next line.
+                let by_line = |line: u32| used.contains(&(o.path.clone(), Pos { line, column: 0 }));
+                let yaml = o.path.ends_with(".yaml") || o.path.ends_with(".yml");
+                used.contains(&(o.path.clone(), **p))
+                    || by_line(p.line)
+                    || (yaml && by_line(p.line.saturating_sub(1)))
+            })
             .copied()
             .collect();
         // Only the statements that hold a finding or a secret matter to the gate.
@@ -585,6 +600,7 @@ pub fn analyze_full(
             language,
             facts,
             depth: 0,
+            env: Vec::new(),
         });
         let r = resolve::resolve(facts, rules, &info, file_ctx.as_ref());
         a.definitions = r.definitions;
@@ -614,6 +630,13 @@ pub fn analyze_full(
         Language::Notebook => match lang::notebook::extract(text, rules) {
             Ok(nb) => {
                 let mut found = resolve_with(&nb.facts, Evidence::Ast, &mut a);
+                // `!curl …` lines and `%%bash` cells: the shell front end, same coordinates.
+                let info = FileInfo {
+                    path,
+                    language,
+                    evidence: Evidence::Text,
+                };
+                found.extend(resolve::resolve(&nb.shell, rules, &info, None).findings);
                 let cell_of =
                     |line: u32| nb.line_map.get((line as usize).saturating_sub(1)).copied();
                 for f in &mut found {
@@ -652,7 +675,7 @@ pub fn analyze_full(
         Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
             match lang::config::extract(text, language, path, rules) {
                 Ok(cfg) => {
-                    a.findings = resolve::findings(
+                    let r = resolve::resolve(
                         &cfg.facts,
                         rules,
                         &FileInfo {
@@ -660,7 +683,11 @@ pub fn analyze_full(
                             language,
                             evidence: Evidence::Config,
                         },
+                        None,
                     );
+                    // Env entries are definitions: folded away where code uses their value.
+                    a.definitions = r.definitions;
+                    a.findings = r.findings;
                     a.config = Some(cfg);
                 }
                 Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),

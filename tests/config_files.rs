@@ -69,47 +69,16 @@ fn deploy_fixture_config_findings() {
         "config files parse: {:#?}",
         report.diagnostics
     );
-    // (path, url, language, line, column, group)
+    // (path, url, language, line, column, group): the config values no code uses. A value that
+    // code reads (the `.env` entry, the compose and Kubernetes env, the JSON key) is where the
+    // address is defined, not where it is sent: it is folded into the code's finding.
     let expected = [
-        (
-            ".env",
-            "https://comfyui.datacrew.space",
-            "dotenv",
-            2,
-            13,
-            "remote",
-        ),
         (
             "docker-compose.yml",
             "http://localhost:8188/system_stats",
             "yaml",
             9,
             36,
-            "local",
-        ),
-        (
-            "docker-compose.yml",
-            "http://comfyui:8188",
-            "yaml",
-            13,
-            21,
-            "docker-network",
-        ),
-        (
-            "k8s/deployment.yaml",
-            "http://comfyui.comfy.svc.cluster.local:8188",
-            "yaml",
-            26,
-            23,
-            // `.svc.cluster.local` ends in `.local`: classify.rs puts it in private-network.
-            "private-network",
-        ),
-        (
-            "config/settings.json",
-            "http://127.0.0.1:8188",
-            "json",
-            3,
-            18,
             "local",
         ),
         (
@@ -121,6 +90,22 @@ fn deploy_fixture_config_findings() {
             "docker-network",
         ),
     ];
+    for (path, url, env_source) in [
+        (
+            "worker/worker.py",
+            "https://comfyui.datacrew.space/prompt",
+            ".env:2",
+        ),
+        (
+            "worker/worker.py",
+            "http://comfyui:8188/prompt",
+            "docker-compose.yml:13",
+        ),
+    ] {
+        let f = find(&report, path, url);
+        assert_eq!(f.env_source.as_deref(), Some(env_source), "{path} {url}");
+        assert_eq!(f.evidence, Evidence::Ast, "{path} {url}");
+    }
     for (path, url, language, line, column, group) in expected {
         let f = find(&report, path, url);
         let v = json(f);

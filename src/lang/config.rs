@@ -532,7 +532,8 @@ impl<'a> Out<'a> {
                 pos,
                 scope: 0,
                 function: None,
-                bound_to: None,
+                // A configuration value is a definition: folded away when code uses it.
+                bound_to: Some(env.map_or(String::new(), |(var, _)| var.to_string())),
                 consumer: None,
             });
             if let (Some((var, v)), false) = (env, bound) {

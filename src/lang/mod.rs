@@ -14,14 +14,25 @@ pub mod rust;
 pub mod shell;
 pub mod text;
 
-/// `docker exec [flags] NAME cmd…` / `docker compose exec [flags] SERVICE cmd…` → (NAME, cmd).
+/// `docker exec [flags] NAME cmd…` / `docker compose exec [flags] SERVICE cmd…` /
+/// `docker container exec …` / `podman exec …` / `podman-compose exec …` → (NAME, cmd).
+/// Shared by every front end that sees a command line (Python, Rust, shell, notebooks).
 pub fn docker_exec(words: &[String]) -> Option<(String, String)> {
-    let mut i = words
-        .iter()
-        .position(|w| w == "docker" || w == "docker-compose" || w.ends_with("/docker"))?;
-    let compose_bin = words[i] == "docker-compose";
+    let engine = |w: &str| {
+        let base = w.rsplit('/').next().unwrap_or(w);
+        matches!(
+            base,
+            "docker" | "docker-compose" | "podman" | "podman-compose"
+        )
+    };
+    let mut i = words.iter().position(|w| engine(w))?;
+    let compose_bin = words[i].ends_with("-compose");
     i += 1;
-    if !compose_bin && words.get(i).is_some_and(|w| w == "compose") {
+    if !compose_bin
+        && words
+            .get(i)
+            .is_some_and(|w| w == "compose" || w == "container")
+    {
         i += 1;
     }
     // `docker compose -f file.yml exec …`

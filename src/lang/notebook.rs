@@ -32,6 +32,9 @@ pub struct NotebookFacts {
     /// `line_map[i]` = (1-based cell index, 1-based line in that cell) of joined line `i + 1`.
     /// The cell index counts all cells (markdown and raw included), in notebook order.
     pub line_map: Vec<(u32, u32)>,
+    /// The shell the notebook runs (`!curl …` lines, `%%bash` / `%%sh` cells), in the same
+    /// joined-line coordinates as [`NotebookFacts::facts`].
+    pub shell: FileFacts,
 }
 
 /// Cell magics whose body is still Python.
@@ -59,10 +62,13 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
         cells_of(&root).ok_or_else(|| "no `cells` array: not a Jupyter notebook".to_string())?;
 
     // The code of each code cell, IPython syntax neutralized.
-    let code_cells: Vec<(u32, Vec<String>)> = sources(&cells)
-        .into_iter()
-        .map(|(cell_no, src)| (cell_no, neutralize(&src)))
-        .collect();
+    let mut code_cells: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut shell_cells: Vec<Vec<String>> = Vec::new();
+    for (cell_no, text) in sources(&cells) {
+        let lines = neutralize(&text);
+        shell_cells.push(shell_lines(&text, lines.len()));
+        code_cells.push((cell_no, lines));
+    }
 
     let mut line_map = Vec::new();
     let mut first_line = Vec::with_capacity(code_cells.len());
@@ -134,7 +140,13 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
             facts.notes = notes;
         }
     }
-    Ok(NotebookFacts { facts, line_map })
+    let shell_text: String = shell_cells.iter().flatten().map(|l| format!("{l}\n")).collect();
+    let shell = crate::lang::shell::extract(&shell_text, crate::finding::Language::Shell, rules);
+    Ok(NotebookFacts {
+        facts,
+        line_map,
+        shell,
+    })
 }
 
 /// The source of each code cell: (1-based cell index among all cells, source).
@@ -220,6 +232,41 @@ fn source_text(src: &Value) -> String {
         Value::Array(parts) => parts.iter().filter_map(Value::as_str).collect(),
         _ => String::new(),
     }
+}
+
+/// The cell's shell, line for line (`count` lines): `!cmd` lines with the `!` blanked (columns
+/// kept), the body of a `%%bash` / `%%sh` / `%%script bash` cell; every other line empty.
+fn shell_lines(src: &str, count: usize) -> Vec<String> {
+    let src = src.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = src.lines().collect();
+    let first = lines.iter().position(|l| !l.trim().is_empty());
+    let shell_cell = first.is_some_and(|f| {
+        let magic = lines[f].trim_start();
+        magic.starts_with("%%bash")
+            || magic.starts_with("%%sh")
+            || magic.starts_with("%%script bash")
+            || magic.starts_with("%%script sh")
+    });
+    let mut out: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let t = l.trim_start();
+            if shell_cell {
+                if Some(k) == first {
+                    String::new()
+                } else {
+                    l.to_string()
+                }
+            } else if let Some(cmd) = t.strip_prefix('!') {
+                format!("{} {cmd}", &l[..l.len() - t.len()])
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    out.resize(count, String::new());
+    out
 }
 
 /// The cell's lines with IPython-only syntax commented out (line count unchanged).

@@ -8,15 +8,15 @@
 //!
 //! The parser sits behind [`parse`] alone, so it can be swapped without touching the extraction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::ir::{
-    Binding, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos, ScopeKind,
-    StrExpr, Use,
+    Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, FunctionDef, Import, InputKind,
+    Pos, ScopeKind, SinkKind, StrExpr, Use,
 };
 use crate::rules::RuleSet;
 use crate::source::LineIndex;
@@ -71,8 +71,10 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let parsed = parse(source);
     let index = LineIndex::new(source);
     let mut ctx = Context::default();
-    // Two rounds so that a name assigned from a credential name is one too.
-    for _ in 0..2 {
+    // To a fixed point, so that a name assigned from a credential name, and a helper that calls a
+    // helper defined further down, carry the credential too (bounded: each round can only add).
+    for _ in 0..8 {
+        let before = (ctx.credentialed.len(), ctx.credential_fns.len());
         let mut pre = PrePass {
             rules,
             ctx: &mut ctx,
@@ -80,6 +82,9 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         };
         for stmt in &parsed.module.body {
             pre.visit_stmt(stmt);
+        }
+        if (ctx.credentialed.len(), ctx.credential_fns.len()) == before {
+            break;
         }
     }
     let mut walker = Walker {
@@ -93,7 +98,11 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         class: None,
         consumer: None,
         in_candidate: false,
+        in_log: false,
         depth: 0,
+        current_fn: None,
+        assign_target: None,
+        sink_positions: HashSet::new(),
     };
     for stmt in &parsed.module.body {
         walker.visit_stmt(stmt);
@@ -118,17 +127,66 @@ struct Context {
     imports: HashMap<String, String>,
     /// Variable → dotted constructor (`session` → `requests.Session`).
     objects: HashMap<String, String>,
-    /// Names (variables, objects, functions) that carry an Access credential.
+    /// Names (variables, objects, functions) that carry a whole Access credential.
     credentialed: HashSet<String>,
+    /// Credential pieces each name was given (see [`credential_pieces`]).
+    pieces: HashMap<String, BTreeSet<String>>,
+    /// Names whose credential pieces are removed somewhere (`h.clear()`, `h.pop("…")`): `None`
+    /// for all of them.
+    removed: HashMap<String, Option<BTreeSet<String>>>,
+    /// Local names of imported token-helper modules and their functions.
+    helper_imports: HashSet<String>,
+    /// Module constants that hold no value (`CF_ID = None`, `TOKEN = ""`).
+    empty_names: HashSet<String>,
+    /// Names whose value carries non-Access authentication (`bearer`, `basic`).
+    auth_names: HashMap<String, String>,
     /// Functions whose body adds an Access credential.
     credential_fns: HashSet<String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
     config_vars: HashSet<String>,
     /// argparse destinations → default expression (if any).
     cli_args: HashMap<String, Option<Expr>>,
+    /// Names of the functions, methods and classes this file defines: calls to them are lowered
+    /// with their arguments, so values flow through parameters and returns.
+    fn_names: HashSet<String>,
 }
 
 impl Context {
+    /// The credential pieces `name` holds, less those removed from it.
+    fn pieces_of(&self, name: &str) -> BTreeSet<String> {
+        if self.credentialed.contains(name) && !self.removed.contains_key(name) {
+            return ["*".to_string()].into();
+        }
+        let mut have = self.pieces.get(name).cloned().unwrap_or_default();
+        match self.removed.get(name) {
+            Some(None) => have.clear(),
+            Some(Some(gone)) => have.retain(|p| !gone.contains(p)),
+            None => {}
+        }
+        have
+    }
+
+    /// Does `name` carry a whole credential?
+    fn carries(&self, name: &str, rules: &RuleSet) -> bool {
+        let have = self.pieces_of(name);
+        rules.is_complete_credential(have.iter().map(String::as_str))
+    }
+
+    /// Give `name` more credential pieces; it carries a credential once they are whole.
+    fn add_pieces(&mut self, name: &str, more: BTreeSet<String>, rules: &RuleSet) {
+        if more.is_empty() {
+            return;
+        }
+        self.pieces
+            .entry(name.to_string())
+            .or_default()
+            .extend(more);
+        let have = self.pieces_of(name);
+        if rules.is_complete_credential(have.iter().map(String::as_str)) {
+            self.credentialed.insert(name.to_string());
+        }
+    }
+
     /// `a.b.c` with the root import expanded (`req.get` → `requests.get`).
     fn qualify(&self, dotted: &str) -> String {
         // `self.session.post` → the object `self.session` was made by `requests.Session`.
@@ -173,22 +231,38 @@ fn is_env_read(q: &str) -> bool {
     matches!(q, "os.getenv" | "os.environ.get" | "os.environ.setdefault")
 }
 
-/// Does `expr` contain an Access credential: a credential header / cookie literal, a credentialed
-/// name, or a call to a helper?
-fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
+/// The Access credential pieces `expr` carries: lower-cased header / cookie names given a
+/// non-empty value (in a dict literal, a header line, a name that holds them), or `*` for a whole
+/// credential (a session, client or helper that adds one). Presence of a name alone is not enough:
+/// `{"CF-Access-Client-Id": ""}` and `None` values carry nothing.
+fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<String> {
     struct Finder<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
-        found: bool,
+        found: BTreeSet<String>,
     }
     impl<'a> Visitor<'a> for Finder<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
-            if self.found {
-                return;
-            }
             match expr {
-                Expr::StringLiteral(s) if self.rules.is_credential_literal(s.value.to_str()) => {
-                    self.found = true
+                Expr::Dict(d) => {
+                    for item in &d.items {
+                        let key = item.key.as_ref().and_then(str_lit);
+                        if let Some(piece) = key.and_then(|k| self.rules.credential_piece(k)) {
+                            if !is_empty_in(&item.value, self.ctx) {
+                                self.found.insert(piece);
+                            }
+                        }
+                        if key.is_none() {
+                            if let Some(k) = &item.key {
+                                self.visit_expr(k);
+                            }
+                        }
+                        self.visit_expr(&item.value);
+                    }
+                }
+                Expr::StringLiteral(s) => {
+                    self.found
+                        .extend(self.rules.credential_piece(s.value.to_str()));
                 }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
@@ -198,24 +272,29 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
                                 fs.elements.literals().next().map(|l| l.value.to_string())
                             }
                         };
-                        if lit.is_some_and(|l| self.rules.is_credential_literal(&l)) {
-                            self.found = true;
-                        }
+                        self.found
+                            .extend(lit.and_then(|l| self.rules.credential_piece(&l)));
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Name(n) if self.ctx.credentialed.contains(n.id.as_str()) => self.found = true,
-                Expr::Attribute(a) if self.ctx.credentialed.contains(a.attr.as_str()) => {
-                    self.found = true
+                Expr::Name(n) => self.found.extend(self.ctx.pieces_of(n.id.as_str())),
+                Expr::Attribute(a) => {
+                    self.found.extend(self.ctx.pieces_of(a.attr.as_str()));
+                    if let Some(d) = dotted(expr) {
+                        self.found.extend(self.ctx.pieces_of(&d));
+                    }
+                    walk_expr(self, expr);
                 }
                 Expr::Call(c) => {
                     if let Some(d) = dotted(&c.func) {
                         let last = d.rsplit('.').next().unwrap_or(&d);
-                        if self.rules.helper_functions.contains(last)
-                            || self.ctx.credentialed.contains(last)
+                        if self.ctx.credential_fns.contains(last)
+                            || self
+                                .ctx
+                                .helper_imports
+                                .contains(d.split('.').next().unwrap_or(""))
                         {
-                            self.found = true;
-                            return;
+                            self.found.insert("*".into());
                         }
                     }
                     walk_expr(self, expr);
@@ -227,34 +306,62 @@ fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
     let mut f = Finder {
         rules,
         ctx,
-        found: false,
+        found: BTreeSet::new(),
     };
     f.visit_expr(expr);
     f.found
 }
 
+/// `""`, `None`: a header given no value.
+fn is_empty_value(e: &Expr) -> bool {
+    match e {
+        Expr::NoneLiteral(_) => true,
+        Expr::StringLiteral(s) => s.value.to_str().trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// [`is_empty_value`], or a module constant bound to one (`CF_ID = None`).
+fn is_empty_in(e: &Expr, ctx: &Context) -> bool {
+    is_empty_value(e) || matches!(e, Expr::Name(n) if ctx.empty_names.contains(n.id.as_str()))
+}
+
+fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
+    let pieces = credential_pieces(expr, rules, ctx);
+    rules.is_complete_credential(pieces.iter().map(String::as_str))
+}
+
+/// Does a function body send a whole Access credential (its pieces may be set apart:
+/// `headers["CF-Access-Client-Id"] = …; headers["CF-Access-Client-Secret"] = …`)?
 fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
     struct Body<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
-        found: bool,
+        found: BTreeSet<String>,
     }
     impl<'a> Visitor<'a> for Body<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if !self.found && has_credential(expr, self.rules, self.ctx) {
-                self.found = true;
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::If(i) if is_false(&i.test) => {}
+                // A nested function is judged on its own.
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => walk_stmt(self, stmt),
             }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            self.found
+                .extend(credential_pieces(expr, self.rules, self.ctx));
         }
     }
     let mut b = Body {
         rules,
         ctx,
-        found: false,
+        found: BTreeSet::new(),
     };
     for s in body {
         b.visit_stmt(s);
     }
-    b.found
+    rules.is_complete_credential(b.found.iter().map(String::as_str))
 }
 
 struct PrePass<'r, 'c> {
@@ -284,6 +391,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         .iter()
                         .any(|m| *m == full || *m == a.name.as_str())
                     {
+                        self.ctx.helper_imports.insert(local.clone());
                         self.ctx.credentialed.insert(local);
                     }
                 }
@@ -301,11 +409,17 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         .imports
                         .insert(local.clone(), format!("{module}.{}", a.name));
                     if helper {
+                        self.ctx.helper_imports.insert(local.clone());
                         self.ctx.credentialed.insert(local);
                     }
                 }
             }
+            Stmt::ClassDef(c) => {
+                self.ctx.fn_names.insert(c.name.to_string());
+            }
+            Stmt::If(i) if is_false(&i.test) => return,
             Stmt::FunctionDef(f) => {
+                self.ctx.fn_names.insert(f.name.to_string());
                 if body_has_credential(&f.body, self.rules, self.ctx) {
                     self.ctx.credentialed.insert(f.name.to_string());
                     self.ctx.credential_fns.insert(f.name.to_string());
@@ -316,23 +430,37 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 return;
             }
             Stmt::Assign(a) => {
-                let cred = has_credential(&a.value, self.rules, self.ctx);
+                if self.function_depth == 0 && is_empty_value(&a.value) {
+                    for t in &a.targets {
+                        if let Expr::Name(n) = t {
+                            self.ctx.empty_names.insert(n.id.to_string());
+                        }
+                    }
+                }
+                if let Some(scheme) = auth_in(&a.value, self.ctx) {
+                    for t in &a.targets {
+                        if let Some(d) = dotted(t) {
+                            self.ctx.auth_names.insert(d, scheme.clone());
+                        }
+                    }
+                }
+                let pieces = credential_pieces(&a.value, self.rules, self.ctx);
                 let ctor = match &*a.value {
                     Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
                     _ => None,
                 };
                 for t in &a.targets {
-                    self.target_facts(t, cred, ctor.as_deref());
+                    self.target_facts(t, &a.value, &pieces, ctor.as_deref());
                 }
             }
             Stmt::AnnAssign(a) => {
                 if let Some(v) = &a.value {
-                    let cred = has_credential(v, self.rules, self.ctx);
+                    let pieces = credential_pieces(v, self.rules, self.ctx);
                     let ctor = match &**v {
                         Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
                         _ => None,
                     };
-                    self.target_facts(&a.target, cred, ctor.as_deref());
+                    self.target_facts(&a.target, v, &pieces, ctor.as_deref());
                 }
             }
             Stmt::With(w) => {
@@ -341,9 +469,9 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         if let (Some(d), Expr::Name(n)) = (dotted(&c.func), &**var) {
                             let q = self.ctx.qualify(&d);
                             self.ctx.objects.insert(n.id.to_string(), q);
-                            if has_credential(&item.context_expr, self.rules, self.ctx) {
-                                self.ctx.credentialed.insert(n.id.to_string());
-                            }
+                            let pieces =
+                                credential_pieces(&item.context_expr, self.rules, self.ctx);
+                            self.ctx.add_pieces(n.id.as_str(), pieces, self.rules);
                         }
                     }
                 }
@@ -358,15 +486,60 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
             if let Some(d) = dotted(&c.func) {
                 // session.headers.update({...}) / session.cookies.set(...)
                 let parts: Vec<&str> = d.split('.').collect();
-                if parts.len() >= 3
-                    && matches!(parts[parts.len() - 2], "headers" | "cookies")
-                    && c.arguments
+                let owner = parts[..parts.len() - 1].join(".");
+                let last = parts[parts.len() - 1];
+                let holder = match parts.len() {
+                    n if n >= 3 && matches!(parts[n - 2], "headers" | "cookies") => {
+                        Some(parts[..n - 2].join("."))
+                    }
+                    n if n >= 2 && matches!(last, "update" | "setdefault" | "__setitem__") => {
+                        Some(owner.clone())
+                    }
+                    _ => None,
+                };
+                if let (Some(holder), true) = (
+                    holder,
+                    matches!(last, "update" | "set" | "setdefault" | "__setitem__"),
+                ) {
+                    let mut pieces = BTreeSet::new();
+                    for a in c
+                        .arguments
                         .args
                         .iter()
                         .chain(c.arguments.keywords.iter().map(|k| &k.value))
-                        .any(|a| has_credential(a, self.rules, self.ctx))
-                {
-                    self.ctx.credentialed.insert(parts[0].to_string());
+                    {
+                        pieces.extend(credential_pieces(a, self.rules, self.ctx));
+                    }
+                    self.ctx.add_pieces(&holder, pieces, self.rules);
+                }
+                // `headers.clear()`, `headers.pop("CF-Access-Client-Secret")`, `del`-like removals.
+                let holder = match parts.len() {
+                    n if n >= 3 && parts[n - 2] == "headers" => parts[..n - 2].join("."),
+                    _ => owner,
+                };
+                match last {
+                    "clear" => {
+                        self.ctx.removed.insert(holder, None);
+                    }
+                    "pop" => {
+                        if let Some(piece) = c
+                            .arguments
+                            .args
+                            .first()
+                            .and_then(str_lit)
+                            .and_then(|k| self.rules.credential_piece(k))
+                        {
+                            if let Some(gone) = self
+                                .ctx
+                                .removed
+                                .entry(holder)
+                                .or_insert(Some(BTreeSet::new()))
+                            {
+                                gone.insert(piece);
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 if d.ends_with("add_argument") {
                     self.argparse(c);
@@ -378,35 +551,55 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
 }
 
 impl PrePass<'_, '_> {
-    fn target_facts(&mut self, target: &Expr, cred: bool, ctor: Option<&str>) {
+    fn target_facts(
+        &mut self,
+        target: &Expr,
+        value: &Expr,
+        pieces: &BTreeSet<String>,
+        ctor: Option<&str>,
+    ) {
         match target {
             Expr::Name(n) if ctor.is_some_and(is_config_loader) => {
                 self.ctx.config_vars.insert(n.id.to_string());
             }
             Expr::Name(n) => {
-                if cred {
-                    self.ctx.credentialed.insert(n.id.to_string());
-                }
+                self.ctx
+                    .add_pieces(n.id.as_str(), pieces.clone(), self.rules);
                 if let Some(ctor) = ctor {
                     self.ctx.objects.insert(n.id.to_string(), ctor.to_string());
                 }
             }
             Expr::Attribute(a) => {
-                if cred {
-                    self.ctx.credentialed.insert(a.attr.to_string());
+                self.ctx
+                    .add_pieces(a.attr.as_str(), pieces.clone(), self.rules);
+                if let Some(d) = dotted(target) {
+                    self.ctx.add_pieces(&d, pieces.clone(), self.rules);
+                    // `self.session.headers = {...}`: the session carries them.
+                    if let Some(owner) = d.strip_suffix(".headers").or(d.strip_suffix(".cookies")) {
+                        self.ctx.add_pieces(owner, pieces.clone(), self.rules);
+                        if let Some(last) = owner.rsplit('.').next() {
+                            self.ctx.add_pieces(last, pieces.clone(), self.rules);
+                        }
+                    }
                 }
                 if let (Some(ctor), Some(d)) = (ctor, dotted(target)) {
                     self.ctx.objects.insert(d, ctor.to_string());
                 }
             }
-            // session.headers["CF-Access-Client-Id"] = ...
+            // headers["CF-Access-Client-Id"] = …, session.headers["…"] = …
             Expr::Subscript(s) => {
-                if let (Some(d), true) = (
-                    dotted(&s.value),
-                    has_credential(&s.slice, self.rules, self.ctx),
-                ) {
-                    if let Some(root) = d.split('.').next() {
-                        self.ctx.credentialed.insert(root.to_string());
+                let Some(d) = dotted(&s.value) else { return };
+                let piece = str_lit(&s.slice).and_then(|k| self.rules.credential_piece(k));
+                if let (Some(piece), false) = (piece, is_empty_in(value, self.ctx)) {
+                    let holder = d
+                        .strip_suffix(".headers")
+                        .or(d.strip_suffix(".cookies"))
+                        .unwrap_or(&d);
+                    let holder = holder.to_string();
+                    self.ctx
+                        .add_pieces(&holder, [piece.clone()].into(), self.rules);
+                    if let Some(last) = holder.rsplit('.').next().filter(|l| *l != holder) {
+                        self.ctx.add_pieces(last, [piece].into(), self.rules);
                     }
                 }
             }
@@ -461,7 +654,15 @@ struct Walker<'s> {
     class: Option<(String, usize)>,
     consumer: Option<usize>,
     in_candidate: bool,
+    /// Inside the arguments of a log or print call.
+    in_log: bool,
     depth: usize,
+    /// The function being walked (index into [`FileFacts::functions`]).
+    current_fn: Option<usize>,
+    /// The name the value being assigned is bound to (`client = httpx.Client(…)`).
+    assign_target: Option<String>,
+    /// Positions of sink arguments already recorded as candidates.
+    sink_positions: HashSet<Pos>,
 }
 
 const MAX_DEPTH: usize = 200;
@@ -540,7 +741,7 @@ impl Walker<'_> {
                             }
                         }
                     }
-                    StrExpr::Ref(name)
+                    StrExpr::Ref(self.through_instance(name))
                 }
                 None => StrExpr::Unknown(self.label(expr)),
             },
@@ -578,15 +779,53 @@ impl Walker<'_> {
                     named,
                 }
             }
-            Expr::BoolOp(b) if b.op == ast::BoolOp::Or && b.values.len() == 2 => {
-                // `os.getenv("X") or "http://…"`: the literal is the default.
-                match self.lower(&b.values[0], d) {
-                    StrExpr::Unknown(_) => self.lower(&b.values[1], d),
-                    first => first.or_default(|| self.lower(&b.values[1], d)),
+            Expr::BoolOp(b) if b.op == ast::BoolOp::Or && b.values.len() >= 2 => {
+                // `os.getenv("X") or "http://…"`: the literal is the default of the env read;
+                // `base_url or "https://…"`: the first value unless it is unknown at run time.
+                let mut values = b.values.iter().rev();
+                let last = values.next().expect("two values");
+                let mut acc = StrExpr::At(self.pos(last), Box::new(self.lower(last, d)));
+                for v in values {
+                    acc = match self.lower(v, d) {
+                        StrExpr::Unknown(_) => acc,
+                        first @ StrExpr::Input { default: None, .. } => first.or_default(|| acc),
+                        first => StrExpr::Or(Box::new(first), Box::new(acc)),
+                    };
                 }
+                acc
             }
-            Expr::If(i) => self.lower(&i.body, d),
+            Expr::If(i) => StrExpr::Choice(vec![self.lower(&i.body, d), self.lower(&i.orelse, d)]),
+            Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
+                let elts = match expr {
+                    Expr::List(l) => &l.elts,
+                    Expr::Tuple(t) => &t.elts,
+                    Expr::Set(s) => &s.elts,
+                    _ => unreachable!(),
+                };
+                StrExpr::Choice(
+                    elts.iter()
+                        .take(crate::eval::MAX_VALUES)
+                        .map(|e| StrExpr::At(self.pos(e), Box::new(self.lower(e, d))))
+                        .collect(),
+                )
+            }
+            Expr::BytesLiteral(b) => {
+                let bytes: Vec<u8> = b.value.bytes().collect();
+                StrExpr::Lit(String::from_utf8_lossy(&bytes).into_owned())
+            }
             Expr::Subscript(s) => {
+                // `sys.argv[1]`: a command-line argument.
+                if let (Some(base), Expr::NumberLiteral(n)) = (dotted(&s.value), &*s.slice) {
+                    if self.ctx.qualify(&base) == "sys.argv" {
+                        if let ast::Number::Int(i) = &n.value {
+                            return StrExpr::Input {
+                                kind: InputKind::CliArg,
+                                name: format!("argv[{i}]"),
+                                default: None,
+                            };
+                        }
+                    }
+                }
                 if let (Some(base), Some(key)) = (dotted(&s.value), str_lit(&s.slice)) {
                     if self.ctx.qualify(&base) == "os.environ" {
                         return StrExpr::Input {
@@ -595,6 +834,8 @@ impl Walker<'_> {
                             default: None,
                         };
                     }
+                    // `settings["url"]`: the value bound under that key.
+                    return StrExpr::Ref(format!("{base}[{key}]"));
                 }
                 StrExpr::Unknown(self.label(expr))
             }
@@ -656,8 +897,62 @@ impl Walker<'_> {
                             .collect(),
                     }
                 }
-                "rstrip" | "strip" | "lstrip" | "lower" | "removesuffix" => {
-                    return self.lower(&a.value, d)
+                "rstrip" | "strip" | "lstrip" | "removesuffix" => {
+                    let attr = a.attr.as_str();
+                    let chars = args.first().and_then(str_lit).unwrap_or("").to_string();
+                    return StrExpr::Strip {
+                        inner: Box::new(self.lower(&a.value, d)),
+                        chars,
+                        start: matches!(attr, "strip" | "lstrip"),
+                        end: attr != "lstrip",
+                    };
+                }
+                "lower" | "decode" | "encode" => return self.lower(&a.value, d),
+                "replace" if args.len() >= 2 => {
+                    if let (Some(from), Some(to)) = (str_lit(&args[0]), str_lit(&args[1])) {
+                        return StrExpr::Replace {
+                            inner: Box::new(self.lower(&a.value, d)),
+                            from: from.to_string(),
+                            to: to.to_string(),
+                        };
+                    }
+                }
+                // `"/".join([base, "prompt"])`
+                "join" if args.len() == 1 => {
+                    if let (Some(sep), Expr::List(_) | Expr::Tuple(_)) =
+                        (str_lit(&a.value), &args[0])
+                    {
+                        let elts = match &args[0] {
+                            Expr::List(l) => &l.elts,
+                            Expr::Tuple(t) => &t.elts,
+                            _ => unreachable!(),
+                        };
+                        return StrExpr::Join {
+                            sep: sep.to_string(),
+                            parts: elts.iter().map(|e| self.lower(e, d)).collect(),
+                        };
+                    }
+                }
+                // `cfg.get("url", "http://…")` on a dict of this file.
+                "get" if !args.is_empty() => {
+                    if let (Some(base), Some(key)) = (dotted(&a.value), str_lit(&args[0])) {
+                        let root = base.split('.').next().unwrap_or("");
+                        if !self.ctx.imports.contains_key(root)
+                            && !self.ctx.objects.contains_key(&base)
+                        {
+                            let r = StrExpr::Ref(format!("{base}[{key}]"));
+                            return match args.get(1).or_else(|| kw("default").map(|k| &k.value)) {
+                                Some(default) => StrExpr::Or(
+                                    Box::new(r),
+                                    Box::new(StrExpr::At(
+                                        self.pos(default),
+                                        Box::new(self.lower(default, d)),
+                                    )),
+                                ),
+                                None => r,
+                            };
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -681,11 +976,56 @@ impl Walker<'_> {
         }
         match q.as_str() {
             "str" | "int" if args.len() == 1 => self.lower(&args[0], d),
-            "urllib.parse.urljoin" | "urljoin" if args.len() == 2 => {
-                StrExpr::Concat(vec![self.lower(&args[0], d), self.lower(&args[1], d)])
+            "urllib.parse.urljoin"
+            | "urljoin"
+            | "posixpath.join"
+            | "os.path.join"
+            | "urllib.parse.urljoin.join"
+                if args.len() >= 2 =>
+            {
+                StrExpr::Join {
+                    sep: "/".into(),
+                    parts: args.iter().map(|a| self.lower(a, d)).collect(),
+                }
             }
+            _ if self.calls_own_function(&name) => StrExpr::Call {
+                callee: name.clone(),
+                args: args.iter().map(|a| self.lower(a, d)).collect(),
+                kwargs: c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
+                    .collect(),
+            },
             _ => StrExpr::Unknown(self.label(expr)),
         }
+    }
+
+    /// `s.comfy_url` where `s = Settings()` (a class of this file) → `Settings.comfy_url`: the class
+    /// attribute (dataclass / pydantic / attrs field default) or what its methods set on `self`.
+    fn through_instance(&self, name: String) -> String {
+        let mut prefix = name.as_str();
+        while let Some((head, _)) = prefix.rsplit_once('.') {
+            if let Some(ctor) = self.ctx.objects.get(head) {
+                if self.ctx.fn_names.contains(ctor.as_str()) && !ctor.contains('.') {
+                    return format!("{ctor}{}", &name[head.len()..]);
+                }
+                break;
+            }
+            prefix = head;
+        }
+        name
+    }
+
+    /// Does a call written as `name` reach a function, method or class of this file?
+    fn calls_own_function(&self, name: &str) -> bool {
+        let last = name.rsplit('.').next().unwrap_or(name);
+        self.ctx.fn_names.contains(last)
+            && !self
+                .ctx
+                .imports
+                .contains_key(name.split('.').next().unwrap_or(name))
     }
 
     /// Is this expression a string-building candidate (as opposed to a bare reference)?
@@ -705,6 +1045,7 @@ impl Walker<'_> {
                 b.values.iter().any(|v| matches!(v, Expr::StringLiteral(_)))
                     && b.values.iter().any(|v| self.is_env_call(v))
             }
+            Expr::Call(c) if self.is_string_op(c) => true,
             Expr::Call(c) => match &*c.func {
                 Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
                 _ => {
@@ -714,6 +1055,31 @@ impl Walker<'_> {
             },
             _ => false,
         }
+    }
+
+    /// `urljoin(a, b)`, `posixpath.join(a, b)`, `"/".join([...])`, `s.replace("x", "y")`: string
+    /// operations that build an address from their arguments.
+    fn is_string_op(&self, c: &ast::ExprCall) -> bool {
+        if let Expr::Attribute(a) = &*c.func {
+            let args = &c.arguments.args;
+            match a.attr.as_str() {
+                "join" if str_lit(&a.value).is_some() => {
+                    return matches!(args.first(), Some(Expr::List(_) | Expr::Tuple(_)))
+                }
+                "replace" => {
+                    return args.len() >= 2
+                        && str_lit(&args[0]).is_some_and(|f| f.contains("://"))
+                        && str_lit(&args[1]).is_some()
+                }
+                _ => {}
+            }
+        }
+        dotted(&c.func).is_some_and(|d| {
+            matches!(
+                self.ctx.qualify(&d).as_str(),
+                "urllib.parse.urljoin" | "urljoin" | "posixpath.join"
+            )
+        })
     }
 
     fn is_env_call(&self, expr: &Expr) -> bool {
@@ -756,6 +1122,19 @@ impl Walker<'_> {
 
     /// Record `target = value`: a binding, and a candidate when the value builds a string.
     fn assign(&mut self, target: &Expr, value: &Expr) {
+        // `host, port = "comfyui", 8188`
+        if let (Expr::Tuple(t), Expr::Tuple(v)) = (target, value) {
+            if t.elts.len() == v.elts.len() {
+                for (t, v) in t.elts.iter().zip(&v.elts) {
+                    self.assign(t, v);
+                }
+                return;
+            }
+        }
+        // `cfg = {"url": "http://…"}`: each key is bound as `cfg[url]` (nested: `cfg[a][b]`).
+        if let (Some(base), Expr::Dict(_)) = (dotted(target), value) {
+            self.bind_dict_keys(&base, value, 0);
+        }
         let name = match target {
             Expr::Name(n) => Some((n.id.to_string(), self.scope)),
             Expr::Attribute(_) => dotted(target).and_then(|d| {
@@ -771,9 +1150,24 @@ impl Walker<'_> {
             self.visit_expr(value);
             return;
         };
+        let saved_target = self.assign_target.replace(name.clone());
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
-        self.bind(scope, name.clone(), lowered.clone(), pos);
+        // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names;
+        // `Class.url` too, for `client.url` on an instance made elsewhere in the file.
+        let bound = if scope != self.scope {
+            StrExpr::Scoped(self.scope, Box::new(lowered.clone()))
+        } else {
+            lowered.clone()
+        };
+        if scope != self.scope {
+            if let Some(attr) = name.strip_prefix("self.") {
+                let class = self.facts.scopes[scope].name.clone();
+                let parent = self.facts.scopes[scope].parent.unwrap_or(0);
+                self.bind(parent, format!("{class}.{attr}"), bound.clone(), pos);
+            }
+        }
+        self.bind(scope, name.clone(), bound, pos);
         if self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.') {
             let class = self.facts.scopes[scope].name.clone();
             let parent = self.facts.scopes[scope].parent.unwrap_or(0);
@@ -804,6 +1198,36 @@ impl Walker<'_> {
             self.visit_expr(value);
             self.consumer = saved;
         }
+        self.assign_target = saved_target;
+    }
+
+    fn bind_dict_keys(&mut self, base: &str, value: &Expr, depth: usize) {
+        let Expr::Dict(dict) = value else { return };
+        if depth > 4 {
+            return;
+        }
+        let (scope, at_scope) = match base.split_once('.') {
+            Some(("self" | "cls", _)) => match &self.class {
+                Some((_, cs)) => (*cs, true),
+                None => (self.scope, false),
+            },
+            _ => (self.scope, false),
+        };
+        for item in &dict.items {
+            let Some(key) = item.key.as_ref().and_then(str_lit) else {
+                continue;
+            };
+            let name = format!("{base}[{key}]");
+            let lowered = self.lower(&item.value, 0);
+            let lowered = if at_scope && scope != self.scope {
+                StrExpr::Scoped(self.scope, Box::new(lowered))
+            } else {
+                lowered
+            };
+            let pos = self.pos(&item.value);
+            self.bind(scope, name.clone(), lowered, pos);
+            self.bind_dict_keys(&name, &item.value, depth + 1);
+        }
     }
 
     fn call(&mut self, c: &ast::ExprCall) {
@@ -823,13 +1247,30 @@ impl Walker<'_> {
             .as_deref()
             .and_then(|n| n.rsplit('.').next())
             .unwrap_or("");
-        let helper = self.rules.helper_functions.contains(last)
-            || (self.ctx.credentialed.contains(last) && !self.ctx.objects.contains_key(last))
+        // A helper is a function whose body sends the credential (whatever its name), or a
+        // function of an imported token-helper module.
+        let helper = self.ctx.credential_fns.contains(last)
             || (name.as_deref().is_some_and(|n| n.contains('.'))
-                && self.ctx.credentialed.contains(root)
-                && self.ctx.imports.contains_key(root));
+                && self.ctx.helper_imports.contains(root))
+            || (!name.as_deref().is_some_and(|n| n.contains('.'))
+                && self.ctx.helper_imports.contains(last));
+        // The object the request goes through carries the credential (a session or client whose
+        // default headers hold it): `session.get(…)`, `self.session.post(…)`.
+        let owner = name
+            .as_deref()
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(o, _)| o);
+        let carried = owner.is_some_and(|o| {
+            self.ctx.carries(o, self.rules)
+                || self
+                    .ctx
+                    .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
+                || self
+                    .ctx
+                    .carries(o.split('.').next().unwrap_or(o), self.rules)
+        });
         let credentialed = helper
-            || (self.ctx.credentialed.contains(root) && name.as_deref().is_some_and(|n| n.contains('.')))
+            || carried
             // Credentials travel in keyword arguments (`headers=`, `cookies=`, `**kwargs`) or a dict
             // passed positionally; the URL argument itself is not evidence.
             || c.arguments.keywords.iter().any(|k| has_credential(&k.value, self.rules, self.ctx))
@@ -843,14 +1284,55 @@ impl Walker<'_> {
         });
         let client = client.or_else(|| helper.then(|| last.to_string()));
         let names = args.iter().filter_map(|a| dotted(a)).collect();
+        let target = self.assign_target.take();
+        self.sinks(c, name.as_deref(), q.as_deref(), target.as_deref());
+        let auth = auth_scheme(c, self.ctx);
         self.facts.uses.push(Use {
             scope: self.scope,
             client,
             credentialed,
+            auth,
             names,
             callees: name.iter().cloned().collect(),
         });
         let id = self.facts.uses.len() - 1;
+        // Calls of this file's functions, and of names imported from other modules (their
+        // arguments flow into those modules' parameters).
+        let imported = |n: &str| {
+            let root = n.split('.').next().unwrap_or(n);
+            self.ctx
+                .imports
+                .get(root)
+                .is_some_and(|full| full.contains('.'))
+                && !n.contains('.')
+        };
+        if let Some(n) = name
+            .as_deref()
+            .filter(|n| self.calls_own_function(n) || imported(n))
+        {
+            let site = CallSite {
+                callee: n.to_string(),
+                scope: self.scope,
+                pos: self.pos(c),
+                args: c
+                    .arguments
+                    .args
+                    .iter()
+                    .map(|a| StrExpr::At(self.pos(a), Box::new(self.lower(a, 0))))
+                    .collect(),
+                kwargs: c
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|k| {
+                        let v = StrExpr::At(self.pos(&k.value), Box::new(self.lower(&k.value, 0)));
+                        Some((k.arg.as_ref()?.to_string(), v))
+                    })
+                    .collect(),
+                use_id: id,
+            };
+            self.facts.calls.push(site);
+        }
 
         if let Some(q) = &q {
             if SUBPROCESS.contains(&q.as_str()) {
@@ -902,14 +1384,13 @@ impl Walker<'_> {
             }
         }
 
-        let saved = (self.consumer, self.in_candidate);
+        let saved = (self.consumer, self.in_candidate, self.in_log);
         self.consumer = None;
         self.visit_expr(&c.func);
         self.consumer = Some(id);
-        // Log and print messages are text, not uses of an address.
-        if is_log_call(name.as_deref().unwrap_or("")) {
-            self.in_candidate = true;
-        }
+        // Log and print messages are text, not uses of an address; a request made inside one
+        // (`print(session.post(url).json())`) is a use again.
+        self.in_log = is_log_call(name.as_deref().unwrap_or(""));
         for a in c.arguments.args.iter() {
             self.visit_expr(a);
         }
@@ -918,7 +1399,134 @@ impl Walker<'_> {
                 self.visit_expr(&k.value);
             }
         }
-        (self.consumer, self.in_candidate) = saved;
+        (self.consumer, self.in_candidate, self.in_log) = saved;
+    }
+
+    /// Arguments that are an address by where they go (see [`crate::ir::Sink`]), and request
+    /// paths sent through HTTP client objects.
+    fn sinks(
+        &mut self,
+        c: &ast::ExprCall,
+        name: Option<&str>,
+        q: Option<&str>,
+        target: Option<&str>,
+    ) {
+        let (Some(name), Some(q)) = (name, q) else {
+            return;
+        };
+        const URL_KWARGS: &[&str] = &[
+            "url",
+            "base_url",
+            "server_address",
+            "server_url",
+            "api_url",
+            "host",
+            "server",
+            "address",
+            "endpoint",
+            "comfyui_url",
+            "comfy_url",
+        ];
+        let kw = |names: &[&str]| {
+            c.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())))
+                .map(|k| &k.value)
+        };
+        // A client library of a service: its address argument, whatever it is.
+        if let Some(service) = self
+            .rules
+            .client_constructor(name)
+            .or_else(|| self.rules.client_constructor(q))
+        {
+            let id = service.id.clone();
+            if let Some(arg) = kw(URL_KWARGS).or(c.arguments.args.first()) {
+                self.sink_arg(arg, SinkKind::Client(id), None);
+            }
+            return;
+        }
+        // HTTP client objects with a base URL, and `http.client` connections to a host.
+        match q {
+            "httpx.Client" | "httpx.AsyncClient" | "aiohttp.ClientSession" => {
+                if let (Some(arg), Some(t)) = (kw(&["base_url"]), target) {
+                    self.sink_arg(arg, SinkKind::Base(t.to_string()), None);
+                }
+            }
+            "http.client.HTTPConnection" | "http.client.HTTPSConnection" => {
+                let host = c.arguments.args.first().or(kw(&["host"]));
+                if let (Some(host), Some(t)) = (host, target) {
+                    let scheme = if q.ends_with("HTTPSConnection") {
+                        "https://"
+                    } else {
+                        "http://"
+                    };
+                    let mut parts = vec![StrExpr::Lit(scheme.into()), self.lower(host, 0)];
+                    if let Some(port) = c.arguments.args.get(1).or(kw(&["port"])) {
+                        parts.push(StrExpr::Lit(":".into()));
+                        parts.push(self.lower(port, 0));
+                    }
+                    let expr = StrExpr::Concat(parts);
+                    self.sink_arg(host, SinkKind::Base(t.to_string()), Some(expr));
+                }
+            }
+            _ => {}
+        }
+        // `client.post("/prompt")`, `conn.request("GET", "/system_stats")`: paths sent through
+        // an object.
+        if let Some((owner, _)) = name.rsplit_once('.') {
+            for a in c.arguments.args.iter().take(2) {
+                if let Some(p) = str_lit(a).filter(|p| p.starts_with('/')) {
+                    self.facts
+                        .object_paths
+                        .push((owner.to_string(), p.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Record `arg` as a sink, and as a candidate when it is not one already. A name bound in
+    /// this scope stands for its binding: the address is where that value is written.
+    fn sink_arg(&mut self, arg: &Expr, kind: SinkKind, expr: Option<StrExpr>) {
+        if let (Expr::Name(n), None) = (arg, &expr) {
+            let at = self.pos(arg);
+            let bound = self
+                .facts
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.name == n.id.as_str() && b.scope == self.scope && b.pos < at)
+                .map(|b| (b.pos, b.value.clone()));
+            if let Some((pos, value)) = bound {
+                self.facts.sinks.push(crate::ir::Sink { pos, kind });
+                if !self.facts.candidates.iter().any(|c| c.pos == pos) {
+                    self.facts.candidates.push(Candidate {
+                        expr: value,
+                        pos,
+                        scope: self.scope,
+                        function: self.function.clone(),
+                        bound_to: Some(n.id.to_string()),
+                        consumer: None,
+                    });
+                }
+                return;
+            }
+        }
+        let pos = self.pos(arg);
+        self.facts.sinks.push(crate::ir::Sink { pos, kind });
+        if expr.is_some() || !self.is_candidate(arg) {
+            let lowered = expr.unwrap_or_else(|| self.lower(arg, 0));
+            self.facts.candidates.push(Candidate {
+                expr: lowered,
+                pos,
+                scope: self.scope,
+                function: self.function.clone(),
+                bound_to: None,
+                consumer: self.facts.uses.len().checked_sub(1),
+            });
+            // Not a candidate a second time when it is visited.
+            self.sink_positions.insert(pos);
+        }
     }
 
     /// `subprocess.run(["docker", "exec", "comfyui", …])`, `os.system("docker compose exec …")`.
@@ -934,6 +1542,37 @@ impl Walker<'_> {
                 None => return,
             },
         };
+        // `curl` / `wget` / HTTPie / websocat run from code: an HTTP request.
+        let program = words
+            .first()
+            .map(|w| w.rsplit('/').next().unwrap_or(w).to_string())
+            .unwrap_or_default();
+        if matches!(
+            program.as_str(),
+            "curl" | "wget" | "http" | "https" | "xh" | "websocat"
+        ) {
+            let id = self.facts.uses.len() - 1;
+            let credentialed = has_credential(first, self.rules, self.ctx);
+            if let Some(u) = self.facts.uses.get_mut(id) {
+                u.client = Some(program.clone());
+                u.credentialed |= credentialed;
+            }
+            // One command string: the URL is inside it.
+            if !matches!(first, Expr::List(_) | Expr::Tuple(_)) && self.is_candidate(first) {
+                let pos = self.pos(first);
+                let expr = StrExpr::UrlIn(Box::new(self.lower(first, 0)));
+                self.facts.candidates.push(Candidate {
+                    expr,
+                    pos,
+                    scope: self.scope,
+                    function: self.function.clone(),
+                    bound_to: None,
+                    consumer: Some(id),
+                });
+                self.sink_positions.insert(pos);
+            }
+            return;
+        }
         if let Some((container, command)) = super::docker_exec(&words) {
             if self.rules.services.iter().any(|s| {
                 s.containers
@@ -1007,6 +1646,26 @@ impl Walker<'_> {
             self.consumer.take(),
             self.class.clone(),
         );
+        let method = self.class.is_some()
+            && !f
+                .decorator_list
+                .iter()
+                .any(|d| dotted(&d.expression).is_some_and(|n| n == "staticmethod"));
+        self.facts.functions.push(FunctionDef {
+            name: qual.clone(),
+            scope,
+            params: f
+                .parameters
+                .posonlyargs
+                .iter()
+                .chain(f.parameters.args.iter())
+                .chain(f.parameters.kwonlyargs.iter())
+                .map(|p| p.parameter.name.to_string())
+                .collect(),
+            returns: Vec::new(),
+            method,
+        });
+        let saved_fn = self.current_fn.replace(self.facts.functions.len() - 1);
         self.function = Some(qual);
         let params = &f.parameters;
         for p in params
@@ -1042,6 +1701,7 @@ impl Walker<'_> {
             self.visit_stmt(s);
         }
         (self.scope, self.function, self.consumer, self.class) = saved;
+        self.current_fn = saved_fn;
     }
 }
 
@@ -1111,6 +1771,86 @@ fn is_log_call(name: &str) -> bool {
                 | "echo"
                 | "print"
         )
+}
+
+/// `Authorization: Bearer …` / `Basic …` in a call's arguments, or `auth=`: authentication that is
+/// not an Access credential (reported, never counted as one).
+fn auth_scheme(c: &ast::ExprCall, ctx: &Context) -> Option<String> {
+    if c.arguments
+        .keywords
+        .iter()
+        .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "auth"))
+    {
+        return Some("basic".into());
+    }
+    auth_of(c.arguments.keywords.iter().map(|k| &k.value), ctx)
+}
+
+fn auth_of<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Context) -> Option<String> {
+    struct Finder<'c>(Option<String>, &'c Context);
+    impl<'a> Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.0.is_some() {
+                return;
+            }
+            if let Some(scheme) = dotted(expr).and_then(|d| self.1.auth_names.get(&d)) {
+                self.0 = Some(scheme.clone());
+                return;
+            }
+            let text = match expr {
+                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                Expr::FString(f) => f.value.iter().next().map(|part| match part {
+                    ast::FStringPart::Literal(l) => l.value.to_string(),
+                    ast::FStringPart::FString(fs) => fs
+                        .elements
+                        .literals()
+                        .next()
+                        .map(|l| l.value.to_string())
+                        .unwrap_or_default(),
+                }),
+                _ => None,
+            };
+            match text.as_deref().map(str::trim_start) {
+                Some(t) if t.to_ascii_lowercase().starts_with("bearer ") => {
+                    self.0 = Some("bearer".into())
+                }
+                Some(t) if t.to_ascii_lowercase().starts_with("basic ") => {
+                    self.0 = Some("basic".into())
+                }
+                _ => walk_expr(self, expr),
+            }
+        }
+    }
+    let mut f = Finder(None, ctx);
+    for v in values {
+        f.visit_expr(v);
+    }
+    f.0
+}
+
+/// The authentication scheme a value carries (`{"Authorization": f"Bearer {key}"}`).
+fn auth_in(value: &Expr, ctx: &Context) -> Option<String> {
+    auth_of(std::iter::once(value), ctx)
+}
+
+/// The `for` clauses of a comprehension or generator expression.
+fn comprehension_generators(expr: &Expr) -> Option<&[ast::Comprehension]> {
+    match expr {
+        Expr::ListComp(c) => Some(&c.generators),
+        Expr::SetComp(c) => Some(&c.generators),
+        Expr::DictComp(c) => Some(&c.generators),
+        Expr::Generator(c) => Some(&c.generators),
+        _ => None,
+    }
+}
+
+/// `if False:` / `if 0:` — a block that never runs.
+fn is_false(test: &Expr) -> bool {
+    match test {
+        Expr::BooleanLiteral(b) => !b.value,
+        Expr::NumberLiteral(n) => matches!(&n.value, ast::Number::Int(i) if i.as_u8() == Some(0)),
+        _ => false,
+    }
 }
 
 /// A string literal or f-string at the root (the template of `%` / `.format`).
@@ -1193,6 +1933,52 @@ impl<'a> Visitor<'a> for Walker<'_> {
             }
             // Docstrings and other bare string statements are not uses.
             Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_)) => {}
+            // Code that never runs.
+            Stmt::If(i) if is_false(&i.test) => {
+                for clause in &i.elif_else_clauses {
+                    for s in &clause.body {
+                        self.visit_stmt(s);
+                    }
+                }
+            }
+            // `with aiohttp.ClientSession(base_url=…) as session:` binds the object.
+            Stmt::With(w) => {
+                for item in &w.items {
+                    let saved = self.assign_target.take();
+                    if let Some(Expr::Name(n)) = item.optional_vars.as_deref() {
+                        self.assign_target = Some(n.id.to_string());
+                    }
+                    self.visit_expr(&item.context_expr);
+                    self.assign_target = saved;
+                    if let Some(v) = &item.optional_vars {
+                        self.visit_expr(v);
+                    }
+                }
+                for s in &w.body {
+                    self.visit_stmt(s);
+                }
+            }
+            Stmt::Return(r) => {
+                if let (Some(value), Some(f)) = (&r.value, self.current_fn) {
+                    let lowered = self.lower(value, 0);
+                    if !matches!(lowered, StrExpr::Unknown(_)) {
+                        let at = StrExpr::At(self.pos(&**value), Box::new(lowered));
+                        self.facts.functions[f].returns.push(at);
+                    }
+                }
+                walk_stmt(self, stmt);
+            }
+            // `for url in ["http://…", …]:` — the loop variable takes each element.
+            Stmt::For(f) => {
+                if let Expr::Name(n) = &*f.target {
+                    let value = self.lower(&f.iter, 0);
+                    if !matches!(value, StrExpr::Unknown(_)) {
+                        let pos = self.pos(&*f.iter);
+                        self.bind(self.scope, n.id.to_string(), value, pos);
+                    }
+                }
+                walk_stmt(self, stmt);
+            }
             _ => walk_stmt(self, stmt),
         }
         self.depth -= 1;
@@ -1204,7 +1990,11 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.depth -= 1;
             return;
         }
-        if !self.in_candidate && self.is_candidate(expr) {
+        if !self.in_candidate
+            && !self.in_log
+            && self.is_candidate(expr)
+            && !self.sink_positions.contains(&self.pos(expr))
+        {
             let lowered = self.lower(expr, 0);
             self.add_candidate(expr, lowered, None, self.scope);
             let saved = self.in_candidate;
@@ -1215,6 +2005,18 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.call(c);
         } else if let Expr::Named(n) = expr {
             self.assign(&n.target, &n.value);
+        } else if let Some(generators) = comprehension_generators(expr) {
+            // `{h: depth(h) for h in REPLICAS}`: the variable takes each element.
+            for g in generators {
+                if let Expr::Name(n) = &g.target {
+                    let value = self.lower(&g.iter, 0);
+                    if !matches!(value, StrExpr::Unknown(_)) {
+                        let pos = self.pos(&g.iter);
+                        self.bind(self.scope, n.id.to_string(), value, pos);
+                    }
+                }
+            }
+            walk_expr(self, expr);
         } else {
             walk_expr(self, expr);
         }

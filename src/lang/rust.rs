@@ -156,6 +156,17 @@ fn clap_arguments(items: &[Item], facts: &mut FileFacts) {
                             let syn::Meta::NameValue(nv) = meta else {
                                 continue;
                             };
+                            // `default_value_t = 8188`
+                            if let syn::Expr::Lit(syn::ExprLit {
+                                lit: Lit::Int(n), ..
+                            }) = &nv.value
+                            {
+                                if nv.path.is_ident("default_value_t") {
+                                    default =
+                                        Some((n.base10_digits().to_string(), pos_of(n.span())));
+                                }
+                                continue;
+                            }
                             let syn::Expr::Lit(syn::ExprLit {
                                 lit: Lit::Str(value),
                                 ..
@@ -163,7 +174,9 @@ fn clap_arguments(items: &[Item], facts: &mut FileFacts) {
                             else {
                                 continue;
                             };
-                            if nv.path.is_ident("default_value") {
+                            if nv.path.is_ident("default_value")
+                                || nv.path.is_ident("default_value_t")
+                            {
                                 default = Some((value.value(), pos_of(value.span())));
                             } else if nv.path.is_ident("env") {
                                 env = Some(value.value());
@@ -689,6 +702,27 @@ fn lower_method(m: &ExprMethodCall, depth: u32) -> StrExpr {
         "unwrap_or_default" => {
             with_default(lower(&m.receiver, d), StrExpr::Lit(String::new()), &name)
         }
+        // `base.join("prompt")` on a `Url`: the path joined on.
+        "join" if m.args.len() == 1 => StrExpr::Join {
+            sep: "/".into(),
+            parts: vec![lower(&m.receiver, d), lower(&m.args[0], d)],
+        },
+        // `std::env::args().nth(1)`: a command-line argument.
+        "nth" => match (&*m.receiver, m.args.first()) {
+            (
+                Expr::Call(c),
+                Some(Expr::Lit(syn::ExprLit {
+                    lit: Lit::Int(i), ..
+                })),
+            ) if matches!(&*c.func, Expr::Path(p) if path_segments(&p.path).last().is_some_and(|l| l == "args")) => {
+                StrExpr::Input {
+                    kind: InputKind::CliArg,
+                    name: format!("argv[{}]", i.base10_digits()),
+                    default: None,
+                }
+            }
+            _ => unknown(&name),
+        },
         _ => unknown(&name),
     }
 }
@@ -790,6 +824,10 @@ fn candidate_core(e: &Expr) -> Option<&Expr> {
         }
         Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
             matches!(lower(core, 0), StrExpr::Concat(_))
+        }
+        // `base.join("prompt")` with a literal path.
+        Expr::MethodCall(m) if m.method == "join" && m.args.len() == 1 => {
+            matches!(strip(&m.args[0]), Expr::Lit(l) if matches!(l.lit, Lit::Str(_)))
         }
         _ => false,
     };
@@ -1242,6 +1280,7 @@ impl<'x, 'r> Walker<'x, 'r> {
             scope: self.scope,
             client,
             credentialed: cred,
+            auth: None,
             names,
             callees,
         });

@@ -1432,6 +1432,8 @@ mod tests {
             command: None,
             env_source: None,
             cell: None,
+            cli_arg: None,
+            auth: None,
         }
     }
 

@@ -364,6 +364,8 @@ mod tests {
             command: None,
             env_source: None,
             cell: None,
+            cli_arg: None,
+            auth: None,
         }
     }
 
