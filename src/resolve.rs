@@ -107,9 +107,7 @@ pub fn resolve(
                     env: combo.clone(),
                     ..c.clone()
                 };
-                let with_env = Evaluator::new(facts)
-                    .with_env(combo)
-                    .with_external(&scoped);
+                let with_env = Evaluator::new(facts).with_env(combo).with_external(&scoped);
                 for v in with_env.eval_all(&cand.expr, cand.scope, cand.pos) {
                     if let Some(hit) = hit_of(cand, v, rules, c) {
                         hits.push(hit);
@@ -211,7 +209,7 @@ pub fn resolve(
         if h.cand.bound_to.is_some() && absorbed.contains(&h.cand.pos) {
             continue;
         }
-        if h.cand.bound_to.is_none() && built_into.contains(&h.cand.pos) {
+        if built_into.contains(&h.cand.pos) {
             continue;
         }
         // The same address at the same place from two sources (a code default and an `.env`

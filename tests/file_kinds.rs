@@ -75,7 +75,7 @@ fn urls(findings: &[Finding]) -> Vec<(u32, String)> {
 #[test]
 fn notebook_fixture() {
     let found = scan_fixture("notebooks");
-    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found.len(), 4, "{found:#?}");
 
     let post = found.iter().find(|f| f.cell == Some(5)).expect("cell 5");
     assert_eq!(post.path, "analysis.ipynb");
@@ -100,11 +100,20 @@ fn notebook_fixture() {
     assert_eq!(remote.language, Language::Notebook);
     assert_eq!(remote.evidence, Evidence::Ast);
 
-    // Decoys: the markdown cell's URLs, `!curl …` and the `%%bash` cell.
+    // `!curl …` in cell 3 and the `%%bash` cell 7 run requests: the shell front end reads them,
+    // in cell coordinates.
+    for cell in [3, 7] {
+        let f = found
+            .iter()
+            .find(|f| f.cell == Some(cell))
+            .expect("shell cell");
+        assert_eq!(f.client.as_deref(), Some("curl"), "{f:#?}");
+        assert_eq!(f.evidence, Evidence::Text, "{f:#?}");
+        assert_eq!(f.group, Group::Local, "{f:#?}");
+    }
+    // Decoys: the markdown cell's URLs.
     for f in &found {
         assert_ne!(f.cell, Some(1), "markdown cell: {f:#?}");
-        assert_ne!(f.cell, Some(3), "shell escape in cell 3: {f:#?}");
-        assert_ne!(f.cell, Some(7), "%%bash cell: {f:#?}");
         assert_ne!(
             f.url.as_deref(),
             Some("https://comfyui.datacrew.space/queue")
@@ -427,7 +436,8 @@ fn dockerfile_instructions() {
     );
     let run = found.iter().find(|f| f.line == 9).unwrap();
     assert_eq!(run.env_var.as_deref(), Some("COMFY_HOST"));
-    assert_eq!(run.defined_at.as_deref(), Some("Dockerfile:3"));
+    // Where the host comes from: the `ARG COMFY_HOST=comfyui` line.
+    assert_eq!(run.defined_at.as_deref(), Some("Dockerfile:2"));
     assert_eq!(run.group, Group::DockerNetwork);
     assert!(found.iter().all(|f| f.language == Language::Dockerfile));
     let health = found.iter().find(|f| f.line == 13).unwrap();

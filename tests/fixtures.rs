@@ -69,7 +69,10 @@ fn differences(dir: &Path) -> Vec<String> {
         Ok(v) => v,
         Err(e) => return vec![format!("scan output is not JSON ({e})")],
     };
-    let diagnostics = report["diagnostics"].as_array().cloned().unwrap_or_default();
+    let diagnostics = report["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if !diagnostics.is_empty() {
         out.push(format!("unexpected diagnostics: {diagnostics:?}"));
     }
@@ -126,7 +129,11 @@ fn every_fixture_matches_its_hand_written_expectations() {
         let diffs = differences(dir);
         if !diffs.is_empty() {
             let name = dir.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(dir);
-            report.push_str(&format!("\n{}:\n  {}\n", name.display(), diffs.join("\n  ")));
+            report.push_str(&format!(
+                "\n{}:\n  {}\n",
+                name.display(),
+                diffs.join("\n  ")
+            ));
         }
     }
     assert!(report.is_empty(), "fixtures that differ:{report}");
@@ -136,7 +143,10 @@ fn every_fixture_matches_its_hand_written_expectations() {
 /// carry one, or that only has other services' URLs, passes: every case says which.
 #[test]
 fn every_case_states_its_gate_verdict() {
-    for dir in fixture_dirs().iter().filter(|d| d.parent().is_some_and(|p| p.ends_with("cases"))) {
+    for dir in fixture_dirs()
+        .iter()
+        .filter(|d| d.parent().is_some_and(|p| p.ends_with("cases")))
+    {
         assert!(
             dir.join("EXPECTED.check").is_file(),
             "{} has no EXPECTED.check",

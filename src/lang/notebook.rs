@@ -140,7 +140,11 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
             facts.notes = notes;
         }
     }
-    let shell_text: String = shell_cells.iter().flatten().map(|l| format!("{l}\n")).collect();
+    let shell_text: String = shell_cells
+        .iter()
+        .flatten()
+        .map(|l| format!("{l}\n"))
+        .collect();
     let shell = crate::lang::shell::extract(&shell_text, crate::finding::Language::Shell, rules);
     Ok(NotebookFacts {
         facts,

@@ -1151,6 +1151,10 @@ impl Walker<'_> {
             return;
         };
         let saved_target = self.assign_target.replace(name.clone());
+        // `HOSTS = ["https://…", …]`: each address element is bound to the list's name.
+        if matches!(value, Expr::List(_) | Expr::Tuple(_) | Expr::Set(_)) {
+            self.elements_bound_to(value, &name);
+        }
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
         // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names;
@@ -1482,6 +1486,36 @@ impl Walker<'_> {
                         .push((owner.to_string(), p.to_string()));
                 }
             }
+        }
+    }
+
+    /// The address elements of a list literal as candidates bound to `name` (where they are sent
+    /// is where `name` goes).
+    fn elements_bound_to(&mut self, list: &Expr, name: &str) {
+        let elts = match list {
+            Expr::List(l) => &l.elts,
+            Expr::Tuple(t) => &t.elts,
+            Expr::Set(s) => &s.elts,
+            _ => return,
+        };
+        for e in elts.iter() {
+            if self.in_candidate || !self.is_candidate(e) {
+                continue;
+            }
+            let pos = self.pos(e);
+            if self.sink_positions.contains(&pos) {
+                continue;
+            }
+            let lowered = self.lower(e, 0);
+            self.facts.candidates.push(Candidate {
+                expr: lowered,
+                pos,
+                scope: self.scope,
+                function: self.function.clone(),
+                bound_to: Some(name.to_string()),
+                consumer: None,
+            });
+            self.sink_positions.insert(pos);
         }
     }
 
@@ -1976,8 +2010,38 @@ impl<'a> Visitor<'a> for Walker<'_> {
                         let pos = self.pos(&*f.iter);
                         self.bind(self.scope, n.id.to_string(), value, pos);
                     }
+                    match &*f.iter {
+                        // The elements are sent where the loop variable is.
+                        Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
+                            self.elements_bound_to(&f.iter, n.id.as_str())
+                        }
+                        // `for h in HOSTS:` — what is done with `h` is done with HOSTS' elements.
+                        Expr::Name(list) => {
+                            let scope = self
+                                .facts
+                                .scope_chain(self.scope)
+                                .into_iter()
+                                .find(|&s| {
+                                    self.facts
+                                        .bindings
+                                        .iter()
+                                        .any(|b| b.scope == s && b.name == list.id.as_str())
+                                })
+                                .unwrap_or(self.scope);
+                            self.facts.aliases.push(crate::ir::Alias {
+                                scope,
+                                from: list.id.to_string(),
+                                to: n.id.to_string(),
+                            });
+                        }
+                        _ => {}
+                    }
                 }
-                walk_stmt(self, stmt);
+                self.visit_expr(&f.target);
+                self.visit_expr(&f.iter);
+                for s in f.body.iter().chain(&f.orelse) {
+                    self.visit_stmt(s);
+                }
             }
             _ => walk_stmt(self, stmt),
         }
