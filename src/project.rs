@@ -423,7 +423,9 @@ impl FileContext<'_> {
         }
         let mut out: Vec<Value> = Vec::new();
         for file in self.project.importers_of(function) {
-            if *file == self.path || out.len() >= crate::eval::MAX_VALUES {
+            // Tests pass made-up hosts to the code they test: what they pass is not where the
+            // code runs.
+            if *file == self.path || out.len() >= crate::eval::MAX_VALUES || is_test_file(file) {
                 continue;
             }
             let Some(module) = self.project.module(file, self.rules) else {
@@ -539,6 +541,18 @@ impl External for FileContext<'_> {
         }
         Some(value)
     }
+}
+
+/// A test module: under a `tests` / `test` directory, or named `test_*.py`, `*_test.py`,
+/// `conftest.py`.
+fn is_test_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
+        || path
+            .components()
+            .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test")))
 }
 
 /// The names a Python source imports with `from … import …` (parenthesised lists included).
