@@ -314,12 +314,18 @@ impl<'a> Evaluator<'a> {
         let StrExpr::Call { callee, .. } = &b.value else {
             return None;
         };
-        let is_class = self
-            .facts
-            .scopes
-            .iter()
-            .any(|s| s.kind == crate::ir::ScopeKind::Class && s.name == *callee);
-        let target = format!("{callee}.{attr}");
+        // A Rust constructor (`Settings::default`) names its type before `::`.
+        let (ty, rust) = match callee.split_once("::") {
+            Some((ty, _)) => (ty, true),
+            None => (callee.as_str(), false),
+        };
+        let is_class = rust
+            || self
+                .facts
+                .scopes
+                .iter()
+                .any(|s| s.kind == crate::ir::ScopeKind::Class && s.name == *callee);
+        let target = format!("{ty}.{attr}");
         (is_class && self.lookup(&target, scope, at).is_some()).then_some(target)
     }
 

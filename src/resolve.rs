@@ -601,6 +601,24 @@ fn consumers(
             }
         }
     }
+    // What a function returns is sent where its callers send the call's value.
+    if uses.is_empty() && cand.bound_to.is_none() {
+        let returned = |e: &StrExpr| matches!(e, StrExpr::At(p, _) if *p == cand.pos);
+        for f in facts
+            .functions
+            .iter()
+            .filter(|f| f.returns.iter().any(returned))
+        {
+            for c in &facts.calls {
+                let reaches = ev
+                    .callee(&c.callee, c.scope)
+                    .is_some_and(|(g, _)| g.scope == f.scope);
+                if reaches && c.use_id < facts.uses.len() && !uses.contains(&c.use_id) {
+                    uses.push(c.use_id);
+                }
+            }
+        }
+    }
     // Into the functions of this file the value is passed to.
     let mut followed: HashSet<usize> = HashSet::new();
     let mut i = 0;

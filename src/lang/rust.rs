@@ -23,8 +23,8 @@ use syn::{
 };
 
 use crate::ir::{
-    Alias, Binding, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos, ScopeKind,
-    StrExpr, Use,
+    Alias, Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos,
+    ScopeKind, StrExpr, Use,
 };
 use crate::rules::RuleSet;
 
@@ -764,6 +764,20 @@ fn lower_call(c: &ExprCall, depth: u32) -> StrExpr {
             Some(Expr::Closure(cl)) => lower(&cl.body, d),
             _ => unknown(last),
         },
+        // `Settings::default()`, `Config::new(…)`: an instance of a type of the file.
+        (ty, "default" | "new") if ty.starts_with(|ch: char| ch.is_uppercase()) => StrExpr::Call {
+            callee: format!("{ty}::{last}"),
+            args: c.args.iter().map(|a| lower(a, d)).collect(),
+            kwargs: Vec::new(),
+        },
+        // `api_url("prompt")`: what a free function of the file returns.
+        ("", name) if name.starts_with(|ch: char| ch.is_lowercase() || ch == '_') => {
+            StrExpr::Call {
+                callee: name.to_string(),
+                args: c.args.iter().map(|a| lower(a, d)).collect(),
+                kwargs: Vec::new(),
+            }
+        }
         _ => unknown(last),
     }
 }
@@ -1052,6 +1066,32 @@ impl<'r> Extractor<'r> {
         depth: u32,
     ) {
         let scope = self.facts.push_scope(parent, ScopeKind::Function, &name);
+        // A free function: its parameters and what it returns (the block's tail expression and
+        // `return` expressions).
+        if !name.contains("::") {
+            let params = sig
+                .inputs
+                .iter()
+                .filter_map(|i| match i {
+                    syn::FnArg::Typed(pt) => match &*pt.pat {
+                        Pat::Ident(pi) => Some(pi.ident.to_string()),
+                        _ => Some(String::new()),
+                    },
+                    syn::FnArg::Receiver(_) => None,
+                })
+                .collect();
+            let mut returns = Vec::new();
+            if let Some(Stmt::Expr(tail, None)) = block.stmts.last() {
+                returns.push(StrExpr::At(start_pos(tail), Box::new(lower(tail, 0))));
+            }
+            self.facts.functions.push(crate::ir::FunctionDef {
+                name: name.clone(),
+                scope,
+                params,
+                returns,
+                method: false,
+            });
+        }
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
                 if let Pat::Ident(pi) = &*pt.pat {
@@ -1115,6 +1155,8 @@ struct StmtState {
     bound: Option<String>,
     /// `headers.insert(..)`: the variable this statement adds to.
     mutated: Option<String>,
+    /// Calls of free functions with their lowered arguments (`api_url("prompt")`).
+    calls: Vec<(String, Pos, Vec<StrExpr>)>,
 }
 
 /// A `Command::new(program)` seen in this function, with the literal arguments added to it.
@@ -1275,6 +1317,16 @@ impl<'x, 'r> Walker<'x, 'r> {
             }
         }
         let idx = self.ex.facts.uses.len();
+        for (callee, pos, args) in st.calls.iter().cloned() {
+            self.ex.facts.calls.push(CallSite {
+                callee,
+                scope: self.scope,
+                pos,
+                args,
+                kwargs: Vec::new(),
+                use_id: idx,
+            });
+        }
         let callees = st.paths.iter().map(|p| p.join("::")).collect();
         self.ex.facts.uses.push(Use {
             scope: self.scope,
@@ -1477,14 +1529,70 @@ impl<'x, 'r> Walker<'x, 'r> {
     }
 
     /// `Self { base: format!(..) }`: the field is a binding `self.base` every method sees.
+    /// The address argument of a client-library constructor: the binding of a variable passed
+    /// (`let url = …; Client::new(url)`), or the argument itself.
+    fn client_sink(&mut self, arg: &Expr, service: String) {
+        let kind = crate::ir::SinkKind::Client(service);
+        let bound = match strip(arg) {
+            Expr::Path(p) => p.path.get_ident().and_then(|id| {
+                let name = id.to_string();
+                let chain = self.ex.facts.scope_chain(self.scope);
+                self.ex
+                    .facts
+                    .bindings
+                    .iter()
+                    .rev()
+                    .find(|b| b.name == name && chain.contains(&b.scope))
+                    .map(|b| (b.pos, b.value.clone(), b.scope, name))
+            }),
+            _ => None,
+        };
+        let (pos, value, scope, bound_to) = match bound {
+            Some((pos, value, scope, name)) => (pos, value, scope, Some(name)),
+            None => (start_pos(arg), lower(arg, 0), self.scope, None),
+        };
+        self.ex.facts.sinks.push(crate::ir::Sink { pos, kind });
+        if !self.ex.facts.candidates.iter().any(|c| c.pos == pos) {
+            self.ex.facts.candidates.push(Candidate {
+                expr: value,
+                pos,
+                scope,
+                function: self.function.clone(),
+                bound_to,
+                consumer: None,
+            });
+        }
+    }
+
+    /// `Settings { host: "comfyui".into(), port: 8188 }` (or `Self { … }` in `impl Settings`) also
+    /// binds `Settings.host`: what a variable made by `Settings::default()` / `Settings::new()`
+    /// reads as `settings.host`.
     fn struct_fields(&mut self, s: &syn::ExprStruct) {
+        let ty = match path_segments(&s.path).last().map(String::as_str) {
+            Some("Self") => self
+                .function
+                .as_deref()
+                .and_then(|f| f.rsplit_once("::"))
+                .map(|(t, _)| t.rsplit("::").next().unwrap_or(t).to_string()),
+            Some(t) => Some(t.to_string()),
+            None => None,
+        };
         for f in &s.fields {
             if let syn::Member::Named(id) = &f.member {
+                let value = lower(&f.expr, 0);
                 if candidate_core(&f.expr).is_some() {
                     self.ex.facts.bindings.push(Binding {
                         scope: 0,
                         name: format!("self.{id}"),
-                        value: lower(&f.expr, 0),
+                        value: value.clone(),
+                        pos: start_pos(&f.expr),
+                    });
+                }
+                if let (Some(ty), false) = (&ty, matches!(value, StrExpr::Unknown(_))) {
+                    self.ex.facts.bindings.push(Binding {
+                        scope: 0,
+                        name: format!("{ty}.{id}"),
+                        value,
                         pos: start_pos(&f.expr),
                     });
                 }
@@ -1622,6 +1730,23 @@ impl<'x, 'r> Walker<'x, 'r> {
                 self.st.has_call = true;
                 if let Expr::Path(p) = &*c.func {
                     let segs = path_segments(&p.path);
+                    // A client library of a service: its address argument is a sink.
+                    if let (Some(service), Some(arg)) = (
+                        self.ex.rules.client_constructor(&segs.join("::")),
+                        c.args.first(),
+                    ) {
+                        let id = service.id.clone();
+                        self.client_sink(arg, id);
+                    }
+                    // A free function: its arguments flow into its parameters.
+                    if let [name] = segs.as_slice() {
+                        let args = c
+                            .args
+                            .iter()
+                            .map(|a| StrExpr::At(start_pos(a), Box::new(lower(a, 0))))
+                            .collect();
+                        self.st.calls.push((name.clone(), start_pos(e), args));
+                    }
                     if let Some(last) = segs.last() {
                         let last = last.clone();
                         self.note_called(&last);
