@@ -439,12 +439,13 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             if s == scope {
-                // Same scope: the last assignment before the use, else the first one.
+                // Same scope: the last assignment before the use, else the first one. An
+                // assignment's own value sees the one before it (`addr = f"http://{addr}"`).
                 let before = if sorted {
-                    let i = found.partition_point(|b| b.pos <= at);
+                    let i = found.partition_point(|b| b.pos < at);
                     i.checked_sub(1).map(|i| found[i])
                 } else {
-                    found.iter().rev().find(|b| b.pos <= at).copied()
+                    found.iter().rev().find(|b| b.pos < at).copied()
                 };
                 if let Some(b) = before {
                     return Some(b);

@@ -521,17 +521,6 @@ fn gitignored_file_is_skipped_without_git() {
     assert_eq!(paths, ["ignored.py", "kept.py"], "{v:#}");
 }
 
-#[test]
-fn fixture_gitignore_is_honoured() {
-    let v = scan_json(Path::new(ROOT), &["fixtures/audit-demo"]);
-    assert!(
-        !findings(&v)
-            .iter()
-            .any(|x| x["path"].as_str().unwrap().starts_with("ignored/")),
-        "{v:#}"
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // table
 

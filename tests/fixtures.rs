@@ -164,21 +164,3 @@ fn every_rule_file_example_behaves_as_declared() {
         assert!(problems.is_empty(), "{}: {problems:?}", svc.source);
     }
 }
-
-#[test]
-fn gitignored_files_are_not_scanned() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audit-demo");
-    let rules = RuleSet::embedded().unwrap();
-    let report = scan(
-        &ScanOptions {
-            paths: vec![root],
-            ..Default::default()
-        },
-        &rules,
-    )
-    .unwrap();
-    assert!(report
-        .findings
-        .iter()
-        .all(|f| !f.path.starts_with("ignored/")));
-}

@@ -794,7 +794,14 @@ impl Walker<'_> {
                 }
                 acc
             }
-            Expr::If(i) => StrExpr::Choice(vec![self.lower(&i.body, d), self.lower(&i.orelse, d)]),
+            // `os.getenv("X") if os.getenv("X") else "d"`: an env read with a default; otherwise
+            // either branch.
+            Expr::If(i) => match self.lower(&i.body, d) {
+                env @ StrExpr::Input { default: None, .. } => {
+                    env.or_default(|| self.lower(&i.orelse, d))
+                }
+                body => StrExpr::Choice(vec![body, self.lower(&i.orelse, d)]),
+            },
             Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
                 let elts = match expr {
                     Expr::List(l) => &l.elts,
