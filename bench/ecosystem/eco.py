@@ -89,7 +89,11 @@ class Review:
     expected_group / expected_url (the address is real but should resolve differently), fold (a
     definition that is used elsewhere: the rules report it at the use sites instead) and gate: false
     (a real address that nothing sends, e.g. a test expectation, which must not fail `check`).
-    Misses are keyed by repo + path and matched to a finding within one line.
+    Misses are keyed by repo + path and matched to a finding within one line. A miss that the scanner
+    now reports at another place (the helper or URL builder that produces the address, where the rules
+    put the finding) carries found_at ("path:line:column") and found_by; it counts as found while a
+    finding is reported there. A miss with lost_by was reported by an earlier scanner. A right verdict
+    with not_reported_by is a finding the scanner rightly stopped reporting (nothing sends it).
     """
 
     def __init__(self):
@@ -118,6 +122,15 @@ class Review:
             if r["expected_group"] == f["group"] and r.get("expected_url") in (None, f["url"]):
                 return r
         return None
+
+    @staticmethod
+    def found_elsewhere(m, locs):
+        """The miss m is reported at its found_at place ("path:line:column") among locs."""
+        at = m.get("found_at")
+        if not at:
+            return False
+        path, line, column = at.rsplit(":", 2)
+        return (m["repo"], path, int(line), int(column)) in locs
 
     def miss_at(self, f):
         for m in self.missed.get((f["repo"], f["path"]), []):
@@ -158,27 +171,39 @@ def summary(rows, review, present=None):
         else:
             counts["unreviewed"] += 1
     found = {(f["repo"], f["path"], f["line"]) for f in rows}
-    still = 0
-    total = 0
+    locs = {(f["repo"], f["path"], f["line"], f["column"]) for f in rows}
+    still = still_lost = total = elsewhere = 0
+    lost_places = set()
     for (repo, _path), ms in review.missed.items():
         if present is not None and repo not in present:
             continue
         for m in ms:
             total += 1
-            if not any((repo, m["path"], line) in found for line in (m["line"] - 1, m["line"], m["line"] + 1)):
-                still += 1
+            if m.get("lost_by"):
+                lost_places.add((repo, m["path"], m["line"]))
+            if any((repo, m["path"], line) in found for line in (m["line"] - 1, m["line"], m["line"] + 1)):
+                continue
+            if review.found_elsewhere(m, locs):
+                elsewhere += 1
+                continue
+            still += 1
+            if m.get("lost_by"):
+                still_lost += 1
     right, wrong = counts["right"], counts["wrong"]
     prec = f"{right / (right + wrong):.3f}" if right + wrong else "n/a"
     print(
         f"review: {right} right, {wrong} wrong (precision {prec} on reviewed findings), "
         f"{counts['unreviewed']} not reviewed, {counts['fixes-miss']} at reviewed misses; "
         f"misses still missing: {still} of {total}"
+        + (f" ({still_lost} of them reported by an earlier scanner)" if still_lost else "")
+        + (f"; {elsewhere} found at the place that builds the address" if elsewhere else "")
     )
     reviewed_keys = {(f["repo"], f["path"], f["line"], f["column"], f["url"]) for f in rows}
-    locs = {(f["repo"], f["path"], f["line"], f["column"]) for f in rows}
     gone_right = [
         r for k, r in review.judged.items()
         if r["verdict"] == "right" and k not in reviewed_keys and not r.get("fold")
+        and not r.get("not_reported_by")
+        and (r["repo"], r["path"], r["line"]) not in lost_places
         and (r["repo"], r["path"], r["line"], r["column"]) not in locs
         and (present is None or r["repo"] in present)
     ]
