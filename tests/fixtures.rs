@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use access_audit::rules::RuleSet;
-use access_audit::scan::{scan, ScanOptions};
 use assert_cmd::Command;
 use serde_json::Value;
 
