@@ -466,8 +466,9 @@ fn finding(
         .find(|s| s.span.0 <= host_at && host_at < s.span.1)
         .or_else(|| cli().next())
         .map(|s| cli_flag(&s.name));
-    // An Access credential matters only where Access is: on a remote address.
-    let tokenized = tokenized && group == Group::Remote;
+    // An Access credential matters only where Access may be: on a remote address, or one whose
+    // host is only known at run time.
+    let tokenized = tokenized && matches!(group, Group::Remote | Group::Unresolved);
     let env_var = h
         .value
         .sources
