@@ -144,6 +144,12 @@ pub struct EnvOverride {
     pub source: String,
 }
 
+/// A file's functions by name and by body scope.
+type FnIndex<'a> = (
+    HashMap<&'a str, Vec<&'a FunctionDef>>,
+    HashMap<usize, &'a FunctionDef>,
+);
+
 /// Evaluates expressions of one file.
 pub struct Evaluator<'a> {
     facts: &'a FileFacts,
@@ -166,6 +172,8 @@ pub struct Evaluator<'a> {
     /// Parameters take the values of the function's call sites (off: they are holes, as for a
     /// function called from elsewhere).
     follow_calls: bool,
+    /// Functions by name and by body scope (built on first use).
+    fn_index: OnceCell<FnIndex<'a>>,
 }
 
 /// The bindings of one name in one scope, in file order.
@@ -196,7 +204,20 @@ impl<'a> Evaluator<'a> {
             site_pick: RefCell::new(HashMap::new()),
             sites: OnceCell::new(),
             follow_calls: true,
+            fn_index: OnceCell::new(),
         }
+    }
+
+    fn fn_index(&self) -> &FnIndex<'a> {
+        self.fn_index.get_or_init(|| {
+            let mut by_name: HashMap<&'a str, Vec<&'a FunctionDef>> = HashMap::new();
+            let mut by_scope = HashMap::new();
+            for f in &self.facts.functions {
+                by_name.entry(f.name.as_str()).or_default().push(f);
+                by_scope.insert(f.scope, f);
+            }
+            (by_name, by_scope)
+        })
     }
 
     /// Parameters are holes (or their defaults) instead of their call sites' values: the
@@ -261,20 +282,27 @@ impl<'a> Evaluator<'a> {
 
     /// The function whose body is `scope`.
     fn function_of(&self, scope: usize) -> Option<&'a FunctionDef> {
-        self.facts.functions.iter().find(|f| f.scope == scope)
+        self.fn_index().1.get(&scope).copied()
     }
 
     /// The function a call written as `callee` in `scope` reaches, and how many leading
     /// parameters the call does not pass (`self`).
     pub fn callee(&self, callee: &str, scope: usize) -> Option<(&'a FunctionDef, usize)> {
+        if self.facts.functions.is_empty() {
+            return None;
+        }
         let fns = &self.facts.functions;
+        let by_name = &self.fn_index().0;
         let method = |class: &str, name: &str| {
             let q = format!("{class}.{name}");
-            fns.iter().find(|f| f.name == q)
+            by_name.get(q.as_str()).and_then(|v| v.first().copied())
         };
         match callee.rsplit_once('.') {
             None => {
-                if let Some(f) = fns.iter().find(|f| !f.method && f.name == callee) {
+                if let Some(f) = by_name
+                    .get(callee)
+                    .and_then(|v| v.iter().find(|f| !f.method).copied())
+                {
                     return Some((f, 0));
                 }
                 // `Client(...)` calls `Client.__init__`.

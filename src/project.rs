@@ -54,8 +54,9 @@ pub struct Project {
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
     /// Python files of the scan (canonical paths): where callers in other modules are looked for.
     python_files: Vec<PathBuf>,
-    /// Name imported with `from … import NAME` → the files that import it (built on first use).
-    importers: OnceLock<HashMap<String, Vec<PathBuf>>>,
+    /// Name imported with `from MODULE import NAME` → the files that import it, with the module
+    /// as written (built on first use).
+    importers: OnceLock<HashMap<String, Vec<(PathBuf, String)>>>,
 }
 
 impl Project {
@@ -88,9 +89,9 @@ impl Project {
 
     /// Files that import `name` (`from m import name`, `from m import (a, name as b)`): found by
     /// a text pass over the scan's Python files, once, without parsing them.
-    fn importers_of(&self, name: &str) -> &[PathBuf] {
+    fn importers_of(&self, name: &str) -> &[(PathBuf, String)] {
         let index = self.importers.get_or_init(|| {
-            let mut m: HashMap<String, Vec<PathBuf>> = HashMap::new();
+            let mut m: HashMap<String, Vec<(PathBuf, String)>> = HashMap::new();
             for file in &self.python_files {
                 let Ok(text) = std::fs::read_to_string(file) else {
                     continue;
@@ -98,10 +99,10 @@ impl Project {
                 if text.len() > 2 * 1024 * 1024 {
                     continue;
                 }
-                for names in from_import_names(&text) {
-                    let list = m.entry(names).or_default();
-                    if !list.contains(file) {
-                        list.push(file.clone());
+                for (module, name) in from_import_names(&text) {
+                    let list = m.entry(name).or_default();
+                    if !list.iter().any(|(f, m)| f == file && *m == module) {
+                        list.push((file.clone(), module));
                     }
                 }
             }
@@ -422,10 +423,16 @@ impl FileContext<'_> {
             return Vec::new();
         }
         let mut out: Vec<Value> = Vec::new();
-        for file in self.project.importers_of(function) {
+        for (file, module) in self.project.importers_of(function) {
             // Tests pass made-up hosts to the code they test: what they pass is not where the
-            // code runs.
-            if *file == self.path || out.len() >= crate::eval::MAX_VALUES || is_test_file(file) {
+            // code runs. A module whose import names another file is not parsed at all.
+            if *file == self.path
+                || out.len() >= crate::eval::MAX_VALUES
+                || is_test_file(file)
+                || python_module(file, module)
+                    .and_then(|m| std::fs::canonicalize(m).ok())
+                    .is_none_or(|m| m != self.path)
+            {
                 continue;
             }
             let Some(module) = self.project.module(file, self.rules) else {
@@ -556,7 +563,7 @@ fn is_test_file(path: &Path) -> bool {
 }
 
 /// The names a Python source imports with `from … import …` (parenthesised lists included).
-fn from_import_names(text: &str) -> Vec<String> {
+fn from_import_names(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
@@ -564,9 +571,10 @@ fn from_import_names(text: &str) -> Vec<String> {
         let Some(rest) = t.strip_prefix("from ") else {
             continue;
         };
-        let Some((_, names)) = rest.split_once(" import ") else {
+        let Some((module, names)) = rest.split_once(" import ") else {
             continue;
         };
+        let module = module.trim().to_string();
         let mut names = names.to_string();
         if names.trim_start().starts_with('(') && !names.contains(')') {
             for more in lines.by_ref().take(64) {
@@ -582,7 +590,7 @@ fn from_import_names(text: &str) -> Vec<String> {
             let n = n.trim().trim_matches(['(', ')', '\\']).trim();
             let n = n.split(" as ").next().unwrap_or(n).trim();
             if !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                out.push(n.to_string());
+                out.push((module.clone(), n.to_string()));
             }
         }
     }

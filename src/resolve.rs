@@ -69,7 +69,15 @@ pub fn resolve(
     };
     for cand in &facts.candidates {
         let first_hit = hits.len();
-        let values = ev.eval_all(&cand.expr, cand.scope, cand.pos);
+        // Every value it can take — only for an expression shaped like an address on its own
+        // (most strings a program builds are not, and following their parameters into callers
+        // and other modules would be wasted work).
+        let shape = generic.eval(&cand.expr, cand.scope, cand.pos);
+        let values = if shape.text.contains("://") || address::parse(&shape.text).is_some() {
+            ev.eval_all(&cand.expr, cand.scope, cand.pos)
+        } else {
+            vec![shape]
+        };
         let value = merged_sources(&values);
         // Env vars given values by env files / compose / manifests: one finding per value.
         let mut replaced = false;

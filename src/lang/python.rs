@@ -812,7 +812,7 @@ impl Walker<'_> {
                 StrExpr::Choice(
                     elts.iter()
                         .take(crate::eval::MAX_VALUES)
-                        .map(|e| StrExpr::At(self.pos(e), Box::new(self.lower(e, d))))
+                        .map(|e| self.lower_at(e, d))
                         .collect(),
                 )
             }
@@ -1023,6 +1023,20 @@ impl Walker<'_> {
             prefix = head;
         }
         name
+    }
+
+    /// [`Walker::lower`], with the position of the expression kept (`At`): where an address is
+    /// built from it, that is where its text came from. Names carry their own positions.
+    fn lower_at(&self, e: &Expr, depth: usize) -> StrExpr {
+        let lowered = self.lower(e, depth);
+        if !matches!(
+            e,
+            Expr::Name(_) | Expr::NoneLiteral(_) | Expr::BooleanLiteral(_) | Expr::Dict(_)
+        ) {
+            StrExpr::At(self.pos(e), Box::new(lowered))
+        } else {
+            lowered
+        }
     }
 
     /// Does a call written as `name` reach a function, method or class of this file?
@@ -1329,16 +1343,13 @@ impl Walker<'_> {
                     .arguments
                     .args
                     .iter()
-                    .map(|a| StrExpr::At(self.pos(a), Box::new(self.lower(a, 0))))
+                    .map(|a| self.lower_at(a, 0))
                     .collect(),
                 kwargs: c
                     .arguments
                     .keywords
                     .iter()
-                    .filter_map(|k| {
-                        let v = StrExpr::At(self.pos(&k.value), Box::new(self.lower(&k.value, 0)));
-                        Some((k.arg.as_ref()?.to_string(), v))
-                    })
+                    .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower_at(&k.value, 0))))
                     .collect(),
                 use_id: id,
             };
@@ -2064,7 +2075,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
         if !self.in_candidate
             && !self.in_log
             && self.is_candidate(expr)
-            && !self.sink_positions.contains(&self.pos(expr))
+            && (self.sink_positions.is_empty() || !self.sink_positions.contains(&self.pos(expr)))
         {
             let lowered = self.lower(expr, 0);
             self.add_candidate(expr, lowered, None, self.scope);
