@@ -163,10 +163,14 @@ impl<'a> LineIndex<'a> {
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
         let start = self.starts[line];
-        let column = if self.text.is_char_boundary(offset) {
-            self.chars_before(offset) - self.chars_before(start)
-        } else {
+        let column = if !self.text.is_char_boundary(offset) {
             offset - start
+        } else if offset - start <= BLOCK {
+            // A usual line: count its characters directly (two block lookups would each scan up
+            // to a block).
+            lead_bytes(&self.text.as_bytes()[start..offset])
+        } else {
+            self.chars_before(offset) - self.chars_before(start)
         };
         Pos {
             line: line as u32 + 1,
