@@ -417,6 +417,19 @@ impl FileContext<'_> {
 }
 
 impl FileContext<'_> {
+    /// Another module as seen from this file: one level deeper, with the same env values.
+    fn within<'m>(&'m self, module: &'m Module) -> FileContext<'m> {
+        FileContext {
+            project: self.project,
+            rules: self.rules,
+            path: module.path.clone(),
+            language: module.language,
+            facts: &module.facts,
+            depth: self.depth + 1,
+            env: self.env.clone(),
+        }
+    }
+
     /// Values passed by other modules to parameter `param` (positional `index`) of `function`.
     fn callers(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
         if self.depth >= 2 || self.language != Language::Python {
@@ -438,15 +451,7 @@ impl FileContext<'_> {
             let Some(module) = self.project.module(file, self.rules) else {
                 continue;
             };
-            let ctx = FileContext {
-                project: self.project,
-                rules: self.rules,
-                path: module.path.clone(),
-                language: module.language,
-                facts: &module.facts,
-                depth: self.depth + 1,
-                env: self.env.clone(),
-            };
+            let ctx = self.within(&module);
             // The import must lead to this file.
             if ctx
                 .target(function)
@@ -511,15 +516,7 @@ impl External for FileContext<'_> {
             return None;
         }
         let module = self.project.module(&file, self.rules)?;
-        let ctx = FileContext {
-            project: self.project,
-            rules: self.rules,
-            path: module.path.clone(),
-            language: module.language,
-            facts: &module.facts,
-            depth: self.depth + 1,
-            env: self.env.clone(),
-        };
+        let ctx = self.within(&module);
         let ev = Evaluator::new(&module.facts)
             .with_external(&ctx)
             .with_env(self.env.clone());

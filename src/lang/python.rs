@@ -1132,6 +1132,24 @@ impl Walker<'_> {
         });
     }
 
+    /// Record a candidate of the current scope at `pos` (a position already worked out).
+    fn push_candidate(
+        &mut self,
+        expr: StrExpr,
+        pos: Pos,
+        bound_to: Option<String>,
+        consumer: Option<usize>,
+    ) {
+        self.facts.candidates.push(Candidate {
+            expr,
+            pos,
+            scope: self.scope,
+            function: self.function.clone(),
+            bound_to,
+            consumer,
+        });
+    }
+
     fn bind(&mut self, scope: usize, name: String, value: StrExpr, pos: Pos) {
         self.facts.bindings.push(Binding {
             scope,
@@ -1395,14 +1413,7 @@ impl Walker<'_> {
                     self.lower(port, 0),
                 ]);
                 let pos = self.pos(host);
-                self.facts.candidates.push(Candidate {
-                    expr,
-                    pos,
-                    scope: self.scope,
-                    function: self.function.clone(),
-                    bound_to: None,
-                    consumer: Some(id),
-                });
+                self.push_candidate(expr, pos, None, Some(id));
             }
         }
 
@@ -1525,14 +1536,7 @@ impl Walker<'_> {
                 continue;
             }
             let lowered = self.lower(e, 0);
-            self.facts.candidates.push(Candidate {
-                expr: lowered,
-                pos,
-                scope: self.scope,
-                function: self.function.clone(),
-                bound_to: Some(name.to_string()),
-                consumer: None,
-            });
+            self.push_candidate(lowered, pos, Some(name.to_string()), None);
             self.sink_positions.insert(pos);
         }
     }
@@ -1552,14 +1556,7 @@ impl Walker<'_> {
             if let Some((pos, value)) = bound {
                 self.facts.sinks.push(crate::ir::Sink { pos, kind });
                 if !self.facts.candidates.iter().any(|c| c.pos == pos) {
-                    self.facts.candidates.push(Candidate {
-                        expr: value,
-                        pos,
-                        scope: self.scope,
-                        function: self.function.clone(),
-                        bound_to: Some(n.id.to_string()),
-                        consumer: None,
-                    });
+                    self.push_candidate(value, pos, Some(n.id.to_string()), None);
                 }
                 return;
             }
@@ -1568,14 +1565,7 @@ impl Walker<'_> {
         self.facts.sinks.push(crate::ir::Sink { pos, kind });
         if expr.is_some() || !self.is_candidate(arg) {
             let lowered = expr.unwrap_or_else(|| self.lower(arg, 0));
-            self.facts.candidates.push(Candidate {
-                expr: lowered,
-                pos,
-                scope: self.scope,
-                function: self.function.clone(),
-                bound_to: None,
-                consumer: self.facts.uses.len().checked_sub(1),
-            });
+            self.push_candidate(lowered, pos, None, self.facts.uses.len().checked_sub(1));
             // Not a candidate a second time when it is visited.
             self.sink_positions.insert(pos);
         }
@@ -1613,14 +1603,7 @@ impl Walker<'_> {
             if !matches!(first, Expr::List(_) | Expr::Tuple(_)) && self.is_candidate(first) {
                 let pos = self.pos(first);
                 let expr = StrExpr::UrlIn(Box::new(self.lower(first, 0)));
-                self.facts.candidates.push(Candidate {
-                    expr,
-                    pos,
-                    scope: self.scope,
-                    function: self.function.clone(),
-                    bound_to: None,
-                    consumer: Some(id),
-                });
+                self.push_candidate(expr, pos, None, Some(id));
                 self.sink_positions.insert(pos);
             }
             return;
