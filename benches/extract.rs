@@ -9,11 +9,11 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use access_audit::finding::{Evidence, Language};
-use access_audit::lang;
-use access_audit::resolve::{self, FileInfo};
+use access_audit::engine::finding::{Evidence, Language};
+use access_audit::engine::lower;
+use access_audit::engine::resolve::{self, FileInfo};
+use access_audit::engine::scan;
 use access_audit::rules::RuleSet;
-use access_audit::scan;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const PY_CLIENT: &str = include_str!("../fixtures/audit-demo/utils/comfyui_api_client.py");
@@ -112,7 +112,7 @@ fn bench_python_extract(c: &mut Criterion) {
     ] {
         g.throughput(Throughput::Bytes(src.len() as u64));
         g.bench_with_input(BenchmarkId::from_parameter(name), src, |b, src| {
-            b.iter(|| lang::python::extract(black_box(src), &rules));
+            b.iter(|| lower::python::extract(black_box(src), &rules));
         });
     }
     g.finish();
@@ -123,7 +123,7 @@ fn bench_rust_extract(c: &mut Criterion) {
     let mut g = c.benchmark_group("rust_extract");
     g.throughput(Throughput::Bytes(RS_CLIENT.len() as u64));
     g.bench_function("rust-client/main.rs", |b| {
-        b.iter(|| lang::rust::extract(black_box(RS_CLIENT), &rules).expect("fixture parses"));
+        b.iter(|| lower::rust::extract(black_box(RS_CLIENT), &rules).expect("fixture parses"));
     });
     g.finish();
 }
@@ -144,8 +144,8 @@ fn bench_resolve(c: &mut Criterion) {
     ];
     for (name, language, src) in inputs {
         let facts = match language {
-            Language::Python => lang::python::extract(src, &rules),
-            Language::Rust => lang::rust::extract(src, &rules).expect("fixture parses"),
+            Language::Python => lower::python::extract(src, &rules),
+            Language::Rust => lower::rust::extract(src, &rules).expect("fixture parses"),
             other => unreachable!("no {other:?} input in this benchmark"),
         };
         let info = FileInfo {

@@ -1,5 +1,5 @@
 //! The one error type of access-audit. Each variant maps to an exit code, a message and a hint
-//! (`main.rs` prints them); per-file problems are not errors but [`crate::finding::Diagnostic`]s.
+//! (`main.rs` prints them); per-file problems are not errors but [`crate::engine::finding::Diagnostic`]s.
 
 use thiserror::Error;
 

@@ -1,31 +1,23 @@
 //! access-audit: find every place code talks to a self-hosted service (ComfyUI first) and tell what
 //! breaks when its public domain goes behind Cloudflare Access.
 //!
-//! Data flows one way: [`walk`] → [`source`] → [`lang`] (Python / Rust / text → [`ir`]) → [`eval`] +
-//! [`resolve`] (→ [`address`], [`classify`]) → [`finding::Report`] → [`report`] formats.
+//! - [`engine`]: walk → decode → lower each language to one IR → solve value flow → decide
+//!   credentials → classify → [`engine::finding::Report`]. It knows nothing of the commands.
+//! - [`rules`]: what the scanner knows about each service (data files under `rules/`).
+//! - [`gate`]: `check` — findings → violations, baseline, severities.
+//! - [`remedy`]: the concrete change that fixes a violation.
+//! - [`report`]: one module per output format.
+//! - [`cmd`]: one module per command, each a thin user of the above.
 
-pub mod address;
-pub mod app;
-pub mod classify;
 pub mod cli;
+pub mod cmd;
 pub mod config;
+pub mod digest;
+pub mod engine;
 pub mod error;
-pub mod eval;
-pub mod finding;
-pub mod fix;
 pub mod gate;
-pub mod git;
-pub mod ir;
-pub mod lang;
-pub mod merge;
-pub mod probe;
-pub mod project;
+pub(crate) mod git;
+pub mod remedy;
 pub mod report;
-pub mod resolve;
 pub mod rules;
-pub mod scaffold;
-pub mod scan;
 pub mod secrets;
-pub mod source;
-pub mod suppress;
-pub mod walk;

@@ -9,7 +9,7 @@ fn main() {
         Err(e) => e.exit(),
     };
     let json = cli.wants_json();
-    match access_audit::app::run(cli) {
+    match access_audit::cmd::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("error: {e}");

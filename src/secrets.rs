@@ -97,7 +97,7 @@ pub fn find(path: &str, text: &str) -> Vec<Secret> {
 /// metadata) at their line of the notebook's JSON.
 pub fn find_in_notebook(path: &str, text: &str) -> Vec<Secret> {
     let mut out = Vec::new();
-    for (cell, code) in crate::lang::notebook::raw_code_cells(text) {
+    for (cell, code) in crate::engine::lower::notebook::raw_code_cells(text) {
         out.extend(find(path, &code).into_iter().map(|mut s| {
             s.cell = Some(cell);
             s
@@ -116,7 +116,7 @@ pub fn find_in_notebook(path: &str, text: &str) -> Vec<Secret> {
 /// A short, stable hash of a value (64-bit FNV-1a of a domain-separated input, in hex).
 fn digest(value: &str) -> String {
     let input = [b"access-audit secret\0".as_slice(), value.as_bytes()].concat();
-    format!("{:016x}", crate::gate::fnv1a(&input))
+    format!("{:016x}", crate::digest::fnv1a(&input))
 }
 
 /// Other credentials that travel in source and command lines: the value is group `v`.
@@ -174,7 +174,7 @@ pub fn mask_line(line: &str) -> String {
 }
 
 /// A finding with the credentials in its address and command masked ([`mask_line`]).
-pub fn mask_finding(mut f: crate::finding::Finding) -> crate::finding::Finding {
+pub fn mask_finding(mut f: crate::engine::finding::Finding) -> crate::engine::finding::Finding {
     f.url = f.url.as_deref().map(mask_line);
     f.command = f.command.as_deref().map(mask_line);
     f

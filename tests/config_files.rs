@@ -1,15 +1,15 @@
 //! Configuration and deployment files: `.env`, docker-compose, Kubernetes / Helm, JSON and TOML.
 //! End to end over `fixtures/deploy` (findings with `evidence: "config"`, the right language, line,
-//! column and group; the `.env` secret never reaches the output), then `lang::config::extract`
+//! column and group; the `.env` secret never reaches the output), then `lower::config::extract`
 //! directly: compose services, Kubernetes / Helm env entries, dotenv syntax, positions, errors.
 
 use std::path::Path;
 
-use access_audit::finding::{Evidence, Finding, Language, Report};
-use access_audit::ir::{InputKind, StrExpr};
-use access_audit::lang::config::{extract, ComposeService, ConfigFacts, EnvEntry};
+use access_audit::engine::finding::{Evidence, Finding, Language, Report};
+use access_audit::engine::ir::{InputKind, StrExpr};
+use access_audit::engine::lower::config::{extract, ComposeService, ConfigFacts, EnvEntry};
+use access_audit::engine::scan::{scan, ScanOptions};
 use access_audit::rules::RuleSet;
-use access_audit::scan::{scan, ScanOptions};
 
 /// The fake Access client secret written in `fixtures/deploy/.env` (right shape, not a real one).
 const FAKE_SECRET: &str = "cfast_FakeTestSecretNotReal0000000000000000000Xy12Ab34";
@@ -373,7 +373,7 @@ services:
 
 #[test]
 fn interpolation_defaults() {
-    use access_audit::lang::config::substitute_defaults;
+    use access_audit::engine::lower::config::substitute_defaults;
     assert_eq!(
         substitute_defaults("${COMFY_BASE:-http://comfyui:8188}/prompt").as_deref(),
         Some("http://comfyui:8188/prompt")

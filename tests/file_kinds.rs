@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use access_audit::classify::Group;
-use access_audit::finding::{Evidence, Finding, Language};
+use access_audit::engine::classify::Group;
+use access_audit::engine::finding::{Evidence, Finding, Language};
+use access_audit::engine::scan::{analyze, scan, ScanOptions};
 use access_audit::rules::RuleSet;
-use access_audit::scan::{analyze, scan, ScanOptions};
 
 fn rules() -> RuleSet {
     RuleSet::embedded().unwrap()
@@ -448,7 +448,7 @@ fn dockerfile_instructions() {
 #[test]
 fn statement_spans_cover_continued_commands() {
     let rules = rules();
-    let facts = access_audit::lang::shell::extract(
+    let facts = access_audit::engine::lower::shell::extract(
         "curl -X POST \\\n  -H 'a: b' \\\n  http://127.0.0.1:8188/prompt\nls\n",
         Language::Shell,
         &rules,
@@ -477,8 +477,8 @@ fn hostile_shell_input_does_not_panic() {
         "é=ü curl ñ://ö:8188/prompt `",
         "$'\\",
     ] {
-        let _ = access_audit::lang::shell::extract(src, Language::Shell, &rules);
-        let _ = access_audit::lang::shell::extract(src, Language::Dockerfile, &rules);
+        let _ = access_audit::engine::lower::shell::extract(src, Language::Shell, &rules);
+        let _ = access_audit::engine::lower::shell::extract(src, Language::Dockerfile, &rules);
     }
 }
 
@@ -518,9 +518,9 @@ fn invalid_notebook_json_falls_back_to_text() {
 #[test]
 fn json_without_cells_is_not_a_notebook() {
     let rules = rules();
-    assert!(access_audit::lang::notebook::extract("{\"nbformat\": 4}", &rules).is_err());
-    assert!(access_audit::lang::notebook::extract("[1, 2]", &rules).is_err());
-    assert!(access_audit::lang::notebook::extract("not json", &rules).is_err());
+    assert!(access_audit::engine::lower::notebook::extract("{\"nbformat\": 4}", &rules).is_err());
+    assert!(access_audit::engine::lower::notebook::extract("[1, 2]", &rules).is_err());
+    assert!(access_audit::engine::lower::notebook::extract("not json", &rules).is_err());
 }
 
 #[test]
@@ -536,7 +536,7 @@ fn cells_are_numbered_among_all_cells_and_lines_within_the_cell() {
         ("code", "requests.get('http://comfyui:8188/queue')\n"),
     ]);
     let rules = rules();
-    let nb = access_audit::lang::notebook::extract(&text, &rules).unwrap();
+    let nb = access_audit::engine::lower::notebook::extract(&text, &rules).unwrap();
     assert_eq!(
         nb.line_map,
         vec![(2, 1), (2, 2), (4, 1), (4, 2), (4, 3), (4, 4), (5, 1)]
@@ -573,7 +573,7 @@ fn a_broken_cell_does_not_swallow_the_next_ones() {
         ("code", "requests.get('http://localhost:8188/history')\n"),
     ]);
     let rules = rules();
-    let nb = access_audit::lang::notebook::extract(&text, &rules).unwrap();
+    let nb = access_audit::engine::lower::notebook::extract(&text, &rules).unwrap();
     assert!(
         nb.facts.notes.iter().any(|n| n.starts_with("cell 1:")),
         "{:?}",

@@ -430,10 +430,10 @@ fn the_fixed_file_keeps_its_mode_and_no_temporary_file_is_left() {
 /// names it and the run is marked as failed.
 #[test]
 fn a_file_changed_since_the_scan_is_refused() {
-    use access_audit::fix::{apply_with, FixMode};
+    use access_audit::cmd::fix::{apply_with, FixMode};
+    use access_audit::engine::scan::{scan, ScanOptions};
     use access_audit::gate::{evaluate, GateConfig};
     use access_audit::rules::RuleSet;
-    use access_audit::scan::{scan, ScanOptions};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let path = root.join("s.py");

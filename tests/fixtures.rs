@@ -159,7 +159,7 @@ fn every_rule_file_example_behaves_as_declared() {
     let rules = RuleSet::embedded().unwrap();
     for svc in &rules.services {
         assert!(!svc.examples.is_empty(), "{} has no examples", svc.id);
-        let problems = access_audit::app::check_examples(svc, &rules);
+        let problems = access_audit::cmd::check_examples(svc, &rules);
         assert!(problems.is_empty(), "{}: {problems:?}", svc.source);
     }
 }

@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use access_audit::classify::Group;
-use access_audit::probe::{
+use access_audit::cmd::probe::{
     exit_code, probe_all, probe_url, probe_with, render_json, render_markdown, render_table,
     Credentials, HostOverride, ProbeOptions, ProbeResult, Status, Target, TokenPolicy, Verdict,
 };
+use access_audit::engine::classify::Group;
 use assert_cmd::Command;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};

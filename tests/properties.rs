@@ -5,13 +5,15 @@
 
 use std::sync::LazyLock;
 
-use access_audit::address;
-use access_audit::classify::{classify_host, Group};
-use access_audit::eval::Evaluator;
-use access_audit::finding::Language;
-use access_audit::ir::{Binding, FileFacts, FormatStyle, InputKind, Pos, ScopeKind, StrExpr};
+use access_audit::engine::address;
+use access_audit::engine::classify::{classify_host, Group};
+use access_audit::engine::finding::Language;
+use access_audit::engine::ir::{
+    Binding, FileFacts, FormatStyle, InputKind, Pos, ScopeKind, StrExpr,
+};
+use access_audit::engine::scan::analyze;
+use access_audit::engine::solve::Evaluator;
 use access_audit::rules::RuleSet;
-use access_audit::scan::analyze;
 use proptest::prelude::*;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().expect("embedded rules"));
@@ -127,7 +129,7 @@ proptest! {
             let _ = address::matches(&a, RULES.primary());
             prop_assert!(!a.url.is_empty());
         }
-        prop_assert!(!shown.contains(access_audit::eval::HOLE_OPEN));
+        prop_assert!(!shown.contains(access_audit::engine::solve::HOLE_OPEN));
         for b in &f.bindings {
             let _ = ev.lookup(&b.name, scope, at);
         }

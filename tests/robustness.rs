@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use access_audit::finding::{Diagnostic, Evidence, Language, Report};
+use access_audit::engine::finding::{Diagnostic, Evidence, Language, Report};
+use access_audit::engine::scan::{scan, scan_file, Prefilter, ScanOptions};
+use access_audit::engine::walk::{FileEntry, WalkOptions};
 use access_audit::rules::{parse_rule_file, RuleSet};
-use access_audit::scan::{scan, scan_file, Prefilter, ScanOptions};
-use access_audit::walk::{FileEntry, WalkOptions};
 
 const GOOD: &str = "import requests\n\nrequests.post(\"http://localhost:8188/prompt\")\n";
 const GOOD_URL: &str = "http://localhost:8188/prompt";
@@ -904,7 +904,7 @@ fn hostile_files_do_not_change_the_exit_code() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Panic isolation (the per-file `catch_unwind` itself is unit-tested in src/scan.rs): the worst
+// Panic isolation (the per-file `catch_unwind` itself is unit-tested in src/engine/scan.rs): the worst
 // inputs above all at once, in one scan, still give every good result.
 
 #[test]

@@ -3,10 +3,10 @@
 //! Each test runs one small source through `scan::analyze` with the embedded rules and asserts on
 //! the findings (line, url, group, tokenized, env var, client, provenance, enclosing function).
 
-use access_audit::classify::Group;
-use access_audit::finding::{Evidence, Finding, Language};
+use access_audit::engine::classify::Group;
+use access_audit::engine::finding::{Evidence, Finding, Language};
+use access_audit::engine::scan::analyze;
 use access_audit::rules::RuleSet;
-use access_audit::scan::analyze;
 
 /// Findings and notes for `src` as a Rust file `t.rs`, sorted by position.
 fn rs_with_notes(src: &str) -> (Vec<Finding>, Vec<String>) {

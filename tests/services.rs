@@ -5,9 +5,9 @@
 use std::fs;
 use std::path::Path;
 
-use access_audit::finding::{Finding, Language};
+use access_audit::engine::finding::{Finding, Language};
+use access_audit::engine::scan;
 use access_audit::rules::{RuleSet, EMBEDDED};
-use access_audit::scan;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -110,7 +110,7 @@ fn every_embedded_example_behaves_as_declared_alone_and_with_all_services() {
             );
         }
         // With every service enabled (a positive example must not be taken by another service)…
-        let problems = access_audit::app::check_examples(svc, &all);
+        let problems = access_audit::cmd::check_examples(svc, &all);
         assert!(
             problems.is_empty(),
             "{} (all services): {problems:?}",
@@ -119,7 +119,7 @@ fn every_embedded_example_behaves_as_declared_alone_and_with_all_services() {
         // …and alone (a negative example must not be claimed when nothing else can claim it).
         let mut alone = RuleSet::embedded().unwrap();
         alone.select(std::slice::from_ref(&svc.id)).unwrap();
-        let problems = access_audit::app::check_examples(svc, &alone);
+        let problems = access_audit::cmd::check_examples(svc, &alone);
         assert!(problems.is_empty(), "{} (alone): {problems:?}", svc.source);
     }
 }

@@ -6,10 +6,10 @@
 
 use std::sync::LazyLock;
 
-use access_audit::finding::Language;
+use access_audit::engine::finding::Language;
 use access_audit::rules::RuleSet;
-use access_audit::scan::analyze;
-use access_audit::source;
+use access_audit::engine::scan::analyze;
+use access_audit::engine::source;
 use libfuzzer_sys::fuzz_target;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().expect("embedded rules"));

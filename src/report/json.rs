@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::finding::Report;
+use crate::engine::finding::Report;
 use crate::gate::GateResult;
 
 /// Write the JSON straight to `w` (no intermediate string: large reports stay out of memory twice).

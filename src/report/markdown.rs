@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::RenderOptions;
-use crate::classify::Group;
-use crate::finding::{Finding, Language, Report};
+use crate::engine::classify::Group;
+use crate::engine::finding::{Finding, Language, Report};
 use crate::rules::{RuleSet, Service};
 
 /// How many distinct URLs an entry lists before "and N more".
@@ -166,7 +166,7 @@ impl<'a> Ctx<'a> {
     /// The env vars the token lives in, code-formatted: the same names the helper
     /// (`init-helper`) reads and `check --fix` inserts, all from the rules.
     fn token_env(&self) -> String {
-        let spec = crate::scaffold::HelperSpec::from_service(self.svc);
+        let spec = crate::remedy::HelperSpec::from_service(self.svc);
         format!(
             "{} and {} (or {} for a single access token)",
             code(&spec.id_env),
@@ -887,7 +887,9 @@ fn recommendations(out: &mut String, ctx: &Ctx) {
             .map(|f| {
                 let svc = (f.service == ctx.svc.id).then_some(ctx.svc);
                 let suggestion = match svc {
-                    Some(svc) => crate::fix::suggestion(f.client.as_deref(), f.language, Some(svc)),
+                    Some(svc) => {
+                        crate::remedy::suggestion(f.client.as_deref(), f.language, Some(svc))
+                    }
                     None => fix.clone(),
                 };
                 let mut b = format!(
@@ -1392,7 +1394,7 @@ pub fn render_gate(result: &crate::gate::GateResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Diagnostic, Evidence};
+    use crate::engine::finding::{Diagnostic, Evidence};
     use crate::rules::RuleSet;
 
     fn finding(

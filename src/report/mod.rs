@@ -1,4 +1,4 @@
-//! Output formats, one module each. Every format renders an already sorted [`crate::finding::Report`],
+//! Output formats, one module each. Every format renders an already sorted [`crate::engine::finding::Report`],
 //! so output is deterministic.
 
 pub mod github;
@@ -35,7 +35,7 @@ pub struct RenderOptions {
 
 /// Where a finding is, as people read it: `path:line:column`, and for a notebook
 /// `explore.ipynb[cell 3]:1:18` (the line within the cell, as Jupyter shows it).
-pub fn location(f: &crate::finding::Finding) -> String {
+pub fn location(f: &crate::engine::finding::Finding) -> String {
     let path = escape_control(&f.path);
     match f.cell {
         Some(cell) => format!("{path}[cell {cell}]:{}:{}", f.line, f.column),

@@ -8,8 +8,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use super::{GroupBy, RenderOptions};
-use crate::classify::Group;
-use crate::finding::{Finding, Report};
+use crate::engine::classify::Group;
+use crate::engine::finding::{Finding, Report};
 
 /// Table width when neither the terminal nor `COLUMNS` gives one.
 const WIDTH: usize = 140;
@@ -333,7 +333,7 @@ fn summary_line(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Diagnostic, Evidence, Language};
+    use crate::engine::finding::{Diagnostic, Evidence, Language};
 
     fn finding(
         path: &str,

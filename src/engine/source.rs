@@ -2,7 +2,7 @@
 //! PEP 263 coding cookie for Latin-1 family encodings; binary files are refused. Also the byte
 //! offset → line/column index every front end uses.
 
-use crate::ir::Pos;
+use crate::engine::ir::Pos;
 
 /// Decoded text, plus a note when the decoding was lossy or unusual.
 #[derive(Debug)]

@@ -15,206 +15,63 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{HelperLang, InitHelperArgs};
 use crate::error::Error;
-use crate::rules::{RuleSet, Service};
+use crate::remedy::HelperSpec;
+use crate::rules::RuleSet;
 
-/// Everything the templates need, derived from one service's rules.
-#[derive(Debug, Clone)]
-pub struct HelperSpec {
-    /// Display name (`ComfyUI`).
-    pub name: String,
-    /// Identifier prefix of the helper's functions and env vars (`comfyui`).
-    pub prefix: String,
-    /// The request function (`comfyui_request`): a name from `helpers.functions`.
-    pub function: String,
-    /// Env var holding the base URL (`COMFYUI_URL`).
-    pub url_env: String,
-    /// Default base URL (`http://localhost:8188`).
-    pub default_url: String,
-    /// Env var forcing credentials even for local addresses (`COMFYUI_ACCESS_REQUIRED`).
-    pub required_env: String,
-    /// Env var with the default timeout in seconds (`COMFYUI_TIMEOUT`).
-    pub timeout_env: String,
-    /// Service-token headers and their env vars.
-    pub id_header: String,
-    pub secret_header: String,
-    pub id_env: String,
-    pub secret_env: String,
-    /// Single-token header (`cf-access-token`) and its env var (`COMFYUI_ACCESS_TOKEN`).
-    pub token_header: String,
-    pub token_env: String,
-    /// Container / compose service names that reach the service on the Docker network.
-    pub docker_hosts: Vec<String>,
-    /// Default output path per language.
-    pub python_file: String,
-    pub rust_file: String,
-    /// Whether the rules declare the function name (else the scanner needs a rules update).
-    pub declared: bool,
+/// The Python helper (standard library only).
+pub fn python(spec: &HelperSpec) -> String {
+    fill(spec, PYTHON_TEMPLATE)
 }
 
-impl HelperSpec {
-    /// Derive the spec from a service's rules.
-    pub fn from_service(svc: &Service) -> HelperSpec {
-        let prefix: String = svc
-            .id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let upper = prefix.to_ascii_uppercase();
-        let declared = !svc.helpers.functions.is_empty();
-        let function = svc
-            .helpers
-            .functions
-            .iter()
-            .find(|f| f.ends_with("_request"))
-            .or(svc.helpers.functions.first())
-            .cloned()
-            .unwrap_or_else(|| format!("{prefix}_request"));
-        let header = |needle: &str, default: &str| {
-            svc.access
-                .headers
-                .iter()
-                .find(|h| h.to_ascii_lowercase().contains(needle))
-                .cloned()
-                .unwrap_or_else(|| default.to_string())
-        };
-        let env = |needle: &str, default: &str| {
-            svc.access
-                .token_env
-                .iter()
-                .find(|e| e.starts_with("CF_ACCESS_") && e.ends_with(needle))
-                .cloned()
-                .unwrap_or_else(|| default.to_string())
-        };
-        let default_url = match svc.ports.first() {
-            Some(p) => format!("http://localhost:{p}"),
-            None => "http://localhost".to_string(),
-        };
-        let python_file = svc
-            .helpers
-            .files
-            .iter()
-            .find(|f| f.ends_with(".py"))
-            .cloned()
-            .unwrap_or_else(|| format!("utils/{prefix}_api_client.py"));
-        let rust_file = svc
-            .helpers
-            .files
-            .iter()
-            .find(|f| f.ends_with(".rs"))
-            .cloned()
-            .unwrap_or_else(|| {
-                let stem = Path::new(&python_file)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| format!("{prefix}_api_client"));
-                format!("src/{stem}.rs")
-            });
-        HelperSpec {
-            name: svc.name.clone(),
-            function,
-            url_env: format!("{upper}_URL"),
-            default_url,
-            required_env: format!("{upper}_ACCESS_REQUIRED"),
-            timeout_env: format!("{upper}_TIMEOUT"),
-            id_header: header("client-id", "CF-Access-Client-Id"),
-            secret_header: header("client-secret", "CF-Access-Client-Secret"),
-            id_env: env("_ID", "CF_ACCESS_CLIENT_ID"),
-            secret_env: env("_SECRET", "CF_ACCESS_CLIENT_SECRET"),
-            token_header: header("token", "cf-access-token"),
-            token_env: svc
-                .access
-                .recommended_env
-                .clone()
-                .unwrap_or_else(|| format!("{upper}_ACCESS_TOKEN")),
-            docker_hosts: svc.hosts.clone(),
-            python_file,
-            rust_file,
-            declared,
-            prefix,
-        }
-    }
+/// The Rust helper module (`ureq` 2 + `serde_json`).
+pub fn rust(spec: &HelperSpec) -> String {
+    fill(spec, RUST_TEMPLATE)
+}
 
-    fn fill(&self, template: &str) -> String {
-        let py_hosts = self
-            .docker_hosts
-            .iter()
-            .map(|h| format!("{h:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let py_hosts = if self.docker_hosts.len() == 1 {
-            format!("{py_hosts},")
-        } else {
-            py_hosts
-        };
-        let rs_hosts = self
-            .docker_hosts
-            .iter()
-            .map(|h| format!("{h:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        template
-            .replace("@NAME@", &self.name)
-            .replace("@PREFIX@", &self.prefix)
-            .replace("@CLASS@", &self.error_class())
-            .replace("@FUNC@", &self.function)
-            .replace("@URL_ENV@", &self.url_env)
-            .replace("@DEFAULT_URL@", &self.default_url)
-            .replace("@REQUIRED_ENV@", &self.required_env)
-            .replace("@TIMEOUT_ENV@", &self.timeout_env)
-            .replace("@ID_HEADER@", &self.id_header)
-            .replace("@SECRET_HEADER@", &self.secret_header)
-            .replace("@ID_ENV@", &self.id_env)
-            .replace("@SECRET_ENV@", &self.secret_env)
-            .replace("@TOKEN_HEADER@", &self.token_header)
-            .replace("@TOKEN_ENV@", &self.token_env)
-            .replace("@PY_HOSTS@", &py_hosts)
-            .replace("@MODULE@", &module_path(Path::new(&self.python_file)))
-            .replace("@RS_HOSTS@", &rs_hosts)
-    }
-
-    /// The Python exception class: `ComfyUIAccessError`.
-    pub fn error_class(&self) -> String {
-        let stem: String = self
-            .name
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        let stem = if stem.is_empty() {
-            "Service".to_string()
-        } else {
-            stem
-        };
-        let stem = if stem.starts_with(|c: char| c.is_ascii_digit()) {
-            format!("S{stem}")
-        } else {
-            stem
-        };
-        format!("{stem}AccessError")
-    }
-
-    /// The Python helper (standard library only).
-    pub fn python(&self) -> String {
-        self.fill(PYTHON_TEMPLATE)
-    }
-
-    /// The Rust helper module (`ureq` 2 + `serde_json`).
-    pub fn rust(&self) -> String {
-        self.fill(RUST_TEMPLATE)
-    }
+fn fill(spec: &HelperSpec, template: &str) -> String {
+    let py_hosts = spec
+        .docker_hosts
+        .iter()
+        .map(|h| format!("{h:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let py_hosts = if spec.docker_hosts.len() == 1 {
+        format!("{py_hosts},")
+    } else {
+        py_hosts
+    };
+    let rs_hosts = spec
+        .docker_hosts
+        .iter()
+        .map(|h| format!("{h:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    template
+        .replace("@NAME@", &spec.name)
+        .replace("@PREFIX@", &spec.prefix)
+        .replace("@CLASS@", &spec.error_class())
+        .replace("@FUNC@", &spec.function)
+        .replace("@URL_ENV@", &spec.url_env)
+        .replace("@DEFAULT_URL@", &spec.default_url)
+        .replace("@REQUIRED_ENV@", &spec.required_env)
+        .replace("@TIMEOUT_ENV@", &spec.timeout_env)
+        .replace("@ID_HEADER@", &spec.id_header)
+        .replace("@SECRET_HEADER@", &spec.secret_header)
+        .replace("@ID_ENV@", &spec.id_env)
+        .replace("@SECRET_ENV@", &spec.secret_env)
+        .replace("@TOKEN_HEADER@", &spec.token_header)
+        .replace("@TOKEN_ENV@", &spec.token_env)
+        .replace("@PY_HOSTS@", &py_hosts)
+        .replace("@MODULE@", &module_path(Path::new(&spec.python_file)))
+        .replace("@RS_HOSTS@", &rs_hosts)
 }
 
 /// Generate the helper source for a language from the primary service of `rules`.
 pub fn generate(rules: &RuleSet, lang: HelperLang) -> String {
     let spec = HelperSpec::from_service(rules.primary());
     match lang {
-        HelperLang::Python => spec.python(),
-        HelperLang::Rust => spec.rust(),
+        HelperLang::Python => python(&spec),
+        HelperLang::Rust => rust(&spec),
     }
 }
 
@@ -223,8 +80,8 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
     let rules = RuleSet::load(args.rules.as_deref())?;
     let spec = HelperSpec::from_service(rules.primary());
     let (text, default) = match args.lang {
-        HelperLang::Python => (spec.python(), spec.python_file.clone()),
-        HelperLang::Rust => (spec.rust(), spec.rust_file.clone()),
+        HelperLang::Python => (python(&spec), spec.python_file.clone()),
+        HelperLang::Rust => (rust(&spec), spec.rust_file.clone()),
     };
     let out: PathBuf = args.out.clone().unwrap_or_else(|| PathBuf::from(default));
     // A link at the output path would send the helper (and `--force`) to wherever it points.
@@ -264,7 +121,7 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
             message: e.to_string(),
         })?;
     }
-    crate::fix::write_atomic(&out, text.as_bytes()).map_err(|e| Error::Output {
+    crate::cmd::fix::write_atomic(&out, text.as_bytes()).map_err(|e| Error::Output {
         path: out.display().to_string(),
         message: e.to_string(),
     })?;

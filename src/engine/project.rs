@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::eval::{EnvOverride, Evaluator, External, Value};
-use crate::finding::Language;
-use crate::ir::{FileFacts, Pos, StrExpr};
-use crate::lang;
+use crate::engine::finding::Language;
+use crate::engine::ir::{FileFacts, Pos, StrExpr};
+use crate::engine::lower;
+use crate::engine::solve::{EnvOverride, Evaluator, External, Value};
+use crate::engine::source;
+use crate::engine::walk;
 use crate::rules::RuleSet;
-use crate::source;
-use crate::walk;
 
 /// Chains of imports followed at most this deep.
 const MAX_IMPORT_DEPTH: usize = 6;
@@ -50,7 +50,7 @@ pub struct Project {
     /// Service id → host ports that publish it (compose `ports:`).
     pub ports: BTreeMap<String, BTreeSet<u16>>,
     /// JSON / TOML configuration values by key path, with the file (report path) they are in.
-    pub config_values: Vec<(lang::config::ConfigValue, String)>,
+    pub config_values: Vec<(lower::config::ConfigValue, String)>,
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
     /// Python files of the scan (canonical paths): where callers in other modules are looked for.
     python_files: Vec<PathBuf>,
@@ -116,7 +116,7 @@ impl Project {
         &mut self,
         file: &Path,
         display: &str,
-        cfg: &lang::config::ConfigFacts,
+        cfg: &lower::config::ConfigFacts,
         rules: &RuleSet,
     ) {
         let dir = std::fs::canonicalize(file)
@@ -133,11 +133,11 @@ impl Project {
             None
         };
         // `${VAR:-default}` interpolation gives the default; secret values are never kept.
-        let value_of = |e: &lang::config::EnvEntry| {
+        let value_of = |e: &lower::config::EnvEntry| {
             if e.secret {
                 None
             } else {
-                lang::config::substitute_defaults(&e.value)
+                lower::config::substitute_defaults(&e.value)
             }
         };
         for e in &cfg.env {
@@ -213,7 +213,7 @@ impl Project {
     /// path first, else one that ends with it; the first file in report-path order wins.
     pub fn config_value(&self, key: &str) -> Option<Value> {
         let suffix = format!(".{key}");
-        let mut candidates: Vec<&(lang::config::ConfigValue, String)> = self
+        let mut candidates: Vec<&(lower::config::ConfigValue, String)> = self
             .config_values
             .iter()
             .filter(|(v, _)| v.key == key || v.key.ends_with(&suffix))
@@ -222,9 +222,9 @@ impl Project {
         let (v, file) = candidates.first()?;
         Some(Value {
             text: v.value.clone(),
-            sources: vec![crate::eval::Source {
+            sources: vec![crate::engine::solve::Source {
                 name: v.key.clone(),
-                kind: crate::eval::SourceKind::Binding,
+                kind: crate::engine::solve::SourceKind::Binding,
                 // Column 0: the entry's line (findings fold their definition by line).
                 pos: Some(Pos {
                     line: v.line,
@@ -287,8 +287,8 @@ impl Project {
             .ok()?
             .text;
         let facts = match language {
-            Language::Python => lang::python::extract(&text, rules),
-            Language::Rust => lang::rust::extract(&text, rules).ok()?,
+            Language::Python => lower::python::extract(&text, rules),
+            Language::Rust => lower::rust::extract(&text, rules).ok()?,
             _ => return None,
         };
         Some(Module {
@@ -440,7 +440,7 @@ impl FileContext<'_> {
             // Tests pass made-up hosts to the code they test: what they pass is not where the
             // code runs. A module whose import names another file is not parsed at all.
             if *file == self.path
-                || out.len() >= crate::eval::MAX_VALUES
+                || out.len() >= crate::engine::solve::MAX_VALUES
                 || is_test_file(file)
                 || python_module(file, module)
                     .and_then(|m| std::fs::canonicalize(m).ok())

@@ -22,7 +22,7 @@ use syn::{
     UnOp,
 };
 
-use crate::ir::{
+use crate::engine::ir::{
     Alias, Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos,
     ScopeKind, StrExpr, Use,
 };
@@ -66,7 +66,7 @@ const TRANSPARENT_METHODS: &[&str] = &[
 /// with it. If the thread cannot be started, the work runs on the caller's thread.
 pub fn extract(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
     // The scan's workers already run with a large stack inside `catch_unwind`: no extra thread.
-    if std::thread::current().name() == Some(crate::scan::WORKER_NAME) {
+    if std::thread::current().name() == Some(crate::engine::lower::DEEP_STACK_WORKER) {
         return extract_here(source, rules);
     }
     std::thread::scope(|s| {
@@ -123,7 +123,7 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
 }
 
 /// clap / structopt fields: `#[arg(long, env = "COMFY_URL", default_value = "http://…")] url: String`
-/// become bindings that `args.url` reads (see [`crate::eval::cli_binding`]); a default that is an
+/// become bindings that `args.url` reads (see [`crate::engine::solve::cli_binding`]); a default that is an
 /// address is a candidate of its own, folded into its uses.
 fn clap_arguments(items: &[Item], facts: &mut FileFacts) {
     for item in items {
@@ -186,7 +186,7 @@ fn clap_arguments(items: &[Item], facts: &mut FileFacts) {
                     if !is_arg {
                         continue;
                     }
-                    let name = crate::eval::cli_binding(&ident.to_string());
+                    let name = crate::engine::solve::cli_binding(&ident.to_string());
                     let lit = default
                         .as_ref()
                         .map(|(v, _)| Box::new(StrExpr::Lit(v.clone())));
@@ -1084,7 +1084,7 @@ impl<'r> Extractor<'r> {
             if let Some(Stmt::Expr(tail, None)) = block.stmts.last() {
                 returns.push(StrExpr::At(start_pos(tail), Box::new(lower(tail, 0))));
             }
-            self.facts.functions.push(crate::ir::FunctionDef {
+            self.facts.functions.push(crate::engine::ir::FunctionDef {
                 name: name.clone(),
                 scope,
                 params,
@@ -1532,7 +1532,7 @@ impl<'x, 'r> Walker<'x, 'r> {
     /// The address argument of a client-library constructor: the binding of a variable passed
     /// (`let url = …; Client::new(url)`), or the argument itself.
     fn client_sink(&mut self, arg: &Expr, service: String) {
-        let kind = crate::ir::SinkKind::Client(service);
+        let kind = crate::engine::ir::SinkKind::Client(service);
         let bound = match strip(arg) {
             Expr::Path(p) => p.path.get_ident().and_then(|id| {
                 let name = id.to_string();
@@ -1551,7 +1551,10 @@ impl<'x, 'r> Walker<'x, 'r> {
             Some((pos, value, scope, name)) => (pos, value, scope, Some(name)),
             None => (start_pos(arg), lower(arg, 0), self.scope, None),
         };
-        self.ex.facts.sinks.push(crate::ir::Sink { pos, kind });
+        self.ex
+            .facts
+            .sinks
+            .push(crate::engine::ir::Sink { pos, kind });
         if !self.ex.facts.candidates.iter().any(|c| c.pos == pos) {
             self.ex.facts.candidates.push(Candidate {
                 expr: value,
@@ -1967,7 +1970,7 @@ fn parse_exec(program: &str, args: &[Option<String>]) -> Option<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::Evaluator;
+    use crate::engine::solve::Evaluator;
 
     fn rules() -> RuleSet {
         RuleSet::embedded().unwrap()

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::Group;
+use crate::engine::classify::Group;
+use crate::engine::suppress::Suppression;
 use crate::secrets::Secret;
-use crate::suppress::Suppression;
 
 /// The kind of file a finding comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -257,7 +257,7 @@ pub struct ScanContext {
     pub suppressions: Vec<Suppression>,
     /// Statement line ranges per file path.
     pub spans: BTreeMap<String, Vec<(u32, u32)>>,
-    /// A digest of each read file's bytes as scanned ([`crate::fix::content_hash`]): `check --fix`
+    /// A digest of each read file's bytes as scanned ([`crate::digest::content_hash`]): `check --fix`
     /// refuses a file that changed since.
     pub hashes: BTreeMap<String, u64>,
 }

@@ -14,12 +14,12 @@ use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::ir::{
+use crate::engine::ir::{
     Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, FunctionDef, Import, InputKind,
     Pos, ScopeKind, SinkKind, StrExpr, Use,
 };
+use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
-use crate::source::LineIndex;
 
 /// Client libraries recognised at a call's root module.
 const CLIENTS: &[(&str, &str)] = &[
@@ -640,7 +640,7 @@ fn argparse_argument(c: &ast::ExprCall) -> Option<(String, Option<&Expr>)> {
 
 /// The binding that holds an argparse default (`args.server` reads it).
 fn argparse_binding(dest: &str) -> String {
-    crate::eval::cli_binding(dest)
+    crate::engine::solve::cli_binding(dest)
 }
 
 struct Walker<'s> {
@@ -811,7 +811,7 @@ impl Walker<'_> {
                 };
                 StrExpr::Choice(
                     elts.iter()
-                        .take(crate::eval::MAX_VALUES)
+                        .take(crate::engine::solve::MAX_VALUES)
                         .map(|e| self.lower_at(e, d))
                         .collect(),
                 )
@@ -1435,7 +1435,7 @@ impl Walker<'_> {
         (self.consumer, self.in_candidate, self.in_log) = saved;
     }
 
-    /// Arguments that are an address by where they go (see [`crate::ir::Sink`]), and request
+    /// Arguments that are an address by where they go (see [`crate::engine::ir::Sink`]), and request
     /// paths sent through HTTP client objects.
     fn sinks(
         &mut self,
@@ -1554,7 +1554,7 @@ impl Walker<'_> {
                 .find(|b| b.name == n.id.as_str() && b.scope == self.scope && b.pos < at)
                 .map(|b| (b.pos, b.value.clone()));
             if let Some((pos, value)) = bound {
-                self.facts.sinks.push(crate::ir::Sink { pos, kind });
+                self.facts.sinks.push(crate::engine::ir::Sink { pos, kind });
                 if !self.facts.candidates.iter().any(|c| c.pos == pos) {
                     self.push_candidate(value, pos, Some(n.id.to_string()), None);
                 }
@@ -1562,7 +1562,7 @@ impl Walker<'_> {
             }
         }
         let pos = self.pos(arg);
-        self.facts.sinks.push(crate::ir::Sink { pos, kind });
+        self.facts.sinks.push(crate::engine::ir::Sink { pos, kind });
         if expr.is_some() || !self.is_candidate(arg) {
             let lowered = expr.unwrap_or_else(|| self.lower(arg, 0));
             self.push_candidate(lowered, pos, None, self.facts.uses.len().checked_sub(1));
@@ -1626,7 +1626,7 @@ impl Walker<'_> {
     }
 
     fn literal_text(&self, e: &Expr) -> Option<String> {
-        let v = crate::eval::Evaluator::new(&self.facts).eval(
+        let v = crate::engine::solve::Evaluator::new(&self.facts).eval(
             &self.lower(e, 0),
             self.scope,
             self.pos(e),
@@ -2029,7 +2029,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                                         .any(|b| b.scope == s && b.name == list.id.as_str())
                                 })
                                 .unwrap_or(self.scope);
-                            self.facts.aliases.push(crate::ir::Alias {
+                            self.facts.aliases.push(crate::engine::ir::Alias {
                                 scope,
                                 from: list.id.to_string(),
                                 to: n.id.to_string(),

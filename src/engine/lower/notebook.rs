@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::ir::{Candidate, FileFacts};
+use crate::engine::ir::{Candidate, FileFacts};
 use crate::rules::RuleSet;
 
 /// The facts of a notebook's code, and where each line of the joined source came from.
@@ -93,14 +93,14 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
     };
 
     let mut broken = vec![false; code_cells.len()];
-    let mut facts = crate::lang::python::extract(&join(&broken), rules);
+    let mut facts = crate::engine::lower::python::extract(&join(&broken), rules);
     if !facts.notes.is_empty() {
         // Find the cells that do not parse on their own and take them out of the joined source.
         let mut notes = Vec::new();
         for (c, (cell_no, lines)) in code_cells.iter().enumerate() {
             let mut src = lines.join("\n");
             src.push('\n');
-            let parsed = crate::lang::python::parse(&src);
+            let parsed = crate::engine::lower::python::parse(&src);
             if let Some((_, message)) = parsed.errors.first() {
                 broken[c] = true;
                 notes.push(format!(
@@ -109,7 +109,7 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
             }
         }
         if broken.iter().any(|&b| b) {
-            facts = crate::lang::python::extract(&join(&broken), rules);
+            facts = crate::engine::lower::python::extract(&join(&broken), rules);
             for (c, (_, lines)) in code_cells.iter().enumerate() {
                 if !broken[c] {
                     continue;
@@ -117,7 +117,7 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
                 let mut src = lines.join("\n");
                 src.push('\n');
                 let offset = u32::try_from(first_line[c]).unwrap_or(u32::MAX);
-                let text_facts = crate::lang::text::extract(&src, rules);
+                let text_facts = crate::engine::lower::text::extract(&src, rules);
                 facts
                     .candidates
                     .extend(
@@ -145,7 +145,11 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
         .flatten()
         .map(|l| format!("{l}\n"))
         .collect();
-    let shell = crate::lang::shell::extract(&shell_text, crate::finding::Language::Shell, rules);
+    let shell = crate::engine::lower::shell::extract(
+        &shell_text,
+        crate::engine::finding::Language::Shell,
+        rules,
+    );
     Ok(NotebookFacts {
         facts,
         line_map,

@@ -5,13 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::address::{self, Address};
-use crate::classify::{classify_host, Group};
-use crate::eval::HOLE_OPEN;
-use crate::eval::{EnvOverride, Evaluator, SourceKind, Value};
-use crate::finding::{Evidence, Finding, Language};
-use crate::ir::{Candidate, FileFacts, Pos, Sink, SinkKind, StrExpr, Use};
-use crate::project::{FileContext, Project};
+use crate::engine::address::{self, Address};
+use crate::engine::classify::{classify_host, Group};
+use crate::engine::finding::{Evidence, Finding, Language};
+use crate::engine::ir::{Candidate, FileFacts, Pos, Sink, SinkKind, StrExpr, Use};
+use crate::engine::project::{FileContext, Project};
+use crate::engine::solve::HOLE_OPEN;
+use crate::engine::solve::{EnvOverride, Evaluator, SourceKind, Value};
 use crate::rules::{RuleSet, Service};
 
 /// What the caller knows about the file.
@@ -106,7 +106,7 @@ pub fn resolve(
                             next
                         })
                     })
-                    .take(crate::eval::MAX_VALUES)
+                    .take(crate::engine::solve::MAX_VALUES)
                     .collect();
             }
             for combo in combos.into_iter().filter(|c| !c.is_empty()) {
@@ -483,7 +483,7 @@ fn finding(
         .iter()
         .find(|s| s.kind == SourceKind::Env)
         .map(|s| s.name.clone());
-    let elsewhere = |s: &&crate::eval::Source| {
+    let elsewhere = |s: &&crate::engine::solve::Source| {
         s.pos
             .is_some_and(|p| p.line != h.cand.pos.line || s.file.is_some())
     };

@@ -1,7 +1,7 @@
 //! Reading an address out of an evaluated string: scheme, host, port and path, where the host may be
 //! a hole (known only at run time), and deciding whether the address is a given service's.
 
-use crate::eval::{display_text, HOLE_CLOSE, HOLE_OPEN};
+use crate::engine::solve::{display_text, HOLE_CLOSE, HOLE_OPEN};
 use crate::rules::Service;
 
 /// An address found in an evaluated string.

@@ -13,18 +13,18 @@ use std::sync::Mutex;
 
 use aho_corasick::AhoCorasick;
 
+use crate::engine::finding::{Diagnostic, Evidence, Finding, Language, Meta, Report, ScanContext};
+use crate::engine::ir::{FileFacts, Pos};
+use crate::engine::lower;
+use crate::engine::lower::config::ConfigFacts;
+use crate::engine::project::{FileContext, Project};
+use crate::engine::resolve::{self, FileInfo};
+use crate::engine::source;
+use crate::engine::suppress::{self, Suppression};
+use crate::engine::walk::{self, FileEntry, WalkOptions};
 use crate::error::Error;
-use crate::finding::{Diagnostic, Evidence, Finding, Language, Meta, Report, ScanContext};
-use crate::ir::{FileFacts, Pos};
-use crate::lang;
-use crate::lang::config::ConfigFacts;
-use crate::project::{FileContext, Project};
-use crate::resolve::{self, FileInfo};
 use crate::rules::RuleSet;
 use crate::secrets::{self, Secret};
-use crate::source;
-use crate::suppress::{self, Suppression};
-use crate::walk::{self, FileEntry, WalkOptions};
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -52,8 +52,6 @@ impl Default for ScanOptions {
 }
 
 const WORKER_STACK: usize = 64 * 1024 * 1024;
-/// The name of the scan's worker threads (64 MiB stacks, per-file `catch_unwind`).
-pub const WORKER_NAME: &str = "access-audit-worker";
 
 /// Scan every path and return the sorted report.
 pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
@@ -294,7 +292,7 @@ where
         let mut started = 0;
         for _ in 0..threads.min(files.len()).max(1) {
             let builder = std::thread::Builder::new()
-                .name(WORKER_NAME.into())
+                .name(crate::engine::lower::DEEP_STACK_WORKER.into())
                 .stack_size(WORKER_STACK);
             let work = || {
                 let mut outcomes = Vec::new();
@@ -380,7 +378,7 @@ pub struct FileOutcome {
     pub external_uses: Vec<(String, Pos)>,
     /// What a configuration file says (env values, compose services).
     pub config: Option<ConfigFacts>,
-    /// A digest of the bytes read ([`crate::fix::content_hash`]).
+    /// A digest of the bytes read ([`crate::digest::content_hash`]).
     pub hash: Option<u64>,
 }
 
@@ -485,7 +483,7 @@ pub fn scan_file_in(
         return out;
     }
     // What was read, for `check --fix` (only a file that can hold a finding is ever fixed).
-    out.hash = Some(crate::fix::content_hash(&bytes));
+    out.hash = Some(crate::digest::content_hash(&bytes));
     let decoded = match source::decode(&bytes, entry.language == Language::Python) {
         Ok(d) => d,
         Err(source::Refused::Binary) => {
@@ -572,7 +570,7 @@ pub fn analyze_full(
         notes.push(format!(
             "{why}; addresses found by text search (evidence: text)"
         ));
-        let facts = lang::text::extract(text, rules);
+        let facts = lower::text::extract(text, rules);
         resolve::findings(
             &facts,
             rules,
@@ -609,7 +607,7 @@ pub fn analyze_full(
     };
     match language {
         Language::Python => {
-            let facts = lang::python::extract(text, rules);
+            let facts = lower::python::extract(text, rules);
             let mut found = resolve_with(&facts, Evidence::Ast, &mut a);
             if !facts.notes.is_empty() {
                 // The parser recovered: keep its findings, add text findings on other lines.
@@ -620,14 +618,14 @@ pub fn analyze_full(
             a.findings = found;
             a.spans = facts.stmt_spans;
         }
-        Language::Rust => match lang::rust::extract(text, rules) {
+        Language::Rust => match lower::rust::extract(text, rules) {
             Ok(facts) => {
                 a.findings = resolve_with(&facts, Evidence::Ast, &mut a);
                 a.spans = facts.stmt_spans;
             }
             Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
         },
-        Language::Notebook => match lang::notebook::extract(text, rules) {
+        Language::Notebook => match lower::notebook::extract(text, rules) {
             Ok(nb) => {
                 let mut found = resolve_with(&nb.facts, Evidence::Ast, &mut a);
                 // `!curl …` lines and `%%bash` cells: the shell front end, same coordinates.
@@ -664,16 +662,16 @@ pub fn analyze_full(
             }
         },
         Language::Shell | Language::Dockerfile => {
-            let facts = lang::shell::extract(text, language, rules);
+            let facts = lower::shell::extract(text, language, rules);
             a.findings = resolve_with(&facts, Evidence::Text, &mut a);
             a.spans = facts.stmt_spans;
         }
         Language::JavaScript => {
-            let facts = lang::text::extract(text, rules);
+            let facts = lower::text::extract(text, rules);
             a.findings = resolve_with(&facts, Evidence::Text, &mut a);
         }
         Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
-            match lang::config::extract(text, language, path, rules) {
+            match lower::config::extract(text, language, path, rules) {
                 Ok(cfg) => {
                     let r = resolve::resolve(
                         &cfg.facts,

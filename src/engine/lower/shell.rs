@@ -21,10 +21,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::finding::Language;
-use crate::ir::{Binding, Candidate, ExecSite, FileFacts, InputKind, Pos, StrExpr, Use};
+use crate::engine::finding::Language;
+use crate::engine::ir::{Binding, Candidate, ExecSite, FileFacts, InputKind, Pos, StrExpr, Use};
+use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
-use crate::source::LineIndex;
 
 /// Nesting bound for `$(…)` inside `$(…)`, `sh -c` strings and here-document scripts.
 const MAX_DEPTH: usize = 8;

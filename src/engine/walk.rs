@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::finding::{Diagnostic, Language};
+use crate::engine::finding::{Diagnostic, Language};
 
 /// Directories never descended into, whatever the ignore files say.
 const SKIP_DIRS: &[&str] = &[
@@ -197,7 +197,7 @@ fn notebook_code_fits(path: &Path, language: Language, size: u64, limit: u64) ->
         return true;
     };
     let text = String::from_utf8_lossy(&bytes);
-    crate::lang::notebook::code_size(&text).is_some_and(|n| n <= limit)
+    crate::engine::lower::notebook::code_size(&text).is_some_and(|n| n <= limit)
 }
 
 fn push<T>(m: &Mutex<Vec<T>>, v: T) {

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::cli::MergeArgs;
+use crate::engine::finding::{Meta, Report};
 use crate::error::Error;
-use crate::finding::{Meta, Report};
 use crate::gate::{self, GateConfig};
 use crate::report::{self, RenderOptions};
 use crate::rules::RuleSet;
@@ -309,13 +309,13 @@ fn cell(s: &str) -> String {
 
 /// Stdout or a file; a closed or full stdout is an error (exit 2), as for every command.
 fn write(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    crate::app::write_output(path, text)
+    crate::cmd::common::write_output(path, text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Diagnostic, Meta};
+    use crate::engine::finding::{Diagnostic, Meta};
 
     fn report(repo: Option<&str>, commit: Option<&str>) -> Report {
         Report::new(

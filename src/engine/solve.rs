@@ -8,7 +8,9 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 
-use crate::ir::{Binding, CallSite, FileFacts, FormatStyle, FunctionDef, InputKind, Pos, StrExpr};
+use crate::engine::ir::{
+    Binding, CallSite, FileFacts, FormatStyle, FunctionDef, InputKind, Pos, StrExpr,
+};
 
 /// Opens a hole in [`Value::text`].
 pub const HOLE_OPEN: char = '\u{E000}';
@@ -352,7 +354,7 @@ impl<'a> Evaluator<'a> {
                 .facts
                 .scopes
                 .iter()
-                .any(|s| s.kind == crate::ir::ScopeKind::Class && s.name == *callee);
+                .any(|s| s.kind == crate::engine::ir::ScopeKind::Class && s.name == *callee);
         let target = format!("{ty}.{attr}");
         (is_class && self.lookup(&target, scope, at).is_some()).then_some(target)
     }
@@ -363,7 +365,7 @@ impl<'a> Evaluator<'a> {
         self.facts
             .scope_chain(scope)
             .into_iter()
-            .find(|&s| scopes[s].kind == crate::ir::ScopeKind::Class)
+            .find(|&s| scopes[s].kind == crate::engine::ir::ScopeKind::Class)
             .map(|s| scopes[s].name.clone())
     }
 
@@ -1047,7 +1049,7 @@ fn fill_percent(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Binding, FileFacts};
+    use crate::engine::ir::{Binding, FileFacts};
 
     fn lit(s: &str) -> StrExpr {
         StrExpr::Lit(s.into())

@@ -1,4 +1,4 @@
-//! Language front ends: each turns one decoded source file into [`crate::ir::FileFacts`].
+//! Language front ends: each turns one decoded source file into [`crate::engine::ir::FileFacts`].
 //!
 //! - [`python`]: `ruff_python_parser` (Python 3.8–3.14, with error recovery);
 //! - [`rust`]: `syn`, plus the token trees of `format!`-like macros;
@@ -6,6 +6,10 @@
 //! - [`shell`]: shell scripts and Dockerfiles (`curl`, `wget`, `websocat`, `docker exec`);
 //! - [`config`]: `.env`, docker-compose, Kubernetes / Helm, JSON and TOML configuration;
 //! - [`text`]: a regex fallback for files that cannot be parsed or decoded (and JavaScript).
+
+/// The name of the scan's worker threads (64 MiB stacks, per-file `catch_unwind`): a front end
+/// running on one needs no deeper stack of its own.
+pub const DEEP_STACK_WORKER: &str = "access-audit-worker";
 
 pub mod config;
 pub mod notebook;

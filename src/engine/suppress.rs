@@ -21,7 +21,7 @@ use regex::Regex;
 use ruff_python_ast::token::TokenKind;
 use ruff_text_size::Ranged;
 
-use crate::finding::Language;
+use crate::engine::finding::Language;
 
 /// One suppression comment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -101,7 +101,7 @@ pub fn find(path: &str, text: &str, language: Language) -> Vec<Suppression> {
     }
     if language == Language::Notebook {
         let mut out = Vec::new();
-        for (cell, code) in crate::lang::notebook::code_cells(text) {
+        for (cell, code) in crate::engine::lower::notebook::code_cells(text) {
             if code.contains("access-audit:") {
                 out.extend(find_in(path, &code, Language::Python, Some(cell)));
             }

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::Group;
+use crate::digest::fnv1a;
+use crate::engine::classify::Group;
+use crate::engine::finding::Report;
 use crate::error::Error;
-use crate::finding::Report;
 use crate::rules::RuleSet;
 
 /// A check the gate runs. Its documentation (what it does, why, example, fix) is [`Check::doc`],
@@ -223,7 +224,7 @@ struct Candidate {
 
 impl Candidate {
     fn at_finding(
-        f: &crate::finding::Finding,
+        f: &crate::engine::finding::Finding,
         rule: Check,
         message: String,
         key: String,
@@ -303,13 +304,17 @@ fn evaluate_inner(
             .unwrap_or_default();
         // An env / compose / manifest entry defines a value; the request is sent by the code that
         // reads it (reported there, with `env_source`), so a definition is never "sent".
-        if f.breaks() && f.evidence != crate::finding::Evidence::Config {
+        if f.breaks() && f.evidence != crate::engine::finding::Evidence::Config {
             let mut c = Candidate::at_finding(f, Check::UntokenizedRemote, format!("`{}`{via} is sent without a Cloudflare Access credential: it breaks once Access is on", url.as_deref().unwrap_or("")), norm.clone());
             let svc = rules.and_then(|r| {
                 r.service(&f.service)
                     .or_else(|| r.available.iter().find(|s| s.id == f.service))
             });
-            c.suggestion = Some(crate::fix::suggestion(f.client.as_deref(), f.language, svc));
+            c.suggestion = Some(crate::remedy::suggestion(
+                f.client.as_deref(),
+                f.language,
+                svc,
+            ));
             push(&mut raw, c);
         }
         if f.group == Group::Remote && matches!(f.scheme.as_deref(), Some("http" | "ws")) {
@@ -357,7 +362,7 @@ fn evaluate_inner(
     }
 
     // Inline suppressions: a trailing comment covers its line, a comment on its own line the next
-    // statement (see `crate::suppress`).
+    // statement (see `crate::engine::suppress`).
     let suppressions = &report.context.suppressions;
     let mut used = vec![false; suppressions.len()];
     for (v, _) in raw.iter_mut() {
@@ -490,16 +495,6 @@ fn normalize_url(url: &str) -> String {
         }
         None => url.to_string(),
     }
-}
-
-/// 64-bit FNV-1a: small, stable across versions and platforms.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// The baseline file: violations accepted when the gate was adopted.

@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::ir::{Candidate, ExecSite, FileFacts, StrExpr};
+use crate::engine::ir::{Candidate, ExecSite, FileFacts, StrExpr};
+use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
-use crate::source::LineIndex;
 
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\b(?:https?|wss?)://[^\s'"`<>()\[\]{},;\\]+"#).expect("valid regex")

@@ -32,12 +32,12 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table};
 use serde::Serialize;
 
-use crate::address;
-use crate::classify::{classify_host, Group};
 use crate::cli::{ProbeArgs, ProbeFormat, ScanTarget};
 use crate::config;
+use crate::engine::address;
+use crate::engine::classify::{classify_host, Group};
+use crate::engine::finding::Report;
 use crate::error::Error;
-use crate::finding::Report;
 use crate::rules::{RuleSet, Service};
 
 /// Env vars of a Cloudflare Access service token (sent as `CF-Access-Client-Id` / `-Secret`).
@@ -949,7 +949,7 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
         return Err(Error::Usage("--concurrency must be at least 1".into()));
     }
     let (targets, rules) = if args.urls.is_empty() {
-        let (report, rules) = crate::app::scan_target(&args.target, None, None)?;
+        let (report, rules) = crate::cmd::common::scan_target(&args.target, None, None)?;
         (targets_from_report(&report, &rules), rules)
     } else {
         let mut rules = RuleSet::load(args.target.rules.as_deref())?;
@@ -977,7 +977,7 @@ pub fn run(args: &ProbeArgs) -> Result<i32, Error> {
         ProbeFormat::Json => render_json(&results),
         ProbeFormat::Markdown => render_markdown(&results),
     };
-    crate::app::write_output(
+    crate::cmd::common::write_output(
         args.target.output.as_deref(),
         &redact_credentials(&out, &rules),
     )?;

@@ -40,10 +40,10 @@ use regex::Regex;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
-use crate::finding::Language;
-use crate::ir::{Binding, Candidate, FileFacts, InputKind, StrExpr};
+use crate::engine::finding::Language;
+use crate::engine::ir::{Binding, Candidate, FileFacts, InputKind, StrExpr};
+use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
-use crate::source::LineIndex;
 
 /// Deepest nesting of YAML / JSON / TOML collections accepted (deeper: `Err`, text fallback).
 pub const MAX_DEPTH: usize = 256;

@@ -20,180 +20,11 @@ use ruff_python_ast::visitor::{
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::finding::Language;
+use crate::cmd::common::fs_path;
+use crate::digest::content_hash;
 use crate::gate::{Check, GateResult, State};
+use crate::remedy::headers_kwarg;
 use crate::rules::Service;
-use crate::scaffold::HelperSpec;
-
-/// The credential header names and the env vars their values come from.
-struct Creds {
-    id_header: String,
-    secret_header: String,
-    id_env: String,
-    secret_env: String,
-}
-
-impl Creds {
-    fn of(svc: Option<&Service>) -> Creds {
-        match svc {
-            Some(s) => {
-                let spec = HelperSpec::from_service(s);
-                Creds {
-                    id_header: spec.id_header,
-                    secret_header: spec.secret_header,
-                    id_env: spec.id_env,
-                    secret_env: spec.secret_env,
-                }
-            }
-            None => Creds {
-                id_header: "CF-Access-Client-Id".into(),
-                secret_header: "CF-Access-Client-Secret".into(),
-                id_env: "CF_ACCESS_CLIENT_ID".into(),
-                secret_env: "CF_ACCESS_CLIENT_SECRET".into(),
-            },
-        }
-    }
-
-    /// `{"CF-Access-Client-Id": os.environ["CF_ACCESS_CLIENT_ID"], …}`
-    fn py_dict(&self) -> String {
-        format!(
-            "{{\"{}\": os.environ[\"{}\"], \"{}\": os.environ[\"{}\"]}}",
-            self.id_header, self.id_env, self.secret_header, self.secret_env
-        )
-    }
-}
-
-/// The keyword argument `check --fix` inserts (default ComfyUI / Cloudflare names).
-pub fn headers_kwarg(svc: Option<&Service>) -> String {
-    format!("headers={}", Creds::of(svc).py_dict())
-}
-
-/// A concrete suggested change for an untokenized remote use: route it through the token helper,
-/// or the header lines to add for that client library. One line; code in backticks.
-pub fn suggestion(client: Option<&str>, language: Language, svc: Option<&Service>) -> String {
-    let c = Creds::of(svc);
-    let spec = svc.map(HelperSpec::from_service);
-    let dict = c.py_dict();
-    let (id_h, sec_h, id_e, sec_e) = (&c.id_header, &c.secret_header, &c.id_env, &c.secret_env);
-    match language {
-        Language::Python | Language::Notebook => {
-            let helper = spec.as_ref().filter(|s| s.declared).map(|s| {
-                let module = svc
-                    .and_then(|svc| svc.helpers.modules.first().cloned())
-                    .unwrap_or_else(|| s.python_file.trim_end_matches(".py").replace('/', "."));
-                (module, s.function.clone(), format!("{}_access_headers", s.prefix))
-            });
-            // Clients the synchronous helper cannot replace: add the headers, or take them from
-            // the helper's headers function.
-            let streaming = |add: String, how: &str| match &helper {
-                Some((module, _, headers_fn)) => format!(
-                    "{add} (with `import os`); or take them from the helper: `from {module} import {headers_fn}` and {how}"
-                ),
-                None => format!("{add} (with `import os`)"),
-            };
-            match client {
-                Some("aiohttp") => streaming(
-                    format!("add `headers={dict}` to the aiohttp call"),
-                    "pass `headers=HEADERS_FN(url)`",
-                ),
-                Some("websocket-client") => streaming(
-                    format!("add `header=[\"{id_h}: \" + os.environ[\"{id_e}\"], \"{sec_h}: \" + os.environ[\"{sec_e}\"]]` to the websocket-client call (`create_connection` / `WebSocketApp`)"),
-                    "pass `header=[f\"{k}: {v}\" for k, v in HEADERS_FN(url).items()]`",
-                ),
-                Some("websockets") => streaming(
-                    format!("add `additional_headers={dict}` to `websockets.connect(…)` (`extra_headers=` before websockets 14)"),
-                    "pass `additional_headers=HEADERS_FN(url)`",
-                ),
-                _ => {
-                    let add = match client {
-                        Some(lib @ ("requests" | "httpx" | "urllib3")) => {
-                            format!("add `headers={dict}` to the {lib} call")
-                        }
-                        Some("urllib.request") => format!(
-                            "build the request as `urllib.request.Request(url, headers={dict})` and open that"
-                        ),
-                        Some("http.client") => format!(
-                            "pass `headers={dict}` to `conn.request(method, path, body, headers=…)`"
-                        ),
-                        _ => format!("send `headers={dict}` with the request"),
-                    };
-                    match &helper {
-                        Some((module, f, _)) => format!(
-                            "route it through the helper: `from {module} import {f}` then `{f}(url, method=…, data=…)` (`access-audit init-helper` writes it); or {add} (with `import os`)"
-                        ),
-                        None => format!("{add} (with `import os`)"),
-                    }
-                }
-            }
-            .replace(
-                "HEADERS_FN",
-                &helper.as_ref().map(|h| h.2.clone()).unwrap_or_default(),
-            )
-        }
-        Language::Rust => {
-            let helper = spec
-                .as_ref()
-                .filter(|s| s.declared)
-                .map(|s| {
-                    let stem = Path::new(&s.rust_file)
-                        .file_stem()
-                        .map(|x| x.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    format!(
-                        "route it through the helper module: `{stem}::{}(url, \"GET\", None)` (`access-audit init-helper --lang rust` writes it); or ",
-                        s.function
-                    )
-                })
-                .unwrap_or_default();
-            let add = match client {
-                Some("ureq") => format!(
-                    "add `.set(\"{id_h}\", &std::env::var(\"{id_e}\")?).set(\"{sec_h}\", &std::env::var(\"{sec_e}\")?)` before `.call()`"
-                ),
-                Some("tokio-tungstenite" | "tungstenite") => format!(
-                    "build the request with `url.into_client_request()?`, then `request.headers_mut().insert(\"{id_h}\", std::env::var(\"{id_e}\")?.parse()?)` and the same for `{sec_h}` (`{sec_e}`), and connect with that request"
-                ),
-                Some("awc") => format!(
-                    "add `.insert_header((\"{id_h}\", std::env::var(\"{id_e}\")?)).insert_header((\"{sec_h}\", std::env::var(\"{sec_e}\")?))` before `.send()`"
-                ),
-                Some(lib) => format!(
-                    "add `.header(\"{id_h}\", std::env::var(\"{id_e}\")?).header(\"{sec_h}\", std::env::var(\"{sec_e}\")?)` to the {lib} request before sending it"
-                ),
-                None => format!(
-                    "add `.header(\"{id_h}\", std::env::var(\"{id_e}\")?).header(\"{sec_h}\", std::env::var(\"{sec_e}\")?)` to the request before sending it"
-                ),
-            };
-            format!("{helper}{add}")
-        }
-        Language::Shell | Language::Dockerfile => match client {
-            Some("wget") => format!(
-                "add `--header=\"{id_h}: ${id_e}\" --header=\"{sec_h}: ${sec_e}\"` to the wget command"
-            ),
-            Some(lib @ ("httpie" | "xh")) => format!(
-                "add `{id_h}:\"${id_e}\" {sec_h}:\"${sec_e}\"` to the {lib} command"
-            ),
-            Some(lib) => format!(
-                "add `-H \"{id_h}: ${id_e}\" -H \"{sec_h}: ${sec_e}\"` to the {lib} command"
-            ),
-            None => format!(
-                "send `{id_h}` / `{sec_h}` from `${id_e}` / `${sec_e}` (curl: `-H \"{id_h}: ${id_e}\" -H \"{sec_h}: ${sec_e}\"`)"
-            ),
-        },
-        Language::JavaScript => format!(
-            "add `headers: {{\"{id_h}\": process.env.{id_e}, \"{sec_h}\": process.env.{sec_e}}}` to the request options"
-        ),
-        Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
-            let docker = svc
-                .and_then(|svc| {
-                    let port = svc.ports.first().map(|p| format!(":{p}")).unwrap_or_default();
-                    svc.hosts.first().map(|h| format!("; or, when the consumer runs beside the service, point it at the Docker network name (`http://{h}{port}`)"))
-                })
-                .unwrap_or_default();
-            format!(
-                "whatever reads this address must send `{id_h}` / `{sec_h}` from the `{id_e}` / `{sec_e}` environment variables{docker}"
-            )
-        }
-    }
-}
 
 /// What `check --fix` does with the fixes: write them, print them as a unified diff, or only say
 /// what would change.
@@ -291,23 +122,6 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// A digest of a file's bytes, recorded by the scan and compared before a fix writes the file.
-pub fn content_hash(bytes: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
-}
-
-/// The file behind a report path (paths are relative to the single root, or prefixed by the root).
-fn fs_path(roots: &[PathBuf], display: &str) -> PathBuf {
-    match roots {
-        [root] if root.is_dir() => root.join(display),
-        [root] => root.parent().unwrap_or(Path::new(".")).join(display),
-        _ => display.into(),
     }
 }
 
@@ -469,7 +283,7 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
     };
-    let parsed = crate::lang::python::parse(body);
+    let parsed = crate::engine::lower::python::parse(body);
     if !parsed.errors.is_empty() {
         return None;
     }
@@ -543,7 +357,7 @@ pub fn fix_source(text: &str, positions: &[(u32, u32)], kwarg: &str) -> Option<(
         out.insert_str(at, &s);
     }
     // Refuse anything that does not parse cleanly afterwards.
-    if !crate::lang::python::parse(&out).errors.is_empty() {
+    if !crate::engine::lower::python::parse(&out).errors.is_empty() {
         return None;
     }
     Some((format!("{bom}{out}"), fixed))
@@ -1112,30 +926,5 @@ mod tests {
         ] {
             assert_eq!(fix(src, &[(2, 14)]), None, "{src}");
         }
-    }
-
-    #[test]
-    fn suggestions_name_the_client() {
-        let s = suggestion(Some("requests"), Language::Python, None);
-        assert!(
-            s.contains("headers={\"CF-Access-Client-Id\": os.environ[\"CF_ACCESS_CLIENT_ID\"]"),
-            "{s}"
-        );
-        let s = suggestion(Some("websocket-client"), Language::Python, None);
-        assert!(s.contains("header=["), "{s}");
-        let s = suggestion(Some("websockets"), Language::Python, None);
-        assert!(s.contains("additional_headers="), "{s}");
-        let s = suggestion(Some("reqwest"), Language::Rust, None);
-        assert!(
-            s.contains(".header(\"CF-Access-Client-Id\", std::env::var(\"CF_ACCESS_CLIENT_ID\")?)"),
-            "{s}"
-        );
-        let s = suggestion(Some("ureq"), Language::Rust, None);
-        assert!(s.contains(".set(\"CF-Access-Client-Id\""), "{s}");
-        let s = suggestion(Some("curl"), Language::Shell, None);
-        assert!(
-            s.contains("-H \"CF-Access-Client-Id: $CF_ACCESS_CLIENT_ID\""),
-            "{s}"
-        );
     }
 }

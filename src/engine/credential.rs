@@ -1,0 +1,1 @@
+//! Credentials: whether a request carries a Cloudflare Access credential.
