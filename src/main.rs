@@ -10,7 +10,10 @@ fn main() {
     };
     let json = cli.wants_json();
     match access_audit::cmd::run(cli) {
-        Ok(code) => std::process::exit(code),
+        Ok(code) => {
+            access_audit::engine::profile::report();
+            std::process::exit(code)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(hint) = e.hint() {

@@ -13,6 +13,7 @@ pub mod credential;
 pub mod finding;
 pub mod ir;
 pub mod lower;
+pub mod profile;
 pub mod project;
 pub mod resolve;
 pub mod scan;

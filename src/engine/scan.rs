@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::Mutex;
 
-use aho_corasick::AhoCorasick;
+use regex::bytes::{Regex, RegexBuilder};
 
 use crate::engine::finding::{Diagnostic, Evidence, Finding, Language, Meta, Report, ScanContext};
 use crate::engine::ir::{FileFacts, Pos};
 use crate::engine::lower;
 use crate::engine::lower::config::ConfigFacts;
+use crate::engine::profile::{self, Stage};
 use crate::engine::project::{FileContext, Project};
 use crate::engine::resolve::{self, FileInfo};
 use crate::engine::source;
@@ -55,6 +56,13 @@ const WORKER_STACK: usize = 64 * 1024 * 1024;
 
 /// Scan every path and return the sorted report.
 pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
+    profile::start();
+    let report = scan_inner(opts, rules);
+    profile::scan_done();
+    report
+}
+
+fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     let mut files: Vec<FileEntry> = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let several = opts.paths.len() > 1;
@@ -73,7 +81,7 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                 message: e.to_string(),
             });
         }
-        let (mut f, mut d) = walk::walk(root, &opts.walk);
+        let (mut f, mut d) = profile::time_process(Stage::Walk, || walk::walk(root, &opts.walk));
         if several {
             let prefix = root.to_string_lossy().trim_end_matches('/').to_string();
             if root.is_dir() {
@@ -177,6 +185,7 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         done.store(true, Ordering::Relaxed);
         bar.finish_and_clear();
     });
+    let merge = profile::begin(Stage::Merge);
     // A binding reported at its definition is folded away when another file builds on it.
     let used: HashSet<(String, Pos)> = outcomes
         .iter()
@@ -238,9 +247,11 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             context.spans.insert(o.path, spans);
         }
     }
-    Ok(Report::new(findings, diagnostics, reported.len())
+    let report = Report::new(findings, diagnostics, reported.len())
         .with_context(context)
-        .with_meta(Meta::for_scan(&opts.paths, rules.digest())))
+        .with_meta(Meta::for_scan(&opts.paths, rules.digest()));
+    merge.end(0);
+    Ok(report)
 }
 
 /// The files in `changed` and every file with a finding whose value comes from one of them
@@ -299,7 +310,12 @@ where
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(entry) = files.get(i) else { break };
-                    outcomes.push(f(entry));
+                    // Most files hold nothing: only what a file contributes is kept, so that
+                    // memory follows the findings, not the number of files.
+                    let outcome = f(entry);
+                    if !outcome.is_empty() {
+                        outcomes.push(outcome);
+                    }
                     bar.inc(1);
                 }
                 results
@@ -376,42 +392,73 @@ pub struct FileOutcome {
     pub definitions: Vec<Pos>,
     /// Bindings of other files this file's findings were built from.
     pub external_uses: Vec<(String, Pos)>,
-    /// What a configuration file says (env values, compose services).
-    pub config: Option<ConfigFacts>,
+    /// What a configuration file says (env values, compose services); boxed, as most files are
+    /// not configuration.
+    pub config: Option<Box<ConfigFacts>>,
     /// A digest of the bytes read ([`crate::digest::content_hash`]).
     pub hash: Option<u64>,
 }
 
+impl FileOutcome {
+    /// Nothing for the report: no finding, diagnostic, secret, suppression, value or digest.
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+            && self.diagnostics.is_empty()
+            && self.secrets.is_empty()
+            && self.suppressions.is_empty()
+            && self.spans.is_empty()
+            && self.definitions.is_empty()
+            && self.external_uses.is_empty()
+            && self.config.is_none()
+            && self.hash.is_none()
+    }
+}
+
 /// Literal needles derived from the rules: a file without any of them cannot hold a finding.
 /// A second set (credential shapes, suppression comments) decides whether the text passes are run.
+///
+/// Both are searched for in any ASCII case by the `regex` crate, whose literal search (SIMD over
+/// the needles' case variants) reads a file several times faster than an Aho-Corasick automaton
+/// built case-insensitively: most files are only ever read by this search.
 pub struct Prefilter {
-    service: AhoCorasick,
-    /// Patterns below this id are port numbers: they only count as whole numbers.
-    ports: usize,
+    /// Every needle, longest first: at one position the longest needle that starts there is found.
+    service: Regex,
+    /// Port numbers: they only count as whole numbers (`8188` inside `181880` does not count).
+    ports: HashSet<Vec<u8>>,
+    /// Needles that count wherever they are found (a port number that is also a host or domain).
+    anywhere: HashSet<Vec<u8>>,
     /// `ACCESS_AUDIT_NO_PREFILTER=1`: parse every file (to check the prefilter drops nothing).
     pub disabled: bool,
-    extras: AhoCorasick,
+    extras: Regex,
+}
+
+/// A regular expression matching any of `needles` in any ASCII case (longest first at one
+/// position); one that matches everything if it cannot be built (every file is then parsed).
+fn any_of(needles: &[String]) -> Regex {
+    let mut sorted: Vec<&String> = needles.iter().collect();
+    sorted.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    sorted.dedup();
+    let alternatives: Vec<String> = sorted.iter().map(|n| regex::escape(n)).collect();
+    RegexBuilder::new(&format!("(?i-u:{})", alternatives.join("|")))
+        .unicode(false)
+        .build()
+        .unwrap_or_else(|_| Regex::new("").expect("the empty pattern"))
 }
 
 impl Prefilter {
     pub fn new(rules: &RuleSet) -> Prefilter {
-        let mut needles: Vec<String> = Vec::new();
+        let ports: Vec<String> = rules
+            .services
+            .iter()
+            .flat_map(|s| s.ports.iter().map(|p| p.to_string()))
+            .collect();
+        let mut others: Vec<String> = vec!["docker".into()];
         for s in &rules.services {
-            needles.extend(s.ports.iter().map(|p| p.to_string()));
+            others.extend(s.hosts.iter().cloned());
+            others.extend(s.domains.iter().cloned());
+            others.extend(s.paths.iter().cloned());
         }
-        let ports = needles.len();
-        needles.push("docker".into());
-        for s in &rules.services {
-            needles.extend(s.hosts.iter().cloned());
-            needles.extend(s.domains.iter().cloned());
-            needles.extend(s.paths.iter().cloned());
-        }
-        let build = |needles: &[String]| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(needles)
-                .unwrap_or_else(|_| AhoCorasick::new(["docker"]).expect("static needle"))
-        };
+        let key = |n: &String| n.to_ascii_lowercase().into_bytes();
         let extras: Vec<String> = secrets::NEEDLES
             .iter()
             .chain(["access-audit:"].iter())
@@ -419,20 +466,30 @@ impl Prefilter {
             .collect();
         let disabled = std::env::var_os("ACCESS_AUDIT_NO_PREFILTER").is_some_and(|v| v == "1");
         Prefilter {
-            service: build(&needles),
-            ports,
-            extras: build(&extras),
+            service: any_of(&[ports.clone(), others.clone()].concat()),
+            ports: ports.iter().map(key).collect(),
+            anywhere: others.iter().map(key).collect(),
+            extras: any_of(&extras),
             disabled,
         }
     }
 
     /// Could this file hold a service address? (`8188` inside `181880` does not count.)
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.service.find_overlapping_iter(bytes).any(|m| {
-            m.pattern().as_usize() >= self.ports
-                || (!bytes[..m.start()].last().is_some_and(u8::is_ascii_digit)
-                    && !bytes.get(m.end()).is_some_and(u8::is_ascii_digit))
-        })
+        let mut at = 0;
+        while let Some(m) = self.service.find_at(bytes, at) {
+            let found = m.as_bytes().to_ascii_lowercase();
+            let port_only = self.ports.contains(&found) && !self.anywhere.contains(&found);
+            let whole = !bytes[..m.start()].last().is_some_and(u8::is_ascii_digit)
+                && !bytes.get(m.end()).is_some_and(u8::is_ascii_digit);
+            if !port_only || whole {
+                return true;
+            }
+            // A port inside a longer number. Any needle that starts here is a prefix of it
+            // (digits, preceded or followed by a digit too): go on from the next byte.
+            at = m.start() + 1;
+        }
+        false
     }
 
     /// Could this file hold a credential value or a suppression comment?
@@ -461,7 +518,7 @@ pub fn scan_file_in(
         path: entry.display.clone(),
         message: m,
     };
-    let bytes = match std::fs::read(&entry.path) {
+    let bytes = match profile::time(Stage::Read, 0, || std::fs::read(&entry.path)) {
         Ok(b) => b,
         Err(e) => {
             out.diagnostics.push(diag(format!("cannot read: {e}")));
@@ -469,6 +526,7 @@ pub fn scan_file_in(
         }
     };
     let utf16 = source::has_utf16_bom(&bytes);
+    let prefiltering = profile::begin(Stage::Prefilter);
     // Binary files are told apart before the prefilter, so each one gets its diagnostic.
     if source::is_binary(&bytes) {
         out.diagnostics
@@ -477,14 +535,18 @@ pub fn scan_file_in(
     }
     let service = utf16 || prefilter.disabled || prefilter.may_match(&bytes);
     let extras = utf16 || prefilter.may_have_extras(&bytes);
+    prefiltering.end(bytes.len());
     // Env files and YAML (compose, Kubernetes) are always read: they give values to other files.
     let context_file = matches!(entry.language, Language::Dotenv | Language::Yaml);
     if !service && !extras && !context_file {
         return out;
     }
     // What was read, for `check --fix` (only a file that can hold a finding is ever fixed).
+    let decoding = profile::begin(Stage::Decode);
     out.hash = Some(crate::digest::content_hash(&bytes));
-    let decoded = match source::decode(&bytes, entry.language == Language::Python) {
+    let decoded = source::decode(&bytes, entry.language == Language::Python);
+    decoding.end(bytes.len());
+    let decoded = match decoded {
         Ok(d) => d,
         Err(source::Refused::Binary) => {
             out.diagnostics
@@ -496,12 +558,14 @@ pub fn scan_file_in(
         return out;
     }
     if extras {
+        let text = profile::begin(Stage::Text);
         out.secrets = if entry.language == Language::Notebook {
             secrets::find_in_notebook(&entry.display, &decoded.text)
         } else {
             secrets::find(&entry.display, &decoded.text)
         };
         out.suppressions = suppress::find(&entry.display, &decoded.text, entry.language);
+        text.end(decoded.text.len());
     }
     if service || !out.suppressions.is_empty() || context_file {
         let canonical = project.and_then(|_| std::fs::canonicalize(&entry.path).ok());
@@ -518,7 +582,7 @@ pub fn scan_file_in(
         out.spans = a.spans;
         out.definitions = a.definitions;
         out.external_uses = a.external_uses;
-        out.config = a.config;
+        out.config = a.config.map(Box::new);
         out.diagnostics.extend(a.notes.into_iter().map(diag));
     }
     out
@@ -570,16 +634,20 @@ pub fn analyze_full(
         notes.push(format!(
             "{why}; addresses found by text search (evidence: text)"
         ));
-        let facts = lower::text::extract(text, rules);
-        resolve::findings(
-            &facts,
-            rules,
-            &FileInfo {
-                path,
-                language,
-                evidence: Evidence::Text,
-            },
-        )
+        let facts = profile::time(Stage::Lower, text.len(), || {
+            lower::text::extract(text, rules)
+        });
+        profile::time(Stage::Resolve, 0, || {
+            resolve::findings(
+                &facts,
+                rules,
+                &FileInfo {
+                    path,
+                    language,
+                    evidence: Evidence::Text,
+                },
+            )
+        })
     };
     if let Some(why) = lossy {
         a.findings = text_findings(&mut a.notes, format!("cannot decode: {why}"));
@@ -600,14 +668,18 @@ pub fn analyze_full(
             depth: 0,
             env: Vec::new(),
         });
-        let r = resolve::resolve(facts, rules, &info, file_ctx.as_ref());
+        let r = profile::time(Stage::Resolve, 0, || {
+            resolve::resolve(facts, rules, &info, file_ctx.as_ref())
+        });
         a.definitions = r.definitions;
         a.external_uses = r.external_uses;
         r.findings
     };
     match language {
         Language::Python => {
-            let facts = lower::python::extract(text, rules);
+            let facts = profile::time(Stage::Lower, text.len(), || {
+                lower::python::extract(text, rules)
+            });
             let mut found = resolve_with(&facts, Evidence::Ast, &mut a);
             if !facts.notes.is_empty() {
                 // The parser recovered: keep its findings, add text findings on other lines.
@@ -618,14 +690,18 @@ pub fn analyze_full(
             a.findings = found;
             a.spans = facts.stmt_spans;
         }
-        Language::Rust => match lower::rust::extract(text, rules) {
+        Language::Rust => match profile::time(Stage::Lower, text.len(), || {
+            lower::rust::extract(text, rules)
+        }) {
             Ok(facts) => {
                 a.findings = resolve_with(&facts, Evidence::Ast, &mut a);
                 a.spans = facts.stmt_spans;
             }
             Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
         },
-        Language::Notebook => match lower::notebook::extract(text, rules) {
+        Language::Notebook => match profile::time(Stage::Lower, text.len(), || {
+            lower::notebook::extract(text, rules)
+        }) {
             Ok(nb) => {
                 let mut found = resolve_with(&nb.facts, Evidence::Ast, &mut a);
                 // `!curl …` lines and `%%bash` cells: the shell front end, same coordinates.
@@ -662,16 +738,22 @@ pub fn analyze_full(
             }
         },
         Language::Shell | Language::Dockerfile => {
-            let facts = lower::shell::extract(text, language, rules);
+            let facts = profile::time(Stage::Lower, text.len(), || {
+                lower::shell::extract(text, language, rules)
+            });
             a.findings = resolve_with(&facts, Evidence::Text, &mut a);
             a.spans = facts.stmt_spans;
         }
         Language::JavaScript => {
-            let facts = lower::text::extract(text, rules);
+            let facts = profile::time(Stage::Lower, text.len(), || {
+                lower::text::extract(text, rules)
+            });
             a.findings = resolve_with(&facts, Evidence::Text, &mut a);
         }
         Language::Dotenv | Language::Yaml | Language::Toml | Language::Json => {
-            match lower::config::extract(text, language, path, rules) {
+            match profile::time(Stage::Lower, text.len(), || {
+                lower::config::extract(text, language, path, rules)
+            }) {
                 Ok(cfg) => {
                     let r = resolve::resolve(
                         &cfg.facts,
@@ -717,6 +799,115 @@ mod tests {
             }],
             ..Default::default()
         }
+    }
+
+    /// The prefilter's answer as an Aho-Corasick automaton gives it: any needle, any ASCII case,
+    /// every occurrence looked at, a port only as a whole number.
+    fn oracle(ports: &[&str], others: &[&str]) -> impl Fn(&[u8]) -> bool {
+        let needles: Vec<&str> = ports.iter().chain(others).copied().collect();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&needles)
+            .unwrap();
+        let n = ports.len();
+        move |bytes| {
+            ac.find_overlapping_iter(bytes).any(|m| {
+                m.pattern().as_usize() >= n
+                    || (!bytes[..m.start()].last().is_some_and(u8::is_ascii_digit)
+                        && !bytes.get(m.end()).is_some_and(u8::is_ascii_digit))
+            })
+        }
+    }
+
+    fn prefilter_of(ports: &[&str], others: &[&str]) -> Prefilter {
+        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let key = |v: &[&str]| {
+            v.iter()
+                .map(|s| s.to_ascii_lowercase().into_bytes())
+                .collect()
+        };
+        Prefilter {
+            service: any_of(&[own(ports), own(others)].concat()),
+            ports: key(ports),
+            anywhere: key(others),
+            disabled: false,
+            extras: any_of(&own(secrets::NEEDLES)),
+        }
+    }
+
+    #[test]
+    fn the_prefilter_finds_what_an_automaton_over_every_occurrence_finds() {
+        let ports = ["8188", "300", "3000", "30001"];
+        let others = [
+            "docker",
+            "comfy",
+            "comfyui-api",
+            "/ws",
+            "/prompt",
+            "3000.example",
+            "café.io",
+        ];
+        let p = prefilter_of(&ports, &others);
+        let oracle = oracle(&ports, &others);
+        let pieces: [&[u8]; 16] = [
+            b"8",
+            b"1",
+            b"0",
+            b"3",
+            b"81",
+            b"88",
+            b"8188",
+            b"3000",
+            b"Comfy",
+            b"UI-api",
+            b"/W",
+            b"s",
+            b"DOCK",
+            b"er",
+            b" ",
+            "caf\u{c9}.io".as_bytes(),
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut text = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut r = seed;
+            for _ in 0..(r % 7) {
+                r /= 7;
+                text.extend_from_slice(pieces[(r % 16) as usize]);
+                r /= 16;
+            }
+            assert_eq!(
+                p.may_match(&text),
+                oracle(&text),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        for (text, want) in [
+            (&b"port 8188"[..], true),
+            (b"181880", false),
+            (b"18188 8188", true),
+            (b"300000", false),
+            (b"x3000.EXAMPLE", true),
+            (b"http://COMFYUI:1/", true),
+            (b"caf\xc3\xa9.io", true),
+            (b"caf\xc3\x89.io", false),
+            (b"", false),
+        ] {
+            assert_eq!(
+                p.may_match(text),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+            assert_eq!(oracle(text), want);
+        }
+        assert!(p.may_have_extras(b"headers = {'CF-Access-Client-Secret': s}"));
+        assert!(p.may_have_extras(b"CF_AUTHORIZATION=x"));
+        assert!(!p.may_have_extras(b"nothing here"));
     }
 
     #[test]
