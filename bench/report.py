@@ -22,7 +22,24 @@ TARGETS = {
     "rss_mb": 100.0,  # peak RSS <= 100 MB
     "scale_4x": 4.4,  # t(4x) / t(1x) <= 4.4
     "small_ms": 50.0,  # fixtures/audit-demo < 50 ms
+    # issue 15, "speed at the parse floor"
+    "floor_py": 1.0,  # dense Python wall / ruff check --select S,E,F wall <= 1.0
+    "floor_rs": 1.3,  # dense Rust wall / bare syn::parse_file pass wall <= 1.3
+    "rg_url_ratio": 1.0,  # whole corpus wall / rg with a ComfyUI URL regex wall <= 1.0
+    "startup_ms": 20.0,  # start-up and a small repository < 20 ms
 }
+
+# Parse-floor rows: (corpus part, access-audit run, peer run, peer label, target key).
+FLOOR_ROWS = [
+    ("python-stdlib", "floor-python-stdlib-access-audit", "floor-python-stdlib-ruff",
+     "`ruff check --no-cache --select S,E,F`", "floor_py"),
+    ("generated/python", "floor-generated-python-access-audit", "floor-generated-python-ruff",
+     "`ruff check --no-cache --select S,E,F`", "floor_py"),
+    ("rust-vendor", "floor-rust-vendor-access-audit", "floor-rust-vendor-syn",
+     "bare `syn::parse_file` (bench/syn-floor)", "floor_rs"),
+    ("generated/rust", "floor-generated-rust-access-audit", "floor-generated-rust-syn",
+     "bare `syn::parse_file` (bench/syn-floor)", "floor_rs"),
+]
 
 
 def load_json(path):
@@ -138,7 +155,7 @@ def main():
     m = machine(W)
 
     tools = {}
-    for name in ("access-audit", "rg", "semgrep"):
+    for name in ("access-audit", "rg", "rg-url", "semgrep"):
         h = hyperfine(W, name)
         if not h:
             continue
@@ -157,6 +174,21 @@ def main():
     sgout = load_json(os.path.join(W, "semgrep.json"))
     sg_scanned = len(sgout.get("paths", {}).get("scanned", [])) if sgout else None
     small = hyperfine(W, "small")
+    startup = hyperfine(W, "startup")
+    ratio_rg_url = aa["mean_s"] / tools["rg-url"]["mean_s"] if aa and "rg-url" in tools else None
+
+    floor = []
+    for part, mine, peer, label, key in FLOOR_ROWS:
+        ha, hp = hyperfine(W, mine), hyperfine(W, peer)
+        if not ha or not hp:
+            continue
+        ta, tp = gnu_time(W, mine) or {}, gnu_time(W, peer) or {}
+        floor.append({"part": part, "peer": label, "target": TARGETS[key],
+                      "access_audit_s": ha["mean_s"], "access_audit_sd": ha["stddev_s"],
+                      "access_audit_cpu_s": ta.get("cpu_s"), "access_audit_rss_mb": ta.get("rss_mb"),
+                      "peer_s": hp["mean_s"], "peer_sd": hp["stddev_s"],
+                      "peer_cpu_s": tp.get("cpu_s"), "peer_rss_mb": tp.get("rss_mb"),
+                      "ratio": ha["mean_s"] / hp["mean_s"]})
 
     # scaling
     scaling = []
@@ -202,6 +234,7 @@ def main():
         "ratio_semgrep_over_access_audit": ratio_sg, "semgrep_files_scanned": sg_scanned,
         "accuracy": acc, "outside_generated": outside, "prefilter": prefilter, "scaling": scaling,
         "scaling_4x_over_1x": scale4, "scaling_4x_over_1x_rg": scale4_rg, "small_repo": small,
+        "startup": startup, "ratio_access_audit_over_rg_url": ratio_rg_url, "parse_floor": floor,
     }
     with open(os.path.join(a.results, "summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2, sort_keys=True)
@@ -259,6 +292,9 @@ def main():
     add("")
     if ratio_rg is not None:
         add(f"- access-audit / rg wall time: **{ratio_rg:.2f}×**")
+    if ratio_rg_url is not None:
+        add(f"- access-audit / rg-url (a ComfyUI URL regex: `{m.get('rg_url_regex', '?')}`, any case) "
+            f"wall time: **{ratio_rg_url:.2f}×**")
     if ratio_sg is not None:
         add(f"- semgrep / access-audit wall time: **{ratio_sg:.1f}×**")
     add("- CPU time and peak RSS: one extra run under `/usr/bin/time -v` (for semgrep: the largest single "
@@ -317,7 +353,28 @@ def main():
         add(f"`access-audit scan fixtures/audit-demo --format json -q`, process start-up included: "
             f"**{small['mean_s'] * 1000:.1f} ms ± {small['stddev_s'] * 1000:.1f} ms** "
             f"(min {small['min_s'] * 1000:.1f} ms, {small['runs']} runs)")
+    if startup:
+        add("")
+        add(f"Start-up alone (`access-audit --version`): **{startup['mean_s'] * 1000:.1f} ms ± "
+            f"{startup['stddev_s'] * 1000:.1f} ms** (min {startup['min_s'] * 1000:.1f} ms, {startup['runs']} runs)")
     add("")
+    if floor:
+        add("## Parse floor (every file parsed)")
+        add("")
+        add("`ACCESS_AUDIT_NO_PREFILTER=1 access-audit scan PART --format json -q` against the parser's own floor "
+            "on the same files: ruff for Python (`--exit-zero --output-format concise`), a bare "
+            "`syn::parse_file` pass with access-audit's syn/proc-macro2 features for Rust (one thread per "
+            "core, like access-audit).")
+        add("")
+        add("| part | peer | peer wall | peer CPU | peer RSS | access-audit wall | CPU | RSS | wall ratio | target |")
+        add("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in floor:
+            add(f"| {r['part']} | {r['peer']} | {fmt_s(r['peer_s'])} ± {fmt_s(r['peer_sd'])} | "
+                f"{fmt(r['peer_cpu_s'], '.2f')} s | {fmt(r['peer_rss_mb'], '.1f')} MB | "
+                f"{fmt_s(r['access_audit_s'])} ± {fmt_s(r['access_audit_sd'])} | "
+                f"{fmt(r['access_audit_cpu_s'], '.2f')} s | {fmt(r['access_audit_rss_mb'], '.1f')} MB | "
+                f"**{r['ratio']:.2f}×** | ≤ {r['target']:.1f}× |")
+        add("")
 
     crit = criterion_results(os.getcwd())
     if crit:
@@ -357,10 +414,40 @@ def main():
         add(f"| fixtures/audit-demo < 50 ms | {small['mean_s'] * 1000:.1f} ms | "
             f"{met(small['mean_s'] * 1000 < TARGETS['small_ms'])} |")
     add("")
+    add("## Targets (issue 15, parse floor)")
+    add("")
+    add("| target | measured | |")
+    add("|---|---|---|")
+    for r in floor:
+        add(f"| {r['part']} dense ≤ {r['target']:.1f}× {r['peer']} | {r['ratio']:.2f}× | "
+            f"{met(r['ratio'] <= r['target'])} |")
+    if ratio_rg_url is not None:
+        add(f"| whole corpus ≤ 1.0× rg with a ComfyUI URL regex | {ratio_rg_url:.2f}× | "
+            f"{met(ratio_rg_url <= TARGETS['rg_url_ratio'])} |")
+    if len(rss_all) >= 2:
+        add(f"| peak RSS ≤ 100 MB at 1× and 4× | {', '.join(f'{x:.0f} MB' for x in rss_all)} | "
+            f"{met(max(rss_all) <= TARGETS['rss_mb'])} |")
+    if startup and small:
+        add(f"| start-up and a small repository < 20 ms | {startup['mean_s'] * 1000:.1f} ms / "
+            f"{small['mean_s'] * 1000:.1f} ms | {met(max(startup['mean_s'], small['mean_s']) * 1000 < TARGETS['startup_ms'])} |")
+    add("")
     notes_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
     if os.path.exists(notes_path):
         add(open(notes_path, encoding="utf-8").read().rstrip())
         add("")
+    # Dated sections written by hand ("## Parse floor (2026-12-01)") are kept, in their order.
+    try:
+        old = open(a.out, encoding="utf-8").read().split("\n")
+    except OSError:
+        old = []
+    keep = False
+    for line in old:
+        if line.startswith("## "):
+            keep = re.search(r"\(\d{4}-\d{2}-\d{2}\)\s*$", line) is not None
+            if keep and L[-1] != "":
+                add("")
+        if keep:
+            add(line)
     with open(a.out, "w", encoding="utf-8") as f:
         f.write("\n".join(L))
     print(f"    wrote {a.out}, {a.results}/summary.json" + (f", {a.results}/scaling.csv" if scaling else ""))

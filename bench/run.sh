@@ -23,6 +23,9 @@
 #   SCALING=1                                    0 skips the 2x/4x corpora
 #   SCALE_RUNS=5                                 hyperfine runs per scaling point
 #   SKIP_BUILD=1                                 use the existing target/release/access-audit
+#   FLOOR=1                                      0 skips the parse-floor peers (ruff, bare syn, rg URL regex)
+#   FLOOR_RUNS=5                                 hyperfine runs per parse-floor command
+#   RUFF_VENV=${TMPDIR:-/tmp}/access-audit-ruff-venv   ruff for the dense-Python peer (pip install ruff)
 #
 # Outputs: bench/results/{summary.json,scaling.csv,scaling.svg,hyperfine-*.json} and BENCHMARKS.md.
 # The corpus and the full scan reports stay under ${TMPDIR:-/tmp}.
@@ -43,6 +46,9 @@ SEMGREP_VENV="${SEMGREP_VENV:-$TMPBASE/access-audit-semgrep-venv}"
 SCALING="${SCALING:-1}"
 SCALE_RUNS="${SCALE_RUNS:-5}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
+FLOOR="${FLOOR:-1}"
+FLOOR_RUNS="${FLOOR_RUNS:-5}"
+RUFF_VENV="${RUFF_VENV:-$TMPBASE/access-audit-ruff-venv}"
 RESULTS="bench/results"
 BIN="$ROOT/target/release/access-audit"
 
@@ -129,6 +135,24 @@ if hyperfine --help 2>/dev/null | grep -q -- '--shell'; then
     hyperfine --help | grep -q -- '-N' && HF_NOSHELL=(-N)
 fi
 
+# pip_tool NAME VENV: prints the path of NAME (on PATH, in VENV, or pip-installed into a new VENV),
+# nothing if it cannot be had.
+pip_tool() {
+    local name="$1" venv="$2"
+    if command -v "$name" >/dev/null; then
+        command -v "$name"
+    elif [ -x "$venv/bin/$name" ]; then
+        echo "$venv/bin/$name"
+    else
+        note "$name missing: python3 -m venv $venv && pip install $name" >&2
+        if python3 -m venv "$venv" >/dev/null 2>&1 &&
+            timeout 600 "$venv/bin/pip" install -q --disable-pip-version-check "$name" 2>&1 | tail -n 2 | sed 's/^/    /' >&2 &&
+            [ -x "$venv/bin/$name" ]; then
+            echo "$venv/bin/$name"
+        fi
+    fi
+}
+
 SEMGREP_BIN=""
 case "$SEMGREP" in
 0) note "semgrep: skipped (SEMGREP=0)"; rm -f "$WORK"/semgrep.* ;;
@@ -139,18 +163,7 @@ reuse)
         note "semgrep: SEMGREP=reuse but no previous timing in $WORK: skipped"
     fi ;;
 *)
-    if command -v semgrep >/dev/null; then
-        SEMGREP_BIN="$(command -v semgrep)"
-    elif [ -x "$SEMGREP_VENV/bin/semgrep" ]; then
-        SEMGREP_BIN="$SEMGREP_VENV/bin/semgrep"
-    else
-        note "semgrep missing: python3 -m venv $SEMGREP_VENV && pip install semgrep"
-        if python3 -m venv "$SEMGREP_VENV" >/dev/null 2>&1 &&
-            timeout 600 "$SEMGREP_VENV/bin/pip" install -q --disable-pip-version-check semgrep 2>&1 | tail -n 2 | sed 's/^/    /' &&
-            [ -x "$SEMGREP_VENV/bin/semgrep" ]; then
-            SEMGREP_BIN="$SEMGREP_VENV/bin/semgrep"
-        fi
-    fi
+    SEMGREP_BIN="$(pip_tool semgrep "$SEMGREP_VENV")"
     if [ -n "$SEMGREP_BIN" ]; then
         note "semgrep: $SEMGREP_BIN"
     elif [ "$SEMGREP" = 1 ]; then
@@ -160,6 +173,23 @@ reuse)
     fi
     ;;
 esac
+
+# The parse-floor peers: ruff (dense Python) and a bare syn::parse_file pass (dense Rust).
+RUFF_BIN=""
+SYN_FLOOR=""
+if [ "$FLOOR" != 0 ]; then
+    RUFF_BIN="$(pip_tool ruff "$RUFF_VENV")"
+    if [ -n "$RUFF_BIN" ]; then note "ruff: $RUFF_BIN ($("$RUFF_BIN" --version))"; else note "ruff unavailable: the dense-Python peer is skipped"; fi
+    # Its own Cargo project (bench/syn-floor/), with the syn and proc-macro2 features of Cargo.toml.
+    if cargo build --release --locked --manifest-path bench/syn-floor/Cargo.toml >"$WORK/syn-floor-build.log" 2>&1; then
+        cp bench/syn-floor/target/release/syn-floor "$WORK/syn-floor"
+        SYN_FLOOR="$WORK/syn-floor"
+        note "syn floor: bench/syn-floor (syn $(grep -A1 '^name = "syn"' bench/syn-floor/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p'))"
+    else
+        tail -n 5 "$WORK/syn-floor-build.log" | sed 's/^/    /'
+        note "bench/syn-floor did not build: the dense-Rust floor is skipped"
+    fi
+fi
 
 # --- 4./5. timings ---------------------------------------------------------------------------------
 # Same file set for every tool: .py/.rs only, no ignore files, hidden files included, the
@@ -171,6 +201,13 @@ for d in "${SKIP_DIRS[@]}"; do RG_GLOBS+=(-g "!$d/"); done
 RG_REGEX='(https?|wss?)://[^\s"'"'"']+|:8188\b'
 RG_OPTS=(-t py -t rust --no-ignore --hidden --no-messages --max-filesize 2M "${RG_GLOBS[@]}")
 rg_cmd() { printf '%q ' rg "${RG_OPTS[@]}" -c "$RG_REGEX" "$1"; } # rg_cmd DIR
+# What a grep for ComfyUI finds: its port, its name, its API routes (the rules' needles), any case.
+RG_URL_REGEX='\b8188\b|comfy|/(prompt|history|view|ws|queue|object_info|upload/(image|mask)|system_stats|interrupt|free|embeddings)\b'
+rg_url_cmd() { printf '%q ' rg "${RG_OPTS[@]}" -i -c "$RG_URL_REGEX" "$1"; } # rg_url_cmd DIR
+# Every file parsed: no prefilter.
+aa_dense_cmd() { printf '%q ' env ACCESS_AUDIT_NO_PREFILTER=1 "$BIN" scan "$1" --format json -q; }
+ruff_cmd() { printf '%q ' "$RUFF_BIN" check --no-cache --select S,E,F --exit-zero --output-format concise "$1"; }
+syn_cmd() { printf '%q ' "$SYN_FLOOR" "$1"; }
 aa_cmd() { printf '%q ' "$BIN" scan "$1" --format json -q; }
 
 # timed NAME RUNS WARMUP COMMAND: hyperfine (wall) + one /usr/bin/time -v run (CPU, peak RSS).
@@ -192,6 +229,7 @@ timed access-audit "$RUNS" 1 "$(aa_cmd "$CORPUS")"
 if [ "$HAVE_RG" = 1 ]; then
     note "rg sees $(rg "${RG_OPTS[@]}" --files "$CORPUS" | wc -l) files (rg --files with the same options)"
     timed rg "$RUNS" 1 "$(rg_cmd "$CORPUS")"
+    [ "$FLOOR" != 0 ] && timed rg-url "$RUNS" 1 "$(rg_url_cmd "$CORPUS")"
 fi
 if [ -n "$SEMGREP_BIN" ] && [ "$SEMGREP" != reuse ]; then
     # Semgrep's built-in ignore list drops test/ and tests/ (most of CPython's stdlib) and vendor/:
@@ -228,6 +266,26 @@ PY
         rm -f "$WORK/semgrep.time" "$WORK/semgrep.hf.json"
     fi
     rm -f "$CORPUS/.semgrepignore"
+fi
+
+# --- 5. parse floor -------------------------------------------------------------------------------
+# Dense runs (every file parsed) against the parsers' own floor: ruff on the Python parts, a bare
+# syn::parse_file pass on the Rust parts.
+step "5. parse floor: every file parsed, against ruff and a bare syn pass"
+if [ "$FLOOR" = 0 ]; then
+    note "skipped (FLOOR=0)"
+else
+    for part in python-stdlib generated/python rust-vendor generated/rust; do
+        name="floor-${part//\//-}"
+        timed "$name-access-audit" "$FLOOR_RUNS" 1 "$(aa_dense_cmd "$CORPUS/$part")"
+        case "$part" in
+        *python*) [ -n "$RUFF_BIN" ] && timed "$name-ruff" "$FLOOR_RUNS" 1 "$(ruff_cmd "$CORPUS/$part")" ;;
+        *) [ -n "$SYN_FLOOR" ] && timed "$name-syn" "$FLOOR_RUNS" 1 "$(syn_cmd "$CORPUS/$part")" ;;
+        esac
+    done
+    note "start-up: $BIN --version"
+    hyperfine --style basic "${HF_NOSHELL[@]}" --warmup 5 --runs 50 --export-json "$WORK/startup.hf.json" \
+        "$(printf '%q ' "$BIN" --version)" 2>&1 | grep -E 'Time|Range' | sed 's/^ */    /'
 fi
 
 # --- 7. accuracy -----------------------------------------------------------------------------------
@@ -345,6 +403,8 @@ busy="$(ps -eo comm= | grep -cE '^(rustc|cargo|cc1|ld|clang)' || true)"
     echo "load_after=$load_after"
     echo "busy_procs_at_end=$busy"
     echo "rg_regex=$RG_REGEX"
+    echo "rg_url_regex=$RG_URL_REGEX"
+    echo "ruff=$([ -n "$RUFF_BIN" ] && "$RUFF_BIN" --version || echo none)"
     echo "runs=$RUNS"
     echo "semgrep_runs=$SEMGREP_RUNS"
 } >"$WORK/machine.env"
