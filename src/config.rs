@@ -46,6 +46,8 @@ pub struct FileConfig {
 /// A config file found on disk, with paths made relative to the current directory.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
+    /// The file the settings came from (`None`: no config file was found).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub file: Option<PathBuf>,
     pub settings: FileConfig,
 }
