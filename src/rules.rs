@@ -204,6 +204,7 @@ impl RuleSet {
             let entries = std::fs::read_dir(dir).map_err(|e| Error::Rules {
                 file: dir.display().to_string(),
                 message: format!("cannot read rules directory: {e}"),
+                source: Some(e.into()),
             })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -214,6 +215,7 @@ impl RuleSet {
                 let text = std::fs::read_to_string(&path).map_err(|e| Error::Rules {
                     file: path.display().to_string(),
                     message: format!("cannot read: {e}"),
+                    source: Some(e.into()),
                 })?;
                 let svc = parse_rule_file(&path.display().to_string(), &text)?;
                 // Replace in place: the order decides ties between services (first wins).
@@ -445,11 +447,13 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
                 None => file.to_string(),
             },
             message: e.message().to_string(),
+            source: Some(e.into()),
         }
     })?;
     let invalid = |field: &str, message: String| Error::Rules {
         file: format!("{file}:{}", line_of(text, field)),
         message: format!("field `{field}`: {message}"),
+        source: None,
     };
     if raw.service.id.trim().is_empty()
         || !raw

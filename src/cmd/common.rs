@@ -53,6 +53,7 @@ impl StdinFile {
             Error::UnreadablePath {
                 path: "-".into(),
                 message: e.to_string(),
+                source: Some(e.into()),
             }
         })?;
         let dir = std::env::temp_dir().join(format!(

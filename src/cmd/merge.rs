@@ -47,6 +47,7 @@ pub fn read(path: &Path) -> Result<Report, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::UnreadablePath {
         path: path.display().to_string(),
         message: e.to_string(),
+        source: Some(e.into()),
     })?;
     let report = serde_json::from_str::<Report>(&text).map_err(|e| {
         Error::Usage(format!(

@@ -71,6 +71,7 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             return Err(Error::UnreadablePath {
                 path: root.display().to_string(),
                 message: e.to_string(),
+                source: Some(e.into()),
             });
         }
         let (mut f, mut d) = walk::walk(root, &opts.walk);
