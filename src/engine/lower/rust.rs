@@ -2378,7 +2378,10 @@ mod tests {
         let cred = |path: &str| credentialed(&f, path);
         assert!(!cred("/prompt"));
         assert!(!cred("/queue"));
-        assert!(!cred("/view"), "a helper that adds one header of the pair is no token helper");
+        assert!(
+            !cred("/view"),
+            "a helper that adds one header of the pair is no token helper"
+        );
     }
 
     #[test]
