@@ -91,15 +91,12 @@ impl Holders {
 
     /// One piece of `name` is removed (`h.pop("CF-Access-Client-Id")`).
     pub fn remove_piece(&mut self, name: &str, piece: String) {
-        match self
+        if let Some(gone) = self
             .removed
             .entry(name.to_string())
             .or_insert(Some(Pieces::new()))
         {
-            Some(gone) => {
-                gone.insert(piece);
-            }
-            None => {}
+            gone.insert(piece);
         }
     }
 
