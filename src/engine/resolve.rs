@@ -526,23 +526,6 @@ fn finding(
     }
 }
 
-/// Methods of HTTP client objects that send a request.
-const REQUEST_METHODS: &[&str] = &[
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "head",
-    "options",
-    "request",
-    "stream",
-    "send",
-    "ws_connect",
-    "putrequest",
-    "urlopen",
-];
-
 /// What sends this candidate: does every request made with it carry a credential, which client
 /// makes it, and does any HTTP / WebSocket request (or token helper) send it at all?
 ///
@@ -600,7 +583,7 @@ fn consumers(
             for (j, u) in facts.uses.iter().enumerate() {
                 let sends = u.callees.iter().any(|c| {
                     c.strip_prefix(&prefix)
-                        .is_some_and(|m| REQUEST_METHODS.contains(&m))
+                        .is_some_and(|m| crate::rules::sinks().is_request_method(m))
                 });
                 // A local object is the one of this function; `self.client` is the instance's.
                 let same_object =

@@ -22,30 +22,6 @@ use crate::engine::ir::{
 use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
 
-/// Client libraries recognised at a call's root module.
-const CLIENTS: &[(&str, &str)] = &[
-    ("requests", "requests"),
-    ("httpx", "httpx"),
-    ("aiohttp", "aiohttp"),
-    ("urllib.request", "urllib.request"),
-    ("urllib3", "urllib3"),
-    ("websocket", "websocket-client"),
-    ("websockets", "websockets"),
-    ("http.client", "http.client"),
-];
-
-const SUBPROCESS: &[&str] = &[
-    "subprocess.run",
-    "subprocess.call",
-    "subprocess.check_call",
-    "subprocess.check_output",
-    "subprocess.Popen",
-    "os.system",
-    "os.popen",
-    "asyncio.create_subprocess_exec",
-    "asyncio.create_subprocess_shell",
-];
-
 /// The parsed module, and the syntax errors the parser recovered from.
 pub struct Parsed {
     pub module: ast::ModModule,
@@ -1269,12 +1245,10 @@ impl Walker<'_> {
             || c.arguments.keywords.iter().any(|k| has_credential(&k.value, self.rules, self.ctx))
             || c.arguments.args.iter().skip(1).chain(c.arguments.args.first().filter(|a| matches!(a, Expr::Dict(_))))
                 .any(|a| matches!(a, Expr::Dict(_) | Expr::Name(_) | Expr::Starred(_)) && has_credential(a, self.rules, self.ctx));
-        let client = q.as_deref().and_then(|q| {
-            CLIENTS
-                .iter()
-                .find(|(module, _)| q == *module || q.starts_with(&format!("{module}.")))
-                .map(|(_, client)| client.to_string())
-        });
+        let client = q
+            .as_deref()
+            .and_then(|q| crate::rules::sinks().python_client(q))
+            .map(str::to_string);
         let client = client.or_else(|| helper.then(|| last.to_string()));
         let names = args.iter().filter_map(|a| dotted(a)).collect();
         let target = self.assign_target.take();
@@ -1325,7 +1299,7 @@ impl Walker<'_> {
         }
 
         if let Some(q) = &q {
-            if SUBPROCESS.contains(&q.as_str()) {
+            if crate::rules::sinks().is_python_command(q) {
                 self.exec(c);
             }
         }

@@ -1376,32 +1376,16 @@ impl<'x, 'r> Walker<'x, 'r> {
     /// The client library a statement uses.
     fn client(&self, st: &StmtState) -> Option<String> {
         let first = |p: &Vec<String>| p.first().map(String::as_str).unwrap_or("").to_string();
-        for p in &st.paths {
-            let name = match first(p).as_str() {
-                "ureq" => "ureq",
-                "reqwest" => "reqwest",
-                "tokio_tungstenite" => "tokio-tungstenite",
-                "tungstenite" => "tungstenite",
-                "hyper" | "hyper_util" => "hyper",
-                "awc" => "awc",
-                "surf" => "surf",
-                "isahc" => "isahc",
-                "attohttpc" => "attohttpc",
-                _ => continue,
-            };
-            return Some(name.to_string());
+        let sinks = crate::rules::sinks();
+        if let Some(client) = st.paths.iter().find_map(|p| sinks.rust_crate(&first(p))) {
+            return Some(client.to_string());
         }
-        let last_is = |names: &[&str]| {
-            st.paths
-                .iter()
-                .any(|p| p.last().is_some_and(|l| names.contains(&l.as_str())))
-        };
-        if last_is(&[
-            "connect_async",
-            "connect_async_with_config",
-            "connect_async_tls_with_config",
-        ]) {
-            return Some("tokio-tungstenite".to_string());
+        if let Some(client) = st
+            .paths
+            .iter()
+            .find_map(|p| p.last().and_then(|l| sinks.rust_function(l)))
+        {
+            return Some(client.to_string());
         }
         let has_method = |names: &[&str]| st.methods.iter().any(|m| names.contains(&m.as_str()));
         let builder = st
