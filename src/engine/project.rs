@@ -560,6 +560,27 @@ impl External for FileContext<'_> {
         self.callers(function, param, index)
     }
 
+    fn call(&self, callee: &str, args: &[String], kwargs: &[(String, String)]) -> Option<Value> {
+        if self.depth >= MAX_IMPORT_DEPTH {
+            return None;
+        }
+        let (file, target) = self.target(callee)?;
+        if file == self.path || target.contains('.') {
+            return None;
+        }
+        let module = self.project.module(&file, self.rules)?;
+        let ctx = self.within(&module);
+        let mut v = Evaluator::new(&module.facts)
+            .with_external(&ctx)
+            .eval_return(&target, args, kwargs)?;
+        for s in &mut v.sources {
+            if s.file.is_none() {
+                s.file = Some(module.display.clone());
+            }
+        }
+        Some(v)
+    }
+
     fn import(&self, name: &str, depth: usize) -> Option<Value> {
         if self.depth + depth > MAX_IMPORT_DEPTH * 8 || self.depth >= MAX_IMPORT_DEPTH {
             return None;

@@ -929,8 +929,36 @@ impl Walker<'_> {
                     .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
                     .collect(),
             },
+            // `make_base("10.0.0.5")` with `from app.urls import make_base`: what that module's
+            // function returns for these arguments, when it is a module of the project.
+            _ if self.calls_imported_function(&name) => StrExpr::Or(
+                Box::new(StrExpr::Call {
+                    callee: name.clone(),
+                    args: args.iter().map(|a| self.lower(a, d)).collect(),
+                    kwargs: c
+                        .arguments
+                        .keywords
+                        .iter()
+                        .filter_map(|k| {
+                            Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d)))
+                        })
+                        .collect(),
+                }),
+                Box::new(StrExpr::Unknown(self.label(expr))),
+            ),
             _ => StrExpr::Unknown(self.label(expr)),
         }
+    }
+
+    /// Is `name` a function imported on its own from another module (`from m import name`)?
+    fn calls_imported_function(&self, name: &str) -> bool {
+        !name.contains('.')
+            && !self.ctx.helper_imports.contains(name)
+            && self
+                .ctx
+                .imports
+                .get(name)
+                .is_some_and(|full| full.contains('.'))
     }
 
     /// `s.comfy_url` where `s = Settings()` (a class of this file) → `Settings.comfy_url`: the class
