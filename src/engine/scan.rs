@@ -162,13 +162,14 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                 project.add_config(&entry.path, &entry.display, &cfg, rules);
             }
         }
-        project.set_python_files(
+        let files_of = |language: Language| {
             code_files
                 .iter()
-                .filter(|e| e.language == Language::Python)
+                .filter(|e| e.language == language)
                 .map(|e| e.path.clone())
-                .collect(),
-        );
+                .collect()
+        };
+        project.set_code_files(files_of(Language::Python), files_of(Language::Rust));
         let project = &project;
         let code = run_parallel(&code_files, threads, &bar, |e| {
             scan_file_isolated_in(e, rules, &prefilter, Some(project))

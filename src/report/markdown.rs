@@ -1372,10 +1372,7 @@ pub fn render_gate(result: &crate::gate::GateResult) -> String {
     if s.active > 0 {
         out.push_str("\n| Rule | Severity | Location | Message |\n|---|---|---|---|\n");
         for v in result.active() {
-            let sev = match v.severity {
-                crate::gate::Severity::Error => "error",
-                crate::gate::Severity::Warning => "warning",
-            };
+            let sev = v.severity.as_str();
             let at = match v.cell {
                 Some(c) => format!("{}:cell {c}:{}", v.path, v.line),
                 None => format!("{}:{}", v.path, v.line),
