@@ -96,6 +96,7 @@ impl Sinks {
         toml::from_str(text).map_err(|e| Error::Rules {
             file: file.to_string(),
             message: e.message().to_string(),
+            source: Some(e.into()),
         })
     }
 
