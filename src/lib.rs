@@ -17,7 +17,7 @@ pub mod engine;
 pub(crate) mod error;
 pub mod gate;
 pub(crate) mod git;
-pub(crate) mod remedy;
+pub mod remedy;
 pub mod report;
 pub mod rules;
 pub(crate) mod secrets;
