@@ -558,6 +558,14 @@ pub struct Analysis {
     pub config: Option<ConfigFacts>,
 }
 
+/// A JavaScript / TypeScript test file: `*.test.*`, `*.spec.*`, or under `__tests__/`.
+fn is_js_test(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    name.contains(".test.")
+        || name.contains(".spec.")
+        || path.split(['/', '\\']).any(|c| c == "__tests__")
+}
+
 /// Analyze decoded source text; `ctx` is the project and the file's canonical path.
 pub fn analyze_full(
     text: &str,
@@ -668,6 +676,9 @@ pub fn analyze_full(
             a.findings = resolve_with(&facts, Evidence::Text, &mut a);
             a.spans = facts.stmt_spans;
         }
+        // JavaScript / TypeScript is searched as text, where a test's data and expectations
+        // cannot be told from requests: its test files are not searched.
+        Language::JavaScript if is_js_test(path) => {}
         Language::JavaScript => {
             let facts = lower::text::extract(text, rules);
             a.findings = resolve_with(&facts, Evidence::Text, &mut a);

@@ -905,6 +905,10 @@ impl Walker<'_> {
                 };
             }
         }
+        // A field's default (pydantic `Field("host:8443", …)`, dataclasses / attrs `default=`).
+        if let Some(e) = self.field_default(expr) {
+            return self.lower_at(e, d);
+        }
         match q.as_str() {
             "str" | "int" if args.len() == 1 => self.lower(&args[0], d),
             "urllib.parse.urljoin"
@@ -950,6 +954,37 @@ impl Walker<'_> {
         }
     }
 
+    /// The default of a field declaration: pydantic `Field("…")` / `Field(default=…)`,
+    /// dataclasses `field(default=…)`, attrs `attr.ib(default=…)`.
+    fn field_default<'e>(&self, value: &'e Expr) -> Option<&'e Expr> {
+        self.field_call(value).flatten()
+    }
+
+    /// `Some(default)` when `value` declares a field (`Field(…)`, `field(…)`, `attr.ib(…)`);
+    /// the default is `None` when it gives none (`Field(None, …)`, `Field(...)`).
+    fn field_call<'e>(&self, value: &'e Expr) -> Option<Option<&'e Expr>> {
+        let Expr::Call(c) = value else { return None };
+        let q = self.ctx.qualify(&dotted(&c.func)?);
+        let pydantic = matches!(q.as_str(), "pydantic.Field" | "pydantic.fields.Field");
+        if !pydantic
+            && !matches!(
+                q.as_str(),
+                "dataclasses.field" | "attr.ib" | "attr.attrib" | "attr.field" | "attrs.field"
+            )
+        {
+            return None;
+        }
+        Some(
+            c.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
+                .map(|k| &k.value)
+                .or_else(|| pydantic.then(|| c.arguments.args.first()).flatten())
+                .filter(|e| !matches!(e, Expr::EllipsisLiteral(_) | Expr::NoneLiteral(_))),
+        )
+    }
+
     /// Is `name` a function imported on its own from another module (`from m import name`)?
     fn calls_imported_function(&self, name: &str) -> bool {
         !name.contains('.')
@@ -967,7 +1002,12 @@ impl Walker<'_> {
         let mut prefix = name.as_str();
         while let Some((head, _)) = prefix.rsplit_once('.') {
             if let Some(ctor) = self.ctx.objects.get(head) {
-                if self.ctx.fn_names.contains(ctor.as_str()) && !ctor.contains('.') {
+                // `self.valves = self.Valves()`: a class nested in this one.
+                let ctor = ctor
+                    .strip_prefix("self.")
+                    .or_else(|| ctor.strip_prefix("cls."))
+                    .unwrap_or(ctor);
+                if self.ctx.fn_names.contains(ctor) && !ctor.contains('.') {
                     return format!("{ctor}{}", &name[head.len()..]);
                 }
                 break;
@@ -1113,6 +1153,16 @@ impl Walker<'_> {
 
     /// Record `target = value`: a binding, and a candidate when the value builds a string.
     fn assign(&mut self, target: &Expr, value: &Expr) {
+        // `host: str = Field("comfyui:8188", description=…)` in a class: the field's default is
+        // the value (an address there is a definition, folded into the code that uses it).
+        // A field without a default binds nothing: its value is only known at run time.
+        if self.class.is_some() {
+            match self.field_call(value) {
+                Some(Some(default)) => return self.assign(target, default),
+                Some(None) => return self.visit_expr(value),
+                None => {}
+            }
+        }
         // `host, port = "comfyui", 8188`
         if let (Expr::Tuple(t), Expr::Tuple(v)) = (target, value) {
             if t.elts.len() == v.elts.len() {
