@@ -20,4 +20,3 @@ pub(crate) mod git;
 pub mod remedy;
 pub mod report;
 pub mod rules;
-pub(crate) mod secrets;

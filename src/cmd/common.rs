@@ -174,7 +174,7 @@ pub(crate) fn scan_target_with(
             eprintln!(
                 "access-audit: {}: {}",
                 report::escape_control(&d.path),
-                report::escape_control(&crate::secrets::mask_line(&d.message))
+                report::escape_control(&crate::engine::secrets::mask_line(&d.message))
             );
         }
     }

@@ -117,10 +117,10 @@ fn validate(mut report: Report) -> Result<Report, String> {
     }
     report.findings = std::mem::take(&mut report.findings)
         .into_iter()
-        .map(crate::secrets::mask_finding)
+        .map(crate::engine::finding::Finding::masked)
         .collect();
     for s in &mut report.secrets {
-        s.redacted = crate::secrets::redact(&s.redacted);
+        s.redacted = crate::engine::secrets::redact(&s.redacted);
     }
     Ok(report)
 }

@@ -16,6 +16,7 @@ pub mod lower;
 pub mod project;
 pub mod resolve;
 pub mod scan;
+pub mod secrets;
 pub mod solve;
 pub mod source;
 pub mod suppress;

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::engine::finding::Language;
 use crate::engine::ir::{FileFacts, Pos, StrExpr};
 use crate::engine::lower;
 use crate::engine::solve::{EnvOverride, Evaluator, External, Value};
 use crate::engine::source;
+use crate::engine::source::Language;
 use crate::engine::walk;
 use crate::rules::RuleSet;
 

@@ -19,12 +19,12 @@ use crate::engine::lower;
 use crate::engine::lower::config::ConfigFacts;
 use crate::engine::project::{FileContext, Project};
 use crate::engine::resolve::{self, FileInfo};
+use crate::engine::secrets::{self, Secret};
 use crate::engine::source;
 use crate::engine::suppress::{self, Suppression};
 use crate::engine::walk::{self, FileEntry, WalkOptions};
 use crate::error::Error;
 use crate::rules::RuleSet;
-use crate::secrets::{self, Secret};
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -228,7 +228,7 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                         column: f.column,
                     })
                 })
-                .map(secrets::mask_finding),
+                .map(Finding::masked),
         );
         diagnostics.extend(o.diagnostics);
         context.secrets.extend(o.secrets);

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::engine::finding::{Diagnostic, Language};
+use crate::engine::finding::Diagnostic;
+use crate::engine::source::Language;
 
 /// Directories never descended into, whatever the ignore files say.
 const SKIP_DIRS: &[&str] = &[

@@ -44,7 +44,7 @@ pub fn render_with(result: &GateResult, raw: &dyn Fn(&Violation) -> Option<(u32,
             line,
             column,
             escape_property(&format!("access-audit {}{at}", v.rule.id())),
-            escape_data(&crate::secrets::mask_line(&v.message))
+            escape_data(&crate::engine::secrets::mask_line(&v.message))
         ));
     }
     out

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::escape_control;
+use crate::engine::secrets;
 use crate::gate::{Check, GateResult, Severity};
-use crate::secrets;
 
 /// Render active violations. `source` returns a file's text by report path.
 pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, color: bool) -> String {

@@ -964,7 +964,7 @@ pub fn render_gate(result: &crate::gate::GateResult) -> String {
                 Some(c) => format!("{}:cell {c}:{}", v.path, v.line),
                 None => format!("{}:{}", v.path, v.line),
             }),
-            message: cell(&crate::secrets::mask_line(&v.message)),
+            message: cell(&crate::engine::secrets::mask_line(&v.message)),
         })
         .collect();
     template::render(

@@ -33,7 +33,7 @@ pub fn render(result: &GateResult, version: &str) -> String {
                 "ruleId": v.rule.id(),
                 "ruleIndex": index(v.rule),
                 "level": v.severity.as_str(),
-                "message": { "text": crate::secrets::mask_line(&v.message) },
+                "message": { "text": crate::engine::secrets::mask_line(&v.message) },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri(&v.path), "uriBaseId": "%SRCROOT%" },

@@ -27,8 +27,8 @@
 //! ~~~
 
 use super::{Candidate, Check, Meta};
+use crate::engine::secrets::Secret;
 use crate::gate::Severity;
-use crate::secrets::Secret;
 
 pub const META: Meta = Meta {
     id: "hardcoded-secret",
