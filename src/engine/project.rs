@@ -56,6 +56,11 @@ pub struct Project {
     python_files: Vec<PathBuf>,
     /// Rust files of the scan (canonical paths), likewise.
     rust_files: Vec<PathBuf>,
+    /// The scan's size limit (`--max-file-size`): another module is read only within it.
+    max_file_size: u64,
+    /// A file was named as a scan root: its sibling modules are read even though the walk did
+    /// not list them (within the limit); else only the walk's files are.
+    file_root: bool,
     /// Name imported with `from MODULE import NAME` → the files that import it, with the module
     /// as written (built on first use).
     importers: OnceLock<HashMap<String, Vec<(PathBuf, String)>>>,
@@ -64,6 +69,7 @@ pub struct Project {
 impl Project {
     /// A project over these scan roots; `prefixes[i]` is prepended to report paths under root `i`.
     pub fn new(roots: &[(PathBuf, String)]) -> Project {
+        let file_root = roots.iter().any(|(r, _)| r.is_file());
         let roots = roots
             .iter()
             .map(|(r, p)| {
@@ -77,13 +83,18 @@ impl Project {
             .collect();
         Project {
             roots,
+            file_root,
+            max_file_size: crate::engine::walk::DEFAULT_MAX_FILE_SIZE,
             ..Default::default()
         }
     }
 
     /// The Python and Rust files of the scan, for values passed to a module's functions from
     /// other modules.
-    pub fn set_code_files(&mut self, python: Vec<PathBuf>, rust: Vec<PathBuf>) {
+    /// Only these files are read as other modules: the walk has applied the ignore files and
+    /// the size limit to them.
+    pub fn set_code_files(&mut self, python: Vec<PathBuf>, rust: Vec<PathBuf>, max_file_size: u64) {
+        self.max_file_size = max_file_size;
         let canonical = |files: Vec<PathBuf>| {
             files
                 .into_iter()
@@ -103,7 +114,7 @@ impl Project {
                 let Ok(text) = std::fs::read_to_string(file) else {
                     continue;
                 };
-                if text.len() > 2 * 1024 * 1024 {
+                if text.len() as u64 > self.max_file_size {
                     continue;
                 }
                 for (module, name) in from_import_names(&text) {
@@ -286,7 +297,16 @@ impl Project {
     fn load(&self, path: &Path, rules: &RuleSet) -> Option<Module> {
         let language = walk::language_of(path)?;
         let meta = std::fs::metadata(path).ok()?;
-        if !meta.is_file() || meta.len() > 2 * 1024 * 1024 || !self.within_roots(path) {
+        if !meta.is_file() || meta.len() > self.max_file_size || !self.within_roots(path) {
+            return None;
+        }
+        // A file the walk left out (ignored, or another kind) is not read as a module either.
+        let listed = match language {
+            Language::Python => &self.python_files,
+            Language::Rust => &self.rust_files,
+            _ => return None,
+        };
+        if !self.file_root && !listed.iter().any(|f| f == path) {
             return None;
         }
         let bytes = std::fs::read(path).ok()?;

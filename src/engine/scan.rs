@@ -169,7 +169,11 @@ pub fn scan(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                 .map(|e| e.path.clone())
                 .collect()
         };
-        project.set_code_files(files_of(Language::Python), files_of(Language::Rust));
+        project.set_code_files(
+            files_of(Language::Python),
+            files_of(Language::Rust),
+            opts.walk.max_file_size,
+        );
         let project = &project;
         let code = run_parallel(&code_files, threads, &bar, |e| {
             scan_file_isolated_in(e, rules, &prefilter, Some(project))
