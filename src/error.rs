@@ -42,7 +42,12 @@ pub enum Error {
     },
     /// An output file cannot be written.
     #[error("cannot write `{path}`: {message}")]
-    Output { path: String, message: String },
+    Output {
+        path: String,
+        message: String,
+        #[source]
+        source: Option<Source>,
+    },
     /// Stdout was closed before the output was written (`| head`): exit 2, without a message.
     #[error("stdout was closed")]
     StdoutClosed,
@@ -57,6 +62,15 @@ impl Error {
         Error::Git {
             message,
             source: None,
+        }
+    }
+
+    /// Writing `path` failed with `e`.
+    pub(crate) fn output(path: impl std::fmt::Display, e: std::io::Error) -> Self {
+        Error::Output {
+            path: path.to_string(),
+            message: e.to_string(),
+            source: Some(Box::new(e)),
         }
     }
 

@@ -106,10 +106,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     }
     if let Some(path) = &args.write_baseline {
         let b = Baseline::from_result(&result);
-        std::fs::write(path, b.to_json()).map_err(|e| Error::Output {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(path, b.to_json()).map_err(|e| Error::output(path.display(), e))?;
         eprintln!(
             "access-audit: wrote {} violation(s) to {}",
             b.violations.len(),

@@ -68,10 +68,7 @@ impl StdinFile {
         let written = std::fs::create_dir_all(file.parent().unwrap_or(&dir))
             .and_then(|()| std::fs::write(&file, &text));
         let guard = StdinFile { dir: dir.clone() };
-        written.map_err(|e| Error::Output {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?;
+        written.map_err(|e| Error::output(file.display(), e))?;
         t.paths = vec![dir];
         Ok(Some(guard))
     }
@@ -379,13 +376,7 @@ pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error>
 pub(crate) fn output_error(path: Option<&Path>, e: &std::io::Error) -> Error {
     match path {
         None if e.kind() == std::io::ErrorKind::BrokenPipe => Error::StdoutClosed,
-        None => Error::Output {
-            path: "stdout".into(),
-            message: e.to_string(),
-        },
-        Some(p) => Error::Output {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        },
+        None => Error::output("stdout", std::io::Error::new(e.kind(), e.to_string())),
+        Some(p) => Error::output(p.display(), std::io::Error::new(e.kind(), e.to_string())),
     }
 }

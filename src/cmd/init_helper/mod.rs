@@ -151,15 +151,10 @@ pub fn run(args: &InitHelperArgs) -> Result<i32, Error> {
         )));
     }
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::Output {
-            path: parent.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::create_dir_all(parent).map_err(|e| Error::output(parent.display(), e))?;
     }
-    crate::cmd::fix::write_atomic(&out, text.as_bytes()).map_err(|e| Error::Output {
-        path: out.display().to_string(),
-        message: e.to_string(),
-    })?;
+    crate::cmd::fix::write_atomic(&out, text.as_bytes())
+        .map_err(|e| Error::output(out.display(), e))?;
     println!("Wrote the {} token helper to {}", spec.name, out.display());
     match args.lang {
         HelperLang::Python => {
