@@ -155,7 +155,7 @@ pub struct ScanTarget {
     #[arg(long = "domain", value_name = "DOMAIN", value_delimiter = ',')]
     pub domains: Vec<String>,
     /// Skip files larger than this many bytes (a diagnostic says so).
-    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::engine::walk::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
     /// Scan files even if .gitignore / .ignore exclude them.
     #[arg(long)]

@@ -46,6 +46,8 @@ pub struct FileConfig {
 /// A config file found on disk, with paths made relative to the current directory.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
+    /// The file the settings came from (`None`: no config file was found).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub file: Option<PathBuf>,
     pub settings: FileConfig,
 }
@@ -88,7 +90,7 @@ pub fn discover(start: &Path) -> Result<Config, Error> {
 /// Load an `access-audit.toml` (or any file of that shape).
 pub fn load(path: &Path) -> Result<Config, Error> {
     let text = read(path)?;
-    let settings: FileConfig = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+    let settings: FileConfig = toml::from_str(&text).map_err(|e| toml_error(path, &text, e))?;
     let spans = toml::from_str::<Spans>(&text).unwrap_or_default();
     finish(path, &text, &spans, settings)
 }
@@ -145,7 +147,7 @@ struct PyToolSpans {
 
 fn load_pyproject(path: &Path) -> Result<Option<Config>, Error> {
     let text = read(path)?;
-    let py: PyProject = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+    let py: PyProject = toml::from_str(&text).map_err(|e| toml_error(path, &text, e))?;
     let Some(value) = py.tool.and_then(|t| t.access_audit) else {
         return Ok(None);
     };
@@ -154,6 +156,7 @@ fn load_pyproject(path: &Path) -> Result<Option<Config>, Error> {
         .map_err(|e: toml::de::Error| Error::Config {
             file: format!("{}:{}", path.display(), line_of_table(&text)),
             message: format!("[tool.access-audit]: {}", e.message()),
+            source: Some(e.into()),
         })?;
     let spans = toml::from_str::<PySpans>(&text)
         .ok()
@@ -166,16 +169,18 @@ fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::Config {
         file: path.display().to_string(),
         message: e.to_string(),
+        source: Some(e.into()),
     })
 }
 
-fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+fn toml_error(path: &Path, text: &str, e: toml::de::Error) -> Error {
     let line = e.span().map_or(1, |s| {
         text[..s.start.min(text.len())].matches('\n').count() + 1
     });
     Error::Config {
         file: format!("{}:{line}", path.display()),
         message: e.message().to_string(),
+        source: Some(e.into()),
     }
 }
 
@@ -205,6 +210,7 @@ fn finish(
     let bad = |field: &str, id: &str, value: bool, message: String| Error::Config {
         file: at(spans.offset(field, id, value)),
         message: format!("`{field}`: {message}"),
+        source: None,
     };
     for (field, ids) in [
         ("select", settings.select.clone().unwrap_or_default()),
@@ -349,6 +355,20 @@ mod tests {
             err.contains("access-audit.toml:2") && err.contains("strictt"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_parse_error_keeps_the_toml_error_as_its_source() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access-audit.toml");
+        std::fs::write(&p, "strict = [\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.to_string().contains("access-audit.toml:"), "{e}");
+        assert!(e.source().is_some_and(|s| s.is::<toml::de::Error>()));
+        let missing = dir.path().join("none.toml");
+        let e = load(&missing).unwrap_err();
+        assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
     }
 
     #[test]

@@ -76,10 +76,10 @@ fn filter_drivers(dir: &Path) -> Vec<String> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
-    command(dir)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e} (is git installed?)")))
+    command(dir).args(args).output().map_err(|e| Error::Git {
+        message: format!("cannot run git: {e} (is git installed?)"),
+        source: Some(e.into()),
+    })
 }
 
 /// Absolute paths of the files changed since `reference` in the repository containing `dir`.
@@ -91,7 +91,7 @@ pub fn changed_since(dir: &Path, reference: &str) -> Result<HashSet<PathBuf>, Er
     };
     let top = git(dir, &["rev-parse", "--show-toplevel"])?;
     if !top.status.success() {
-        return Err(Error::Git(format!(
+        return Err(Error::git(format!(
             "--changed-since needs a git repository, and `{}` is not in one",
             dir.display()
         )));
@@ -114,7 +114,7 @@ pub fn changed_since(dir: &Path, reference: &str) -> Result<HashSet<PathBuf>, Er
         } else {
             "check the name, or fetch it first (`git fetch origin <ref>`)"
         };
-        return Err(Error::Git(format!(
+        return Err(Error::git(format!(
             "--changed-since: git ref `{reference}` not found; {advice}"
         )));
     }
@@ -134,7 +134,7 @@ pub fn changed_since(dir: &Path, reference: &str) -> Result<HashSet<PathBuf>, Er
     ] {
         let out = git(&top, &args)?;
         if !out.status.success() {
-            return Err(Error::Git(format!(
+            return Err(Error::git(format!(
                 "git {} failed: {}",
                 args.join(" "),
                 String::from_utf8_lossy(&out.stderr).trim()

@@ -11,13 +11,12 @@
 
 pub mod cli;
 pub mod cmd;
-pub mod config;
-pub mod digest;
+pub(crate) mod config;
+pub(crate) mod digest;
 pub mod engine;
-pub mod error;
+pub(crate) mod error;
 pub mod gate;
 pub(crate) mod git;
 pub mod remedy;
 pub mod report;
 pub mod rules;
-pub mod secrets;

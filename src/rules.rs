@@ -29,6 +29,127 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("n8n.toml", include_str!("../rules/n8n.toml")),
 ];
 
+/// The HTTP / WebSocket client libraries every service's addresses go through (sinks), embedded
+/// from `rules/sinks/http.toml`.
+pub const SINKS_FILE: (&str, &str) = ("sinks/http.toml", include_str!("../rules/sinks/http.toml"));
+
+/// Client libraries whose calls send the URL they are given (`rules/sinks/http.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sinks {
+    pub python: PythonSinks,
+    pub rust: RustSinks,
+    pub objects: ObjectSinks,
+    #[serde(default)]
+    pub examples: Vec<SinkExample>,
+}
+
+/// Python: client modules and the calls that run a command line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonSinks {
+    pub clients: Vec<PythonClient>,
+    pub commands: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonClient {
+    pub module: String,
+    pub client: String,
+}
+
+/// Rust: client crates (first path segment) and functions imported on their own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RustSinks {
+    pub crates: Vec<NamedClient>,
+    pub functions: Vec<NamedClient>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedClient {
+    pub name: String,
+    pub client: String,
+}
+
+/// Methods of client objects that send a request to the object's base URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSinks {
+    pub request_methods: Vec<String>,
+}
+
+/// Code that must produce a finding sent through `client`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkExample {
+    pub language: String,
+    pub code: String,
+    pub client: String,
+}
+
+impl Sinks {
+    /// Parse a sinks file; errors name the file and line.
+    pub fn parse(file: &str, text: &str) -> Result<Sinks, Error> {
+        toml::from_str(text).map_err(|e| Error::Rules {
+            file: file.to_string(),
+            message: e.message().to_string(),
+            source: Some(e.into()),
+        })
+    }
+
+    /// The client a Python call whose qualified name is `q` goes through (`requests.get` →
+    /// `requests`, `urllib.request.urlopen` → `urllib.request`).
+    pub fn python_client(&self, q: &str) -> Option<&str> {
+        self.python
+            .clients
+            .iter()
+            .find(|c| {
+                q.strip_prefix(c.module.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+            .map(|c| c.client.as_str())
+    }
+
+    /// Does the Python call `q` run a command line (`subprocess.run`, `os.system`)?
+    pub fn is_python_command(&self, q: &str) -> bool {
+        self.python.commands.iter().any(|c| c == q)
+    }
+
+    /// The client of a Rust call path starting with crate `first`.
+    pub fn rust_crate(&self, first: &str) -> Option<&str> {
+        self.rust
+            .crates
+            .iter()
+            .find(|c| c.name == first)
+            .map(|c| c.client.as_str())
+    }
+
+    /// The client of a Rust function called by its own name (`connect_async`).
+    pub fn rust_function(&self, name: &str) -> Option<&str> {
+        self.rust
+            .functions
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.client.as_str())
+    }
+
+    /// Does calling `method` on a client object send a request?
+    pub fn is_request_method(&self, method: &str) -> bool {
+        self.objects.request_methods.iter().any(|m| m == method)
+    }
+}
+
+/// The embedded sinks (validated by the test suite, so loading them cannot fail at run time).
+pub fn sinks() -> &'static Sinks {
+    static SINKS: std::sync::LazyLock<Sinks> = std::sync::LazyLock::new(|| {
+        Sinks::parse(SINKS_FILE.0, SINKS_FILE.1).expect("rules/sinks/http.toml is valid")
+    });
+    &SINKS
+}
+
 /// One rule file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +325,7 @@ impl RuleSet {
             let entries = std::fs::read_dir(dir).map_err(|e| Error::Rules {
                 file: dir.display().to_string(),
                 message: format!("cannot read rules directory: {e}"),
+                source: Some(e.into()),
             })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -214,6 +336,7 @@ impl RuleSet {
                 let text = std::fs::read_to_string(&path).map_err(|e| Error::Rules {
                     file: path.display().to_string(),
                     message: format!("cannot read: {e}"),
+                    source: Some(e.into()),
                 })?;
                 let svc = parse_rule_file(&path.display().to_string(), &text)?;
                 // Replace in place: the order decides ties between services (first wins).
@@ -445,11 +568,13 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
                 None => file.to_string(),
             },
             message: e.message().to_string(),
+            source: Some(e.into()),
         }
     })?;
     let invalid = |field: &str, message: String| Error::Rules {
         file: format!("{file}:{}", line_of(text, field)),
         message: format!("field `{field}`: {message}"),
+        source: None,
     };
     if raw.service.id.trim().is_empty()
         || !raw

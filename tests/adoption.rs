@@ -3,19 +3,9 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
 
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("access-audit").expect("binary builds");
-    c.env("ACCESS_AUDIT_NO_VCS", "1").env_remove("NO_COLOR");
-    c
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use common::{bin_no_vcs, write_in};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")
@@ -24,12 +14,12 @@ fn stdout(out: &std::process::Output) -> String {
 /// A repository whose ComfyUI sits behind another team's public domain.
 fn other_domain_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "client.py",
         "import requests\n\n\ndef submit(wf):\n    return requests.post(\"https://comfy.other-team.dev/prompt\", json=wf)\n",
     );
-    write(
+    write_in(
         dir.path(),
         "local.py",
         "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\n",
@@ -40,7 +30,11 @@ fn other_domain_repo() -> tempfile::TempDir {
 #[test]
 fn report_names_the_remote_host_found_never_a_built_in_domain() {
     let repo = other_domain_repo();
-    let out = bin().arg("report").arg(repo.path()).output().unwrap();
+    let out = bin_no_vcs()
+        .arg("report")
+        .arg(repo.path())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let md = stdout(&out);
     assert!(!md.contains("datacrew"), "{md}");
@@ -56,18 +50,24 @@ fn report_names_the_remote_host_found_never_a_built_in_domain() {
 #[test]
 fn report_names_configured_domains_from_flag_and_pyproject() {
     let repo = other_domain_repo();
-    write(
+    write_in(
         repo.path(),
         "pyproject.toml",
         "[project]\nname = \"demo\"\n\n[tool.access-audit]\nprotected_domains = [\"comfy.mydomain.dev\"]\n",
     );
-    let md = stdout(&bin().arg("report").arg(repo.path()).output().unwrap());
+    let md = stdout(
+        &bin_no_vcs()
+            .arg("report")
+            .arg(repo.path())
+            .output()
+            .unwrap(),
+    );
     assert!(md.contains("enabled on `comfy.mydomain.dev`"), "{md}");
     assert!(!md.contains("**Protected domain:**"), "{md}");
     assert!(!md.contains("datacrew"), "{md}");
     // `--domain` adds to the file's list.
     let md = stdout(
-        &bin()
+        &bin_no_vcs()
             .arg("report")
             .arg(repo.path())
             .args(["--domain", "api.mydomain.dev"])
@@ -83,12 +83,12 @@ fn report_names_configured_domains_from_flag_and_pyproject() {
 #[test]
 fn report_without_remote_or_configuration_says_none_is_configured() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "local.py",
         "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\n",
     );
-    let md = stdout(&bin().arg("report").arg(dir.path()).output().unwrap());
+    let md = stdout(&bin_no_vcs().arg("report").arg(dir.path()).output().unwrap());
     assert!(md.contains("**Protected domain:** none configured"), "{md}");
     assert!(!md.contains("datacrew"), "{md}");
     assert!(
@@ -99,12 +99,12 @@ fn report_without_remote_or_configuration_says_none_is_configured() {
 
 #[test]
 fn version_prints_the_rules_digest_of_a_scan() {
-    let out = bin().arg("--version").output().unwrap();
+    let out = bin_no_vcs().arg("--version").output().unwrap();
     assert!(out.status.success());
     let line = stdout(&out);
     let dir = tempfile::tempdir().unwrap();
     let scan = stdout(
-        &bin()
+        &bin_no_vcs()
             .arg("scan")
             .arg(dir.path())
             .args(["--format", "json"])
@@ -124,27 +124,27 @@ fn version_prints_the_rules_digest_of_a_scan() {
 
 #[test]
 fn help_lists_exit_codes_and_completions_and_man_render() {
-    let help = stdout(&bin().arg("--help").output().unwrap());
+    let help = stdout(&bin_no_vcs().arg("--help").output().unwrap());
     assert!(help.contains("Exit codes:"), "{help}");
     assert!(help.contains("  2  usage error"), "{help}");
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = bin().args(["completions", shell]).output().unwrap();
+        let out = bin_no_vcs().args(["completions", shell]).output().unwrap();
         assert!(out.status.success(), "{shell}: {out:?}");
         let text = stdout(&out);
         assert!(text.contains("access-audit"), "{shell}: {text}");
         assert!(text.contains("stdin-filename"), "{shell}: {text}");
     }
-    let man = stdout(&bin().arg("man").output().unwrap());
+    let man = stdout(&bin_no_vcs().arg("man").output().unwrap());
     assert!(man.contains(".TH access-audit 1"), "{man}");
     assert!(man.contains("Exit codes"), "{man}");
-    let bad = bin().args(["completions", "tcsh"]).output().unwrap();
+    let bad = bin_no_vcs().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]
 fn json_format_reports_a_fatal_error_as_json_on_stdout() {
     for cmd in ["scan", "check"] {
-        let out = bin()
+        let out = bin_no_vcs()
             .args([cmd, "no/such/dir", "--format", "json"])
             .output()
             .unwrap();
@@ -157,7 +157,7 @@ fn json_format_reports_a_fatal_error_as_json_on_stdout() {
         assert!(err.contains("error: cannot read `no/such/dir`"), "{err}");
     }
     // Without JSON, stdout stays empty.
-    let out = bin().args(["scan", "no/such/dir"]).output().unwrap();
+    let out = bin_no_vcs().args(["scan", "no/such/dir"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
@@ -165,14 +165,14 @@ fn json_format_reports_a_fatal_error_as_json_on_stdout() {
 #[test]
 fn check_and_scan_read_one_file_from_stdin() {
     let repo = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         repo.path(),
         "access-audit.toml",
         "protected-domains = [\"comfy.mydomain.dev\"]\n",
     );
     let src =
         "import requests\n\n\ndef go():\n    requests.get(\"https://comfy.mydomain.dev/queue\")\n";
-    let out = bin()
+    let out = bin_no_vcs()
         .current_dir(repo.path())
         .args([
             "check",
@@ -191,7 +191,7 @@ fn check_and_scan_read_one_file_from_stdin() {
     assert!(text.contains("\"pkg/client.py\""), "{text}");
     assert!(text.contains("untokenized-remote"), "{text}");
     // The language follows the file name: the same text as a shell script is not Python.
-    let out = bin()
+    let out = bin_no_vcs()
         .current_dir(repo.path())
         .args([
             "scan",
@@ -208,7 +208,7 @@ fn check_and_scan_read_one_file_from_stdin() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
     // The report names the stdin file as its scope and uses the config beside it.
-    let out = bin()
+    let out = bin_no_vcs()
         .current_dir(repo.path())
         .args(["report", "-", "--stdin-filename", "pkg/client.py"])
         .write_stdin(src)
@@ -218,7 +218,7 @@ fn check_and_scan_read_one_file_from_stdin() {
     assert!(md.contains("**Scope:** `pkg/client.py`"), "{md}");
     assert!(md.contains("enabled on `comfy.mydomain.dev`"), "{md}");
     // `-` needs a file name.
-    let out = bin()
+    let out = bin_no_vcs()
         .args(["check", "-"])
         .write_stdin(src)
         .output()
@@ -260,17 +260,17 @@ fn pre_commit_hooks_fail_on_a_violation_that_comes_through_env() {
     );
     let repo = tempfile::tempdir().unwrap();
     // The URL is only in `.env`; the code that sends it is in `app/client.py`.
-    write(
+    write_in(
         repo.path(),
         ".env",
         "COMFYUI_URL=https://comfy.mydomain.dev\n",
     );
-    write(
+    write_in(
         repo.path(),
         "app/client.py",
         "import os\nimport requests\n\n\ndef submit(wf):\n    return requests.post(os.environ[\"COMFYUI_URL\"] + \"/prompt\", json=wf)\n",
     );
-    write(
+    write_in(
         repo.path(),
         "app/local.py",
         "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\n",
@@ -296,7 +296,7 @@ fn pre_commit_hooks_fail_on_a_violation_that_comes_through_env() {
         }
         let mut words = entry.split_whitespace();
         assert_eq!(words.next(), Some("access-audit"), "{id}");
-        let mut cmd = bin();
+        let mut cmd = bin_no_vcs();
         cmd.current_dir(repo.path())
             .args(words)
             .args(["--format", "github"]);
@@ -322,17 +322,17 @@ fn pre_commit_hooks_fail_on_a_violation_that_comes_through_env() {
 #[test]
 fn check_never_reports_a_definition_as_sent_without_credential() {
     let repo = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         repo.path(),
         ".env",
         "COMFYUI_URL=https://comfy.mydomain.dev:8188\n",
     );
-    write(
+    write_in(
         repo.path(),
         "docker-compose.yml",
         "services:\n  worker:\n    image: worker\n    environment:\n      - COMFY=https://comfy.mydomain.dev/prompt\n",
     );
-    let out = bin()
+    let out = bin_no_vcs()
         .arg("check")
         .arg(repo.path())
         .args(["--format", "json"])
@@ -342,7 +342,7 @@ fn check_never_reports_a_definition_as_sent_without_credential() {
     // The scan still lists the `.env` address (its port is the service's); the compose URL is the
     // service's by its API path alone, which in a data file is never a finding…
     let scan = stdout(
-        &bin()
+        &bin_no_vcs()
             .arg("scan")
             .arg(repo.path())
             .args(["--format", "json"])
@@ -358,12 +358,12 @@ fn check_never_reports_a_definition_as_sent_without_credential() {
         .collect();
     assert_eq!(paths, [".env"], "{scan}");
     // …and the code that sends one is the violation, pointing at the `.env` entry.
-    write(
+    write_in(
         repo.path(),
         "client.py",
         "import os\nimport requests\nrequests.get(os.environ[\"COMFYUI_URL\"] + \"/queue\")\n",
     );
-    let out = bin()
+    let out = bin_no_vcs()
         .arg("check")
         .arg(repo.path())
         .args(["--format", "json"])
@@ -394,17 +394,17 @@ fn notebook_repo() -> tempfile::TempDir {
         ],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5
     });
-    write(
+    write_in(
         dir.path(),
         "explore.ipynb",
-        &serde_json::to_string_pretty(&nb).unwrap(),
+        serde_json::to_string_pretty(&nb).unwrap(),
     );
-    write(
+    write_in(
         dir.path(),
         "local.py",
         "import requests\nrequests.get(\"http://127.0.0.1:8188/queue\")\n",
     );
-    write(
+    write_in(
         dir.path(),
         "deploy/.env",
         "COMFYUI_URL=http://127.0.0.1:8188\n",
@@ -416,7 +416,7 @@ fn notebook_repo() -> tempfile::TempDir {
 fn notebooks_show_the_cell_everywhere_and_sarif_the_raw_line() {
     let repo = notebook_repo();
     let run = |args: &[&str]| {
-        let out = bin()
+        let out = bin_no_vcs()
             .arg("check")
             .arg(repo.path())
             .args(args)
@@ -453,7 +453,7 @@ fn notebooks_show_the_cell_everywhere_and_sarif_the_raw_line() {
     assert_eq!(region["startLine"], raw_line, "{sarif}");
     // The table and the report name the cell; the report counts files by kind and names languages.
     let table = stdout(
-        &bin()
+        &bin_no_vcs()
             .arg("scan")
             .arg(repo.path())
             .args(["--color", "never"])
@@ -461,7 +461,13 @@ fn notebooks_show_the_cell_everywhere_and_sarif_the_raw_line() {
             .unwrap(),
     );
     assert!(table.contains("explore.ipynb[cell 3]:1:18"), "{table}");
-    let md = stdout(&bin().arg("report").arg(repo.path()).output().unwrap());
+    let md = stdout(
+        &bin_no_vcs()
+            .arg("report")
+            .arg(repo.path())
+            .output()
+            .unwrap(),
+    );
     assert!(md.contains("| `explore.ipynb` | cell 3:1 |"), "{md}");
     assert!(md.contains("`explore.ipynb[cell 3]:1`"), "{md}");
     assert!(
@@ -474,8 +480,14 @@ fn notebooks_show_the_cell_everywhere_and_sarif_the_raw_line() {
 #[test]
 fn report_fix_and_helper_name_the_same_env_vars() {
     let repo = other_domain_repo();
-    let md = stdout(&bin().arg("report").arg(repo.path()).output().unwrap());
-    let out = bin()
+    let md = stdout(
+        &bin_no_vcs()
+            .arg("report")
+            .arg(repo.path())
+            .output()
+            .unwrap(),
+    );
+    let out = bin_no_vcs()
         .arg("check")
         .arg(repo.path())
         .args(["--format", "json"])
@@ -484,7 +496,7 @@ fn report_fix_and_helper_name_the_same_env_vars() {
     let fix = stdout(&out);
     let helper_dir = tempfile::tempdir().unwrap();
     let helper = helper_dir.path().join("client.py");
-    let out = bin()
+    let out = bin_no_vcs()
         .arg("init-helper")
         .arg("--out")
         .arg(&helper)

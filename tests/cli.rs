@@ -7,39 +7,29 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+
+use common::write;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The binary, run from the crate root (fixture paths are relative to it).
 fn cmd() -> Command {
-    let mut c = Command::cargo_bin("access-audit").expect("binary builds");
-    c.current_dir(ROOT).env_remove("NO_COLOR");
+    let mut c = common::bin();
+    c.current_dir(ROOT);
     c
-}
-
-fn write(path: &Path, contents: impl AsRef<[u8]>) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, contents).unwrap();
 }
 
 /// Run `scan ... --format json` and parse stdout; the command must succeed.
 fn scan_json(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::cargo_bin("access-audit")
-        .unwrap()
-        .current_dir(dir)
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    common::json_ok(
+        Command::cargo_bin("access-audit")
+            .unwrap()
+            .current_dir(dir)
+            .arg("scan")
+            .args(args)
+            .args(["--format", "json"]),
+    )
 }
 
 fn findings(v: &Value) -> &Vec<Value> {

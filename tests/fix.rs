@@ -7,19 +7,14 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
+use common::{text, write};
+
 fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("access-audit").expect("binary builds");
+    let mut c = common::bin();
     c.current_dir(dir).env("NO_COLOR", "1");
     c
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(path: &Path, contents: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
 }
 
 fn py_compile(path: &Path, cache: &Path) -> Option<Output> {

@@ -6,35 +6,15 @@
 use std::path::Path;
 use std::process::Command as Std;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("access-audit").unwrap();
-    c.env_remove("NO_COLOR");
-    c
-}
+mod common;
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use common::{bin, run, write_in};
 
 /// Run `check` in `dir` with extra args; returns (exit code, stdout, stderr).
 fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = bin()
-        .current_dir(dir)
-        .arg("check")
-        .arg(".")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run(bin().current_dir(dir).arg("check").arg(".").args(args))
 }
 
 const UNTOKENIZED: &str = "import requests\n\ndef submit():\n    return requests.get(\"https://comfyui.example.space/prompt\")\n";
@@ -44,8 +24,8 @@ const LOCAL: &str = "import requests\nrequests.get(\"http://localhost:8188/promp
 #[test]
 fn clean_repository_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "local.py", LOCAL);
-    write(dir.path(), "remote_ok.py", TOKENIZED);
+    write_in(dir.path(), "local.py", LOCAL);
+    write_in(dir.path(), "remote_ok.py", TOKENIZED);
     let (code, out, _) = check(dir.path(), &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("No violations"), "{out}");
@@ -54,7 +34,7 @@ fn clean_repository_exits_zero() {
 #[test]
 fn untokenized_remote_fails_with_a_code_frame() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "bad.py", UNTOKENIZED);
+    write_in(dir.path(), "bad.py", UNTOKENIZED);
     let (code, out, _) = check(dir.path(), &["--color", "never"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("error[untokenized-remote]"), "{out}");
@@ -72,7 +52,7 @@ fn untokenized_remote_fails_with_a_code_frame() {
 #[test]
 fn insecure_remote_and_strict_unresolved() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", "import os, requests\nrequests.get(\"http://comfyui.example.space/queue\", headers={\"cf-access-token\": os.environ[\"T\"]})\nrequests.get(os.environ[\"COMFYUI_URL\"] + \"/prompt\")\n");
+    write_in(dir.path(), "a.py", "import os, requests\nrequests.get(\"http://comfyui.example.space/queue\", headers={\"cf-access-token\": os.environ[\"T\"]})\nrequests.get(os.environ[\"COMFYUI_URL\"] + \"/prompt\")\n");
     let (code, out, _) = check(dir.path(), &["--format", "json"]);
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -117,7 +97,7 @@ fn usage_errors_exit_two() {
 #[test]
 fn severity_warning_reports_without_failing() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "bad.py", UNTOKENIZED);
+    write_in(dir.path(), "bad.py", UNTOKENIZED);
     let (code, out, _) = check(
         dir.path(),
         &[
@@ -134,12 +114,12 @@ fn severity_warning_reports_without_failing() {
 #[test]
 fn config_file_is_discovered_upward_and_cli_overrides_it() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "pyproject.toml",
         "[project]\nname = \"demo\"\n\n[tool.access-audit]\nignore = [\"untokenized-remote\"]\n",
     );
-    write(dir.path(), "pkg/sub/bad.py", UNTOKENIZED);
+    write_in(dir.path(), "pkg/sub/bad.py", UNTOKENIZED);
     let out = bin()
         .current_dir(dir.path())
         .args(["check", "pkg/sub"])
@@ -157,7 +137,7 @@ fn config_file_is_discovered_upward_and_cli_overrides_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    write(
+    write_in(
         dir.path(),
         "pkg/access-audit.toml",
         "select = [\"untokenized-remote\"]\n",
@@ -172,7 +152,7 @@ fn config_file_is_discovered_upward_and_cli_overrides_it() {
         Some(1),
         "the nearer access-audit.toml wins"
     );
-    write(dir.path(), "pkg/access-audit.toml", "selekt = []\n");
+    write_in(dir.path(), "pkg/access-audit.toml", "selekt = []\n");
     let out = bin()
         .current_dir(dir.path())
         .args(["check", "pkg/sub"])
@@ -189,7 +169,7 @@ fn config_file_is_discovered_upward_and_cli_overrides_it() {
 #[test]
 fn baseline_round_trip_survives_moved_lines_but_not_new_violations() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "legacy.py", UNTOKENIZED);
+    write_in(dir.path(), "legacy.py", UNTOKENIZED);
     let (code, _, err) = check(
         dir.path(),
         &["--write-baseline", ".access-audit-baseline.json"],
@@ -210,16 +190,16 @@ fn baseline_round_trip_survives_moved_lines_but_not_new_violations() {
     assert!(out.contains("1 in the baseline"), "{out}");
 
     // Unrelated edits move the violation down: still baselined.
-    write(
+    write_in(
         dir.path(),
         "legacy.py",
-        &format!("# a comment\nimport os\n\n\n{UNTOKENIZED}"),
+        format!("# a comment\nimport os\n\n\n{UNTOKENIZED}"),
     );
     let (code, out, _) = check(dir.path(), &["--baseline", ".access-audit-baseline.json"]);
     assert_eq!(code, 0, "{out}");
 
     // A different violation on the very line the old one had: reported.
-    write(dir.path(), "legacy.py", "import requests\n\ndef submit():\n    return requests.get(\"https://other.example.space/prompt\")\n");
+    write_in(dir.path(), "legacy.py", "import requests\n\ndef submit():\n    return requests.get(\"https://other.example.space/prompt\")\n");
     let (code, out, _) = check(
         dir.path(),
         &[
@@ -233,7 +213,7 @@ fn baseline_round_trip_survives_moved_lines_but_not_new_violations() {
     assert!(out.contains("other.example.space"), "{out}");
 
     // A second copy of the baselined call is new.
-    write(dir.path(), "legacy.py", &format!("{UNTOKENIZED}\ndef again():\n    return requests.get(\"https://comfyui.example.space/prompt\")\n"));
+    write_in(dir.path(), "legacy.py", format!("{UNTOKENIZED}\ndef again():\n    return requests.get(\"https://comfyui.example.space/prompt\")\n"));
     let (code, _, _) = check(dir.path(), &["--baseline", ".access-audit-baseline.json"]);
     assert_eq!(code, 1);
 }
@@ -241,8 +221,8 @@ fn baseline_round_trip_survives_moved_lines_but_not_new_violations() {
 #[test]
 fn baseline_file_is_sorted_and_stable() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "b.py", UNTOKENIZED);
-    write(dir.path(), "a.py", UNTOKENIZED);
+    write_in(dir.path(), "b.py", UNTOKENIZED);
+    write_in(dir.path(), "a.py", UNTOKENIZED);
     check(dir.path(), &["--write-baseline", "one.json"]);
     check(dir.path(), &["--write-baseline", "two.json"]);
     let one = std::fs::read_to_string(dir.path().join("one.json")).unwrap();
@@ -263,13 +243,13 @@ fn baseline_file_is_sorted_and_stable() {
 #[test]
 fn inline_suppression_on_the_line_above_a_statement_covers_all_its_lines() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "above.py", "import requests\n# access-audit: ignore[untokenized-remote] staging host, not behind Access\nrequests.get(\"https://comfyui.example.space/prompt\")\n");
-    write(
+    write_in(dir.path(), "above.py", "import requests\n# access-audit: ignore[untokenized-remote] staging host, not behind Access\nrequests.get(\"https://comfyui.example.space/prompt\")\n");
+    write_in(
         dir.path(),
         "reflowed.py",
         "import requests\n# access-audit: ignore[untokenized-remote] black reflowed this call\nrequests.post(\n    \"https://comfyui.example.space/prompt\",\n    json={},\n    timeout=30,\n)\n",
     );
-    write(dir.path(), "main.rs", "fn f(c: &reqwest::Client) {\n    // access-audit: ignore[untokenized-remote] test server\n    let _ = c.get(\"https://comfyui.example.space/queue\").send();\n}\n");
+    write_in(dir.path(), "main.rs", "fn f(c: &reqwest::Client) {\n    // access-audit: ignore[untokenized-remote] test server\n    let _ = c.get(\"https://comfyui.example.space/queue\").send();\n}\n");
     let (code, out, _) = check(dir.path(), &["--format", "json"]);
     assert_eq!(code, 0, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -293,14 +273,14 @@ fn inline_suppression_on_the_line_above_a_statement_covers_all_its_lines() {
 #[test]
 fn unused_and_malformed_suppressions_are_reported() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", "import requests\nrequests.get(\"http://localhost:8188/prompt\")  # access-audit: ignore[untokenized-remote] not needed\n");
-    write(dir.path(), "b.py", "import requests\n# access-audit: ignore[untokenized-remote]\nrequests.get(\"https://comfyui.example.space/prompt\")\n");
-    write(
+    write_in(dir.path(), "a.py", "import requests\nrequests.get(\"http://localhost:8188/prompt\")  # access-audit: ignore[untokenized-remote] not needed\n");
+    write_in(dir.path(), "b.py", "import requests\n# access-audit: ignore[untokenized-remote]\nrequests.get(\"https://comfyui.example.space/prompt\")\n");
+    write_in(
         dir.path(),
         "c.py",
         "x = 1  # access-audit: ignore because reasons\n",
     );
-    write(
+    write_in(
         dir.path(),
         "d.py",
         "x = 1  # access-audit: ignore[no-such-check] typo\n",
@@ -337,20 +317,7 @@ fn unused_and_malformed_suppressions_are_reported() {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let ok = Std::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
+    let ok = common::git(dir, args).unwrap();
     assert!(
         ok.status.success(),
         "git {args:?}: {}",
@@ -363,12 +330,12 @@ fn changed_since_scans_only_changed_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
-    write(d, "old_bad.py", UNTOKENIZED);
+    write_in(d, "old_bad.py", UNTOKENIZED);
     git(d, &["add", "."]);
     git(d, &["commit", "-q", "-m", "legacy"]);
     let (code, _, err) = check(d, &["--changed-since", "HEAD"]);
     assert_eq!(code, 0, "nothing changed since HEAD: {err}");
-    write(d, "new_bad.py", UNTOKENIZED);
+    write_in(d, "new_bad.py", UNTOKENIZED);
     let (code, out, _) = check(d, &["--changed-since", "HEAD", "--format", "json"]);
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -388,7 +355,7 @@ fn changed_since_a_missing_ref_says_to_fetch_more_history() {
     std::fs::create_dir_all(&d).unwrap();
     git(&d, &["init", "-q", "-b", "main"]);
     for i in 0..3 {
-        write(&d, "a.py", &format!("x = {i}\n"));
+        write_in(&d, "a.py", format!("x = {i}\n"));
         git(&d, &["add", "."]);
         git(&d, &["commit", "-q", "-m", &format!("c{i}")]);
     }
@@ -410,8 +377,8 @@ fn changed_since_a_missing_ref_says_to_fetch_more_history() {
 #[test]
 fn sarif_validates_against_the_official_schema() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "sub dir/bad.py", UNTOKENIZED);
-    write(dir.path(), "ok.py", "import requests\n# access-audit: ignore[untokenized-remote] staging\nrequests.get(\"https://comfyui.example.space/queue\")\n");
+    write_in(dir.path(), "sub dir/bad.py", UNTOKENIZED);
+    write_in(dir.path(), "ok.py", "import requests\n# access-audit: ignore[untokenized-remote] staging\nrequests.get(\"https://comfyui.example.space/queue\")\n");
     let (code, out, _) = check(dir.path(), &["--format", "sarif"]);
     assert_eq!(code, 1);
     let sarif: Value = serde_json::from_str(&out).unwrap();
@@ -458,7 +425,7 @@ fn sarif_validates_against_the_official_schema() {
 #[test]
 fn github_format_annotates_each_violation() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "bad.py", UNTOKENIZED);
+    write_in(dir.path(), "bad.py", UNTOKENIZED);
     let (code, out, _) = check(dir.path(), &["--format", "github"]);
     assert_eq!(code, 1);
     assert_eq!(out.lines().count(), 1, "{out}");
@@ -476,10 +443,10 @@ fn hardcoded_secrets_are_reported_and_never_printed() {
     let client_id = "0123456789abcdef0123456789abcdef.access";
     let secret = format!("cfast_{}{}", "Q7w8E9r0T1".repeat(4), "z9Y8x7W6");
     let hex = "9f".repeat(32);
-    write(
+    write_in(
         dir.path(),
         "creds.py",
-        &format!("import requests\nHEADERS = {{\"CF-Access-Client-Id\": \"{client_id}\", \"CF-Access-Client-Secret\": \"{secret}\"}}\nCF_ACCESS_CLIENT_SECRET = \"{hex}\"\nrequests.get(\"https://comfyui.example.space/prompt\", headers=HEADERS)\n"),
+        format!("import requests\nHEADERS = {{\"CF-Access-Client-Id\": \"{client_id}\", \"CF-Access-Client-Secret\": \"{secret}\"}}\nCF_ACCESS_CLIENT_SECRET = \"{hex}\"\nrequests.get(\"https://comfyui.example.space/prompt\", headers=HEADERS)\n"),
     );
     let mut saw_rule = false;
     for format in ["human", "json", "sarif", "github", "markdown"] {
@@ -539,15 +506,15 @@ fn changed_since_still_reads_unchanged_env_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
-    write(d, ".env", "COMFYUI_URL=https://comfyui.example.space\n");
-    write(
+    write_in(d, ".env", "COMFYUI_URL=https://comfyui.example.space\n");
+    write_in(
         d,
         "worker.py",
         "import os\nURL = os.getenv(\"COMFYUI_URL\")\n",
     );
     git(d, &["add", "."]);
     git(d, &["commit", "-q", "-m", "base"]);
-    write(
+    write_in(
         d,
         "worker.py",
         "import os, requests\nURL = os.getenv(\"COMFYUI_URL\")\nrequests.get(f\"{URL}/prompt\")\n",

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const FIXTURES: [&str; 3] = ["audit-demo", "remote-mixed", "cross-file"];
 
 fn cmd(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("access-audit").expect("binary builds");
-    c.current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("ACCESS_AUDIT_NO_VCS");
+    let mut c = common::bin();
+    c.current_dir(dir).env_remove("ACCESS_AUDIT_NO_VCS");
     c
 }
 
@@ -33,13 +33,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .output()
-        .ok()?;
+    let out = common::git(dir, args)?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())

@@ -5,39 +5,36 @@
 
 use access_audit::engine::classify::Group;
 use access_audit::engine::finding::{Evidence, Finding, Language};
-use access_audit::engine::scan::analyze;
-use access_audit::rules::RuleSet;
+
+mod common;
+
+const SRC: common::Source = common::Source {
+    language: Language::Python,
+    path: "t.py",
+};
 
 /// Findings and notes for `src` as a Python file `t.py`, sorted by position.
 fn py_with_notes(src: &str) -> (Vec<Finding>, Vec<String>) {
-    let rules = RuleSet::embedded().unwrap();
-    let (mut findings, notes) = analyze(src, Language::Python, "t.py", &rules, None);
-    findings.sort();
-    (findings, notes)
+    SRC.with_notes(src)
 }
 
 /// Findings for a source that must parse cleanly.
 fn py(src: &str) -> Vec<Finding> {
-    let (findings, notes) = py_with_notes(src);
-    assert!(notes.is_empty(), "unexpected notes: {notes:#?}");
-    findings
+    SRC.findings(src)
 }
 
 /// The single finding of `src`.
 fn one(src: &str) -> Finding {
-    let findings = py(src);
-    assert_eq!(findings.len(), 1, "expected one finding: {findings:#?}");
-    findings.into_iter().next().unwrap()
+    SRC.one(src)
 }
 
 /// The source must produce no finding at all.
 fn none(src: &str) {
-    let findings = py(src);
-    assert!(findings.is_empty(), "expected no finding: {findings:#?}");
+    SRC.none(src)
 }
 
 fn at(line: u32) -> Option<String> {
-    Some(format!("t.py:{line}"))
+    SRC.at(line)
 }
 
 const CF_DICT: &str = r#"CF = {"CF-Access-Client-Id": os.environ["CF_ACCESS_CLIENT_ID"], "CF-Access-Client-Secret": os.environ["CF_ACCESS_CLIENT_SECRET"]}"#;

@@ -5,39 +5,36 @@
 
 use access_audit::engine::classify::Group;
 use access_audit::engine::finding::{Evidence, Finding, Language};
-use access_audit::engine::scan::analyze;
-use access_audit::rules::RuleSet;
+
+mod common;
+
+const SRC: common::Source = common::Source {
+    language: Language::Rust,
+    path: "t.rs",
+};
 
 /// Findings and notes for `src` as a Rust file `t.rs`, sorted by position.
 fn rs_with_notes(src: &str) -> (Vec<Finding>, Vec<String>) {
-    let rules = RuleSet::embedded().unwrap();
-    let (mut findings, notes) = analyze(src, Language::Rust, "t.rs", &rules, None);
-    findings.sort();
-    (findings, notes)
+    SRC.with_notes(src)
 }
 
 /// Findings for a source that must parse cleanly.
 fn rs(src: &str) -> Vec<Finding> {
-    let (findings, notes) = rs_with_notes(src);
-    assert!(notes.is_empty(), "unexpected notes: {notes:#?}");
-    findings
+    SRC.findings(src)
 }
 
 /// The single finding of `src`.
 fn one(src: &str) -> Finding {
-    let findings = rs(src);
-    assert_eq!(findings.len(), 1, "expected one finding: {findings:#?}");
-    findings.into_iter().next().unwrap()
+    SRC.one(src)
 }
 
 /// The source must produce no finding at all.
 fn none(src: &str) {
-    let findings = rs(src);
-    assert!(findings.is_empty(), "expected no finding: {findings:#?}");
+    SRC.none(src)
 }
 
 fn at(line: u32) -> Option<String> {
-    Some(format!("t.rs:{line}"))
+    SRC.at(line)
 }
 
 #[test]

@@ -5,30 +5,15 @@
 use std::path::Path;
 use std::process::{Command as Std, Stdio};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("access-audit").unwrap();
-    c.env_remove("NO_COLOR");
-    c.env("ACCESS_AUDIT_NO_VCS", "1");
-    c
-}
+mod common;
 
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use common::{bin_no_vcs, write_in};
 
 /// Run `access-audit ARGS` in `dir`; (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = bin().current_dir(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run(bin_no_vcs().current_dir(dir).args(args))
 }
 
 fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -56,13 +41,7 @@ fn violations(json: &str) -> Vec<(String, String, String, u64)> {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let ok = Std::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap()
-        .success();
+    let ok = common::git(dir, args).unwrap().status.success();
     assert!(ok, "git {args:?}");
 }
 
@@ -94,7 +73,7 @@ fn a_large_notebook_of_images_with_a_small_code_cell_is_scanned() {
         serde_json::json!([{"output_type": "display_data", "data": {"image/png": image}, "metadata": {}}]),
     )]);
     assert!(nb.len() > 3_000_000);
-    write(dir.path(), "plots.ipynb", &nb);
+    write_in(dir.path(), "plots.ipynb", &nb);
     let (code, out, err) = check(dir.path(), &["--format", "json"]);
     assert_eq!(code, 1, "{out}{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -112,12 +91,12 @@ fn a_large_notebook_of_images_with_a_small_code_cell_is_scanned() {
 fn a_notebook_whose_code_is_over_the_limit_is_skipped_and_fails_check() {
     let dir = tempfile::tempdir().unwrap();
     let code = format!("{REMOTE_CALL}{}", "x = 1\n".repeat(200));
-    write(
+    write_in(
         dir.path(),
         "big.ipynb",
-        &notebook(&[code_cell(&code, serde_json::json!([]))]),
+        notebook(&[code_cell(&code, serde_json::json!([]))]),
     );
-    write(dir.path(), "ok.py", "x = 1\n");
+    write_in(dir.path(), "ok.py", "x = 1\n");
     let (code, out, err) = check(dir.path(), &["--max-file-size", "1000"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
@@ -129,11 +108,11 @@ fn a_notebook_whose_code_is_over_the_limit_is_skipped_and_fails_check() {
 #[test]
 fn a_skipped_file_makes_check_exit_2_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "small.py", "x = 1\n");
-    write(
+    write_in(dir.path(), "small.py", "x = 1\n");
+    write_in(
         dir.path(),
         "huge.py",
-        &format!("{REMOTE_CALL}{}", "# padding\n".repeat(500)),
+        format!("{REMOTE_CALL}{}", "# padding\n".repeat(500)),
     );
     let (code, out, err) = check(dir.path(), &["--max-file-size", "2000", "--color", "never"]);
     assert_eq!(code, 2, "{out}{err}");
@@ -144,7 +123,7 @@ fn a_skipped_file_makes_check_exit_2_unless_allowed() {
     let (code, out, err) = check(dir.path(), &["--max-file-size", "2000", "--allow-skipped"]);
     assert_eq!(code, 0, "{out}{err}");
     // A binary file with a source extension is not read either.
-    write(dir.path(), "blob.py", "\0\0\0binary");
+    write_in(dir.path(), "blob.py", "\0\0\0binary");
     let (code, _, err) = check(dir.path(), &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("blob.py"), "{err}");
@@ -153,7 +132,7 @@ fn a_skipped_file_makes_check_exit_2_unless_allowed() {
 #[test]
 fn zero_files_scanned_is_a_warning_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "README.txt", "nothing to scan\n");
+    write_in(dir.path(), "README.txt", "nothing to scan\n");
     let (code, out, err) = check(dir.path(), &[]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("0 files scanned"), "{err}");
@@ -166,10 +145,10 @@ fn an_unreadable_root_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("locked");
     std::fs::create_dir(&root).unwrap();
-    write(&root, "a.py", REMOTE_CALL);
+    write_in(&root, "a.py", REMOTE_CALL);
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o000)).unwrap();
     let enforced = std::fs::read_dir(&root).is_err();
-    let out = bin().arg("check").arg(&root).output().unwrap();
+    let out = bin_no_vcs().arg("check").arg(&root).output().unwrap();
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     if enforced {
@@ -184,8 +163,8 @@ fn an_unreadable_root_directory_is_an_error() {
 #[test]
 fn every_diagnostic_names_its_path() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "bin.py", "\0\0");
-    write(dir.path(), "broken.py", "def f(:\n");
+    write_in(dir.path(), "bin.py", "\0\0");
+    write_in(dir.path(), "broken.py", "def f(:\n");
     let (_, out, _) = run(dir.path(), &["scan", ".", "--format", "json"]);
     let v: Value = serde_json::from_str(&out).unwrap();
     let diags = v["diagnostics"].as_array().unwrap();
@@ -217,7 +196,7 @@ fn a_file_name_that_is_not_utf8_is_scanned() {
 #[test]
 fn suppression_syntax_inside_a_string_literal_does_not_count() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "a.py",
         "import requests\nNOTE = \"# access-audit: ignore[untokenized-remote] not a comment\"\nrequests.get(\"https://comfyui.example.space/prompt\")\n",
@@ -238,7 +217,7 @@ fn suppression_syntax_inside_a_string_literal_does_not_count() {
 #[test]
 fn a_trailing_comment_covers_its_own_line_only() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "a.py",
         "import requests\nrequests.get(\"https://comfyui.example.space/prompt\")  # access-audit: ignore[untokenized-remote] staging\nrequests.get(\"https://comfyui.example.space/queue\")\n",
@@ -266,12 +245,12 @@ fn a_trailing_comment_covers_its_own_line_only() {
 #[test]
 fn one_comment_does_not_cover_every_element_of_a_list() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "a.py",
         "import requests\nHOSTS = [\n    \"https://comfyui.example.space/prompt\",  # access-audit: ignore[untokenized-remote] staging\n    \"https://comfyui.other-host.example/prompt\",\n]\nfor h in HOSTS:\n    requests.get(h)\n",
     );
-    write(
+    write_in(
         dir.path(),
         "b.py",
         "import requests\nHOSTS = [\n    # access-audit: ignore[untokenized-remote] staging\n    \"https://comfyui.example.space/prompt\",\n    \"https://comfyui.other-host.example/prompt\",\n]\nfor h in HOSTS:\n    requests.get(h)\n",
@@ -312,7 +291,7 @@ fn notebook_suppressions_are_in_cell_coordinates() {
             serde_json::json!([]),
         ),
     ]);
-    write(dir.path(), "nb.ipynb", &nb);
+    write_in(dir.path(), "nb.ipynb", &nb);
     let (code, out, _) = check(dir.path(), &["--format", "json"]);
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -342,7 +321,7 @@ fn notebook_suppressions_are_in_cell_coordinates() {
 #[test]
 fn a_rust_suppression_above_a_rustfmt_wrapped_statement_works() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "main.rs",
         "async fn f(client: &reqwest::Client) {\n    // access-audit: ignore[untokenized-remote] test server, not behind Access\n    let response = client\n        .get(\"https://comfyui.example.space/queue\")\n        .send()\n        .await;\n    let _ = response;\n}\n",
@@ -361,18 +340,14 @@ fn a_baselined_secret_does_not_hide_another_secret_of_the_same_kind() {
     let dir = tempfile::tempdir().unwrap();
     let first = "0123456789abcdef0123456789abcdef.access";
     let second = "fedcba9876543210fedcba9876543210.access";
-    write(dir.path(), "conf.py", &format!("CLIENT_ID = \"{first}\"\n"));
+    write_in(dir.path(), "conf.py", format!("CLIENT_ID = \"{first}\"\n"));
     let (code, _, err) = check(dir.path(), &["--write-baseline", "base.json"]);
     assert_eq!(code, 0, "{err}");
     let baseline = std::fs::read_to_string(dir.path().join("base.json")).unwrap();
     assert!(!baseline.contains(first), "{baseline}");
     let (code, out, _) = check(dir.path(), &["--baseline", "base.json"]);
     assert_eq!(code, 0, "{out}");
-    write(
-        dir.path(),
-        "conf.py",
-        &format!("CLIENT_ID = \"{second}\"\n"),
-    );
+    write_in(dir.path(), "conf.py", format!("CLIENT_ID = \"{second}\"\n"));
     let (code, out, _) = check(dir.path(), &["--baseline", "base.json", "--format", "json"]);
     assert_eq!(code, 1, "a different secret must not be baselined: {out}");
     assert!(!out.contains(second));
@@ -381,12 +356,12 @@ fn a_baselined_secret_does_not_hide_another_secret_of_the_same_kind() {
 #[test]
 fn a_version_1_baseline_still_loads_and_says_its_secret_entries_are_stale() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_in(
         dir.path(),
         "conf.py",
         "CLIENT_ID = \"0123456789abcdef0123456789abcdef.access\"\n",
     );
-    write(
+    write_in(
         dir.path(),
         "old.json",
         "{\"version\": 1, \"violations\": [{\"path\": \"conf.py\", \"rule\": \"hardcoded-secret\", \"fingerprint\": \"0000000000000000\"}]}\n",
@@ -406,14 +381,14 @@ fn changed_since_rechecks_files_that_depend_on_a_changed_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
-    write(d, ".env", "COMFYUI_URL=http://localhost:8188\n");
-    write(
+    write_in(d, ".env", "COMFYUI_URL=http://localhost:8188\n");
+    write_in(
         d,
         "worker.py",
         "import os, requests\nURL = os.getenv(\"COMFYUI_URL\")\nrequests.get(f\"{URL}/prompt\")\n",
     );
-    write(d, "settings.py", "COMFY = \"http://localhost:8188\"\n");
-    write(
+    write_in(d, "settings.py", "COMFY = \"http://localhost:8188\"\n");
+    write_in(
         d,
         "client.py",
         "import requests\nfrom settings import COMFY\nrequests.get(COMFY + \"/queue\")\n",
@@ -423,8 +398,8 @@ fn changed_since_rechecks_files_that_depend_on_a_changed_file() {
     let (code, out, _) = check(d, &["--changed-since", "HEAD"]);
     assert_eq!(code, 0, "{out}");
     // Only the .env and the settings module change: the unchanged files now send elsewhere.
-    write(d, ".env", "COMFYUI_URL=https://comfyui.example.space\n");
-    write(
+    write_in(d, ".env", "COMFYUI_URL=https://comfyui.example.space\n");
+    write_in(
         d,
         "settings.py",
         "COMFY = \"https://comfyui.example.space\"\n",
@@ -451,8 +426,8 @@ fn git_runs_nothing_the_repository_configures() {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    write(d, "a.py", "x = 1\n");
-    write(d, ".gitattributes", "*.py filter=evil diff=evil\n");
+    write_in(d, "a.py", "x = 1\n");
+    write_in(d, ".gitattributes", "*.py filter=evil diff=evil\n");
     git(d, &["add", "."]);
     git(d, &["commit", "-q", "-m", "base"]);
     let s = script.display().to_string();
@@ -464,7 +439,7 @@ fn git_runs_nothing_the_repository_configures() {
     let _ = std::fs::remove_file(&marker);
     // Touch the file so that git must look at its content.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    write(d, "a.py", "x = 2\n");
+    write_in(d, "a.py", "x = 2\n");
     let (code, out, err) = check(d, &["--changed-since", "HEAD"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -483,10 +458,10 @@ const QUERY_TOKEN: &str = "querytokenvalue4242";
 const CLIENT_SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn leaky_repo(dir: &Path) {
-    write(
+    write_in(
         dir,
         "client.py",
-        &format!(
+        format!(
             "import requests\n\
              requests.get(\"https://admin:{PASSWORD}@comfyui.example.space/prompt\")\n\
              requests.get(\"https://comfyui.example.space/queue\", headers={{\"Authorization\": \"Bearer {BEARER}\"}})\n\
@@ -494,10 +469,10 @@ fn leaky_repo(dir: &Path) {
              CF_ACCESS_CLIENT_SECRET = \"{CLIENT_SECRET}\"\n"
         ),
     );
-    write(
+    write_in(
         dir,
         "deploy.sh",
-        &format!("curl -u admin:{CURL_PASS} https://comfyui.example.space/prompt\ndocker exec comfyui curl -u admin:{CURL_PASS} http://localhost:8188/queue\n"),
+        format!("curl -u admin:{CURL_PASS} https://comfyui.example.space/prompt\ndocker exec comfyui curl -u admin:{CURL_PASS} http://localhost:8188/queue\n"),
     );
 }
 
@@ -588,7 +563,7 @@ fn hostile_file_names_are_escaped_in_every_output() {
 #[test]
 fn merge_refuses_paths_outside_the_repository_and_markdown_in_names() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", REMOTE_CALL);
+    write_in(dir.path(), "a.py", REMOTE_CALL);
     let (_, json, _) = run(dir.path(), &["scan", ".", "--format", "json"]);
     let mut v: Value = serde_json::from_str(&json).unwrap();
     v["findings"][0]["path"] = Value::from("../../etc/passwd");
@@ -619,7 +594,7 @@ fn merge_refuses_paths_outside_the_repository_and_markdown_in_names() {
 #[test]
 fn absurd_thread_counts_are_capped_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", "x = 1\n");
+    write_in(dir.path(), "a.py", "x = 1\n");
     let (code, out, err) = check(dir.path(), &["-j", "100000"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("capped"), "{err}");
@@ -630,7 +605,7 @@ fn absurd_thread_counts_are_capped_with_a_note() {
 fn a_closed_stdout_exits_2_quietly() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..50 {
-        write(dir.path(), &format!("f{i}.py"), REMOTE_CALL);
+        write_in(dir.path(), &format!("f{i}.py"), REMOTE_CALL);
     }
     let exe = assert_cmd::cargo::cargo_bin("access-audit");
     for args in [vec!["check", "."], vec!["scan", ".", "--format", "json"]] {
@@ -656,7 +631,7 @@ fn a_closed_stdout_exits_2_quietly() {
 #[test]
 fn a_full_stdout_exits_2_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", REMOTE_CALL);
+    write_in(dir.path(), "a.py", REMOTE_CALL);
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
@@ -676,8 +651,8 @@ fn a_full_stdout_exits_2_with_a_message() {
 #[test]
 fn config_errors_name_the_line_of_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", "x = 1\n");
-    write(
+    write_in(dir.path(), "a.py", "x = 1\n");
+    write_in(
         dir.path(),
         "access-audit.toml",
         "strict = false\n\n[severity]\ninsecure-remote = \"warning\"\nhardcoded-secret = \"fatal\"\n",
@@ -693,8 +668,8 @@ fn config_errors_name_the_line_of_the_key() {
 #[test]
 fn selecting_no_check_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", REMOTE_CALL);
-    write(dir.path(), "access-audit.toml", "select = []\n");
+    write_in(dir.path(), "a.py", REMOTE_CALL);
+    write_in(dir.path(), "access-audit.toml", "select = []\n");
     let (code, _, err) = check(dir.path(), &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("no check is enabled"), "{err}");
@@ -712,12 +687,12 @@ fn selecting_no_check_is_a_warning() {
 #[test]
 fn a_rules_file_that_replaces_a_built_in_service_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.py", "x = 1\n");
+    write_in(dir.path(), "a.py", "x = 1\n");
     let builtin =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/comfyui.toml"))
             .unwrap();
     let rules = tempfile::tempdir().unwrap();
-    write(rules.path(), "comfyui.toml", &builtin);
+    write_in(rules.path(), "comfyui.toml", &builtin);
     let (code, _, err) = check(dir.path(), &["--rules", rules.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(

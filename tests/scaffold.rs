@@ -10,6 +10,10 @@ use std::thread::JoinHandle;
 
 use assert_cmd::Command;
 
+mod common;
+
+use common::text;
+
 const CLIENT_ID: &str = "0123456789abcdef0123456789abcdef.access";
 const CLIENT_SECRET: &str = "test-secret-not-real";
 
@@ -192,10 +196,6 @@ impl Drop for FakeAccess {
             let _ = t.join();
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

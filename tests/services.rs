@@ -2,28 +2,17 @@
 //! (`[service] default = false`, `--service`), `rules list`, a service added by a rule file alone,
 //! and names that merely look like ComfyUI.
 
-use std::fs;
 use std::path::Path;
 
 use access_audit::engine::finding::{Finding, Language};
 use access_audit::engine::scan;
 use access_audit::rules::{RuleSet, EMBEDDED};
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("access-audit").expect("binary builds");
-    c.env_remove("NO_COLOR");
-    c
-}
+mod common;
 
-fn write(path: &Path, contents: &str) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, contents).unwrap();
-}
+use common::{bin, json_ok, write};
 
 /// A temporary repository with one Python file.
 fn repo(code: &str) -> tempfile::TempDir {
@@ -34,19 +23,12 @@ fn repo(code: &str) -> tempfile::TempDir {
 
 /// `scan . --format json` plus `args`, run in `dir`; must exit 0.
 fn scan_json(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let out = bin()
-        .current_dir(dir)
-        .args(["scan", ".", "--format", "json", "-q"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_ok(
+        bin()
+            .current_dir(dir)
+            .args(["scan", ".", "--format", "json", "-q"])
+            .args(args),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     v["findings"].as_array().expect("findings").clone()
 }
 

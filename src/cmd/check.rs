@@ -6,9 +6,10 @@ use crate::cli::{CheckArgs, CheckFormat, ScanTarget};
 use crate::cmd::common::{config_start, fs_path, scan_target_with, wants_color, write_output};
 use crate::config;
 use crate::error::Error;
-use crate::gate::{self, Baseline};
+use crate::gate::{self, Baseline, GateResult};
 use crate::git;
 use crate::report;
+use crate::report::printer::{self, Printer};
 
 /// `check`: the CI gate. Exit 0 without active error-level violations, 1 with, 2 on errors.
 pub fn run(args: &CheckArgs) -> Result<i32, Error> {
@@ -105,10 +106,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     }
     if let Some(path) = &args.write_baseline {
         let b = Baseline::from_result(&result);
-        std::fs::write(path, b.to_json()).map_err(|e| Error::Output {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(path, b.to_json()).map_err(|e| Error::output(path.display(), e))?;
         eprintln!(
             "access-audit: wrote {} violation(s) to {}",
             b.violations.len(),
@@ -116,35 +114,22 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         );
         return Ok(0);
     }
-    let out = match args.format {
-        CheckFormat::Human => {
-            let roots = t.paths.clone();
-            let source =
-                move |display: &str| std::fs::read_to_string(fs_path(&roots, display)).ok();
-            report::human::render(
-                &result,
-                &source,
-                wants_color(args.color, t.output.is_none()),
-            )
-        }
-        CheckFormat::Json => report::json::render_gate(&result),
-        CheckFormat::Sarif => {
-            // Notebooks: SARIF points at the raw `.ipynb` line, where code scanning shows it.
-            let roots = t.paths.clone();
-            let source =
-                move |display: &str| std::fs::read_to_string(fs_path(&roots, display)).ok();
-            let raw = report::with_raw_notebook_lines(&result, &source);
-            report::sarif::render(&raw, env!("CARGO_PKG_VERSION"))
-        }
-        CheckFormat::Github => {
-            let roots = t.paths.clone();
-            report::github::render_with(&result, &|v| {
-                let text = std::fs::read_to_string(fs_path(&roots, &v.path)).ok()?;
-                report::notebook_raw_position(&text, v.cell?, v.line, v.column)
-            })
-        }
-        CheckFormat::Markdown => report::markdown::render_gate(&result),
+    let roots = t.paths.clone();
+    let source = move |display: &str| std::fs::read_to_string(fs_path(&roots, display)).ok();
+    let printer: Box<dyn Printer<GateResult>> = match args.format {
+        CheckFormat::Human => Box::new(printer::Human {
+            source: &source,
+            color: wants_color(args.color, t.output.is_none()),
+        }),
+        CheckFormat::Json => Box::new(printer::Json),
+        CheckFormat::Sarif => Box::new(printer::Sarif {
+            source: &source,
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+        CheckFormat::Github => Box::new(printer::Github { source: &source }),
+        CheckFormat::Markdown => Box::new(printer::CheckMarkdown),
     };
+    let out = printer.print(&result);
     write_output(t.output.as_deref(), &out)?;
     // A file `--fix` refused (changed since the scan, not writable), or a file the gate could
     // not read, is an error, not a pass.

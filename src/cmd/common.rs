@@ -11,6 +11,7 @@ use crate::engine::finding::Report;
 use crate::engine::scan::{self, ScanOptions};
 use crate::engine::walk::WalkOptions;
 use crate::error::Error;
+use crate::report::printer::{self, Printer};
 use crate::report::{self, RenderOptions};
 use crate::rules::{self, RuleSet};
 
@@ -53,6 +54,7 @@ impl StdinFile {
             Error::UnreadablePath {
                 path: "-".into(),
                 message: e.to_string(),
+                source: Some(e.into()),
             }
         })?;
         let dir = std::env::temp_dir().join(format!(
@@ -66,10 +68,7 @@ impl StdinFile {
         let written = std::fs::create_dir_all(file.parent().unwrap_or(&dir))
             .and_then(|()| std::fs::write(&file, &text));
         let guard = StdinFile { dir: dir.clone() };
-        written.map_err(|e| Error::Output {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?;
+        written.map_err(|e| Error::output(file.display(), e))?;
         t.paths = vec![dir];
         Ok(Some(guard))
     }
@@ -172,7 +171,7 @@ pub(crate) fn scan_target_with(
             eprintln!(
                 "access-audit: {}: {}",
                 report::escape_control(&d.path),
-                report::escape_control(&crate::secrets::mask_line(&d.message))
+                report::escape_control(&crate::engine::secrets::mask_line(&d.message))
             );
         }
     }
@@ -265,18 +264,12 @@ pub(crate) fn render_and_write(
         domains: configured_domains(t)?,
         width: table_width(t.output.is_none()),
     };
-    if format == Format::Json {
-        let written = match t.output.as_deref() {
-            None => report::json::write(report, std::io::stdout().lock()),
-            Some(p) => std::fs::File::create(p).and_then(|f| report::json::write(report, f)),
-        };
-        return match written {
-            Ok(()) => Ok(0),
-            Err(e) => Err(output_error(t.output.as_deref(), &e)),
-        };
-    }
-    let out = render_report(report, rules, format, &render, color);
-    write_output(t.output.as_deref(), &out)?;
+    let printer = report_printer(format, rules, &render, color);
+    let written = match t.output.as_deref() {
+        None => printer.write(report, &mut std::io::stdout().lock()),
+        Some(p) => std::fs::File::create(p).and_then(|mut f| printer.write(report, &mut f)),
+    };
+    written.map_err(|e| output_error(t.output.as_deref(), &e))?;
     Ok(0)
 }
 
@@ -289,6 +282,20 @@ pub(crate) fn fs_path(roots: &[std::path::PathBuf], display: &str) -> std::path:
     }
 }
 
+/// The printer of a report format.
+pub(crate) fn report_printer<'a>(
+    format: Format,
+    rules: &'a RuleSet,
+    opts: &'a RenderOptions,
+    color: bool,
+) -> Box<dyn Printer<Report> + 'a> {
+    match format {
+        Format::Table => Box::new(printer::Table { opts, color }),
+        Format::Markdown => Box::new(printer::Markdown { rules, opts }),
+        Format::Json => Box::new(printer::Json),
+    }
+}
+
 /// Render a report in a format.
 pub(crate) fn render_report(
     report: &Report,
@@ -297,11 +304,7 @@ pub(crate) fn render_report(
     opts: &RenderOptions,
     color: bool,
 ) -> String {
-    match format {
-        Format::Table => report::table::render(report, opts, color),
-        Format::Markdown => report::markdown::render(report, rules, opts),
-        Format::Json => report::json::render(report),
-    }
+    report_printer(format, rules, opts, color).print(report)
 }
 
 pub(crate) fn target_name(paths: &[std::path::PathBuf]) -> String {
@@ -373,13 +376,7 @@ pub(crate) fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error>
 pub(crate) fn output_error(path: Option<&Path>, e: &std::io::Error) -> Error {
     match path {
         None if e.kind() == std::io::ErrorKind::BrokenPipe => Error::StdoutClosed,
-        None => Error::Output {
-            path: "stdout".into(),
-            message: e.to_string(),
-        },
-        Some(p) => Error::Output {
-            path: p.display().to_string(),
-            message: e.to_string(),
-        },
+        None => Error::output("stdout", std::io::Error::new(e.kind(), e.to_string())),
+        Some(p) => Error::output(p.display(), std::io::Error::new(e.kind(), e.to_string())),
     }
 }

@@ -1,4 +1,5 @@
-//! `explain [ID]`: the documentation of a check or a group; without an id, the list of both.
+//! `explain [ID]`: the documentation of a check (its module doc comment under
+//! [`crate::gate::checks`], in fixed sections) or a group; without an id, the list of both.
 
 use crate::engine::classify::Group;
 use crate::error::Error;

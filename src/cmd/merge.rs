@@ -5,8 +5,9 @@
 //! unambiguously.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::Path;
+
+use serde::Serialize;
 
 use crate::cli::MergeArgs;
 use crate::engine::finding::{Meta, Report};
@@ -47,6 +48,7 @@ pub fn read(path: &Path) -> Result<Report, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::UnreadablePath {
         path: path.display().to_string(),
         message: e.to_string(),
+        source: Some(e.into()),
     })?;
     let report = serde_json::from_str::<Report>(&text).map_err(|e| {
         Error::Usage(format!(
@@ -115,10 +117,10 @@ fn validate(mut report: Report) -> Result<Report, String> {
     }
     report.findings = std::mem::take(&mut report.findings)
         .into_iter()
-        .map(crate::secrets::mask_finding)
+        .map(crate::engine::finding::Finding::masked)
         .collect();
     for s in &mut report.secrets {
-        s.redacted = crate::secrets::redact(&s.redacted);
+        s.redacted = crate::engine::secrets::redact(&s.redacted);
     }
     Ok(report)
 }
@@ -242,30 +244,47 @@ pub fn render_markdown(parts: &[Part], merged: &Report, rules: &RuleSet) -> Stri
     out
 }
 
-/// `## Repositories`: one row per report, then which tool versions and rules produced them.
+/// `## Repositories`: one row per report, then which tool versions and rules produced them
+/// (`templates/repositories.md.j2`).
 pub fn repository_table(parts: &[Part]) -> String {
-    let mut out = String::from("## Repositories\n\n");
-    out.push_str(
-        "| Repository | Commit | Files | Findings | Remote untokenized | Unresolved |\n\
-         |---|---|---:|---:|---:|---:|\n",
-    );
-    for p in parts {
-        let s = &p.report.summary;
-        let commit = match &p.report.meta.commit {
-            Some(c) => format!("`{}`", cell(&c.chars().take(12).collect::<String>())),
-            None => "—".to_string(),
-        };
-        let _ = writeln!(
-            out,
-            "| `{}` | {commit} | {} | {} | {} | {} |",
-            cell(&p.name),
-            s.files_scanned,
-            s.findings,
-            s.remote_untokenized,
-            s.unresolved
-        );
+    use crate::report::escape::code_cell;
+    #[derive(Serialize)]
+    struct Row {
+        name: String,
+        commit: Option<String>,
+        files: usize,
+        findings: usize,
+        untokenized: usize,
+        unresolved: usize,
     }
-    out.push('\n');
+    #[derive(Serialize)]
+    struct View {
+        rows: Vec<Row>,
+        versions: Vec<String>,
+        /// The one rules digest (code-formatted), when every report has the same non-empty one.
+        digest: Option<String>,
+        /// The digests ("none" for a report without one) when the reports differ.
+        different_digests: Option<String>,
+    }
+    let rows = parts
+        .iter()
+        .map(|p| {
+            let s = &p.report.summary;
+            Row {
+                name: code_cell(&p.name),
+                commit: p
+                    .report
+                    .meta
+                    .commit
+                    .as_ref()
+                    .map(|c| code_cell(&c.chars().take(12).collect::<String>())),
+                files: s.files_scanned,
+                findings: s.findings,
+                untokenized: s.remote_untokenized,
+                unresolved: s.unresolved,
+            }
+        })
+        .collect();
     let versions: BTreeSet<String> = parts
         .iter()
         .map(|p| format!("{} {}", p.report.meta.tool, p.report.meta.version))
@@ -274,13 +293,9 @@ pub fn repository_table(parts: &[Part]) -> String {
         .iter()
         .map(|p| p.report.meta.rules_digest.as_str())
         .collect();
-    let versions: Vec<String> = versions.iter().map(|v| format!("`{}`", cell(v))).collect();
-    let _ = write!(out, "Scanned with {}", versions.join(", "));
-    match digests.iter().collect::<Vec<_>>().as_slice() {
-        [d] if !d.is_empty() => {
-            let _ = write!(out, ", rules digest `{}`.", cell(d));
-        }
-        [_] => out.push_str(" (no rules digest recorded)."),
+    let (digest, different_digests) = match digests.iter().collect::<Vec<_>>().as_slice() {
+        [d] if !d.is_empty() => (Some(code_cell(d)), None),
+        [_] => (None, None),
         many => {
             let shown: Vec<String> = many
                 .iter()
@@ -288,23 +303,22 @@ pub fn repository_table(parts: &[Part]) -> String {
                     if d.is_empty() {
                         "none".to_string()
                     } else {
-                        format!("`{}`", cell(d))
+                        code_cell(d)
                     }
                 })
                 .collect();
-            let _ = write!(
-                out,
-                ". **The reports were made with different rules** (digests {}): counts may not be comparable; rescan with one version.",
-                shown.join(", ")
-            );
+            (None, Some(shown.join(", ")))
         }
-    }
-    out.push_str("\n\n");
-    out
-}
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r', '`'], " ")
+    };
+    crate::report::template::render(
+        "repositories.md.j2",
+        &View {
+            rows,
+            versions: versions.iter().map(|v| code_cell(v)).collect(),
+            digest,
+            different_digests,
+        },
+    )
 }
 
 /// Stdout or a file; a closed or full stdout is an error (exit 2), as for every command.

@@ -1124,48 +1124,50 @@ pub fn render_json(results: &[ProbeResult]) -> String {
     s
 }
 
-/// The `## Rollout verification` Markdown section: a table, a verdict per address and what to do.
+/// The `## Rollout verification` Markdown section: a table, a verdict per address and what to do
+/// (`templates/probe.md.j2`).
 pub fn render_markdown(results: &[ProbeResult]) -> String {
-    let mut out = String::from("## Rollout verification\n\n");
-    if results.is_empty() {
-        out.push_str("No addresses were probed (the scan found no concrete address).\n");
-        return out;
+    use crate::report::escape::{cell, code, code_cell};
+    #[derive(Serialize)]
+    struct Row {
+        address: String,
+        url: String,
+        group: String,
+        without_token: String,
+        with_token: &'static str,
+        detail: String,
+        verdict: String,
+    }
+    #[derive(Serialize)]
+    struct View {
+        result: &'static str,
+        summary: String,
+        rows: Vec<Row>,
     }
     let s = summarize(results);
-    out.push_str(&format!(
-        "`access-audit probe` requested each address's probe endpoint without a credential and, \
-         for remote HTTPS hosts declared protected that did not answer without one, with the \
-         service token from the environment. Redirects were not followed.\n\n**Result: {}.** {}\n\n",
-        if s.failures > 0 {
+    let view = View {
+        result: if s.failures > 0 {
             "fail"
         } else if results.iter().any(|r| r.status == Status::Warn) {
             "pass, with addresses to check"
         } else {
             "pass"
         },
-        summary_line(results)
-    ));
-    out.push_str("| Address | Group | Without token | With token | Detail |\n");
-    out.push_str("|---|---|---|---|---|\n");
-    for r in results {
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
-            r.url,
-            r.group,
-            r.without_token,
-            with_token_cell(r),
-            md_cell(&r.detail)
-        ));
-    }
-    out.push_str("\n### Verdicts\n\n");
-    for r in results {
-        out.push_str(&format!("- `{}`: {}\n", r.url, verdict_line(r)));
-    }
-    out
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+        summary: summary_line(results),
+        rows: results
+            .iter()
+            .map(|r| Row {
+                address: code_cell(&r.url),
+                url: code(&r.url),
+                group: r.group.to_string(),
+                without_token: r.without_token.to_string(),
+                with_token: with_token_cell(r),
+                detail: cell(&r.detail),
+                verdict: verdict_line(r),
+            })
+            .collect(),
+    };
+    crate::report::template::render("probe.md.j2", &view)
 }
 
 /// One line per address: the verdict and what to do.

@@ -56,6 +56,7 @@ pub fn run(cmd: RulesCommand) -> Result<i32, Error> {
                 .map_err(|e| Error::Rules {
                     file: dir.display().to_string(),
                     message: format!("cannot read rules directory: {e}"),
+                    source: Some(e.into()),
                 })?
                 .filter_map(Result::ok)
                 .any(|e| e.path().extension().is_some_and(|x| x == "toml"));
@@ -63,6 +64,7 @@ pub fn run(cmd: RulesCommand) -> Result<i32, Error> {
                 return Err(Error::Rules {
                     file: dir.display().to_string(),
                     message: "no `*.toml` rule files in this directory".into(),
+                    source: None,
                 });
             }
             let mut set = RuleSet::load(Some(&dir))?;
@@ -83,6 +85,7 @@ pub fn run(cmd: RulesCommand) -> Result<i32, Error> {
                 return Err(Error::Rules {
                     file: dir.display().to_string(),
                     message: format!("{failures} example(s) do not behave as declared"),
+                    source: None,
                 });
             }
             write_output(

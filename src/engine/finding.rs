@@ -7,54 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::classify::Group;
+use crate::engine::secrets::{self, Secret};
+pub use crate::engine::source::Language;
 use crate::engine::suppress::Suppression;
-use crate::secrets::Secret;
-
-/// The kind of file a finding comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Python,
-    Rust,
-    /// Jupyter notebook (`.ipynb`): code cells go through the Python front end.
-    Notebook,
-    /// Shell scripts (`.sh`, `.bash`, `.zsh`).
-    Shell,
-    /// `Dockerfile`, `*.dockerfile`, `Containerfile`.
-    Dockerfile,
-    /// JavaScript / TypeScript (text search).
-    JavaScript,
-    /// `.env`, `.env.*`, `*.env`.
-    Dotenv,
-    Yaml,
-    Toml,
-    Json,
-}
-
-impl Language {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::Python => "python",
-            Language::Rust => "rust",
-            Language::Notebook => "notebook",
-            Language::Shell => "shell",
-            Language::Dockerfile => "dockerfile",
-            Language::JavaScript => "javascript",
-            Language::Dotenv => "dotenv",
-            Language::Yaml => "yaml",
-            Language::Toml => "toml",
-            Language::Json => "json",
-        }
-    }
-
-    /// Configuration and deployment files: read first, they supply env values and host names.
-    pub fn is_config(self) -> bool {
-        matches!(
-            self,
-            Language::Dotenv | Language::Yaml | Language::Toml | Language::Json
-        )
-    }
-}
 
 /// What produced a finding: the syntax tree, or the text fallback for files that did not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -113,6 +68,14 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The finding with the credentials in its address and command masked
+    /// ([`secrets::mask_line`]).
+    pub fn masked(mut self) -> Finding {
+        self.url = self.url.as_deref().map(secrets::mask_line);
+        self.command = self.command.as_deref().map(secrets::mask_line);
+        self
+    }
+
     /// Does this finding break once Access is on (a remote use without a credential)?
     pub fn breaks(&self) -> bool {
         self.group == Group::Remote && !self.tokenized

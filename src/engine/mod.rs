@@ -17,6 +17,7 @@ pub mod profile;
 pub mod project;
 pub mod resolve;
 pub mod scan;
+pub mod secrets;
 pub mod solve;
 pub mod source;
 pub mod suppress;

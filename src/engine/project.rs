@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::engine::finding::Language;
 use crate::engine::ir::{FileFacts, Pos, StrExpr};
 use crate::engine::lower;
 use crate::engine::solve::{EnvOverride, Evaluator, External, Value};
 use crate::engine::source;
+use crate::engine::source::Language;
 use crate::engine::walk;
 use crate::rules::RuleSet;
 
@@ -54,6 +54,13 @@ pub struct Project {
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
     /// Python files of the scan (canonical paths): where callers in other modules are looked for.
     python_files: Vec<PathBuf>,
+    /// Rust files of the scan (canonical paths), likewise.
+    rust_files: Vec<PathBuf>,
+    /// The scan's size limit (`--max-file-size`): another module is read only within it.
+    max_file_size: u64,
+    /// A file was named as a scan root: its sibling modules are read even though the walk did
+    /// not list them (within the limit); else only the walk's files are.
+    file_root: bool,
     /// Name imported with `from MODULE import NAME` → the files that import it, with the module
     /// as written (built on first use).
     importers: OnceLock<HashMap<String, Vec<(PathBuf, String)>>>,
@@ -62,6 +69,7 @@ pub struct Project {
 impl Project {
     /// A project over these scan roots; `prefixes[i]` is prepended to report paths under root `i`.
     pub fn new(roots: &[(PathBuf, String)]) -> Project {
+        let file_root = roots.iter().any(|(r, _)| r.is_file());
         let roots = roots
             .iter()
             .map(|(r, p)| {
@@ -75,16 +83,26 @@ impl Project {
             .collect();
         Project {
             roots,
+            file_root,
+            max_file_size: crate::engine::walk::DEFAULT_MAX_FILE_SIZE,
             ..Default::default()
         }
     }
 
-    /// The Python files of the scan, for values passed to a module's functions from other modules.
-    pub fn set_python_files(&mut self, files: Vec<PathBuf>) {
-        self.python_files = files
-            .into_iter()
-            .filter_map(|f| std::fs::canonicalize(&f).ok())
-            .collect();
+    /// The Python and Rust files of the scan, for values passed to a module's functions from
+    /// other modules.
+    /// Only these files are read as other modules: the walk has applied the ignore files and
+    /// the size limit to them.
+    pub fn set_code_files(&mut self, python: Vec<PathBuf>, rust: Vec<PathBuf>, max_file_size: u64) {
+        self.max_file_size = max_file_size;
+        let canonical = |files: Vec<PathBuf>| {
+            files
+                .into_iter()
+                .filter_map(|f| std::fs::canonicalize(&f).ok())
+                .collect()
+        };
+        self.python_files = canonical(python);
+        self.rust_files = canonical(rust);
     }
 
     /// Files that import `name` (`from m import name`, `from m import (a, name as b)`): found by
@@ -96,7 +114,7 @@ impl Project {
                 let Ok(text) = std::fs::read_to_string(file) else {
                     continue;
                 };
-                if text.len() > 2 * 1024 * 1024 {
+                if text.len() as u64 > self.max_file_size {
                     continue;
                 }
                 for (module, name) in from_import_names(&text) {
@@ -279,7 +297,16 @@ impl Project {
     fn load(&self, path: &Path, rules: &RuleSet) -> Option<Module> {
         let language = walk::language_of(path)?;
         let meta = std::fs::metadata(path).ok()?;
-        if !meta.is_file() || meta.len() > 2 * 1024 * 1024 || !self.within_roots(path) {
+        if !meta.is_file() || meta.len() > self.max_file_size || !self.within_roots(path) {
+            return None;
+        }
+        // A file the walk left out (ignored, or another kind) is not read as a module either.
+        let listed = match language {
+            Language::Python => &self.python_files,
+            Language::Rust => &self.rust_files,
+            _ => return None,
+        };
+        if !self.file_root && !listed.iter().any(|f| f == path) {
             return None;
         }
         let bytes = std::fs::read(path).ok()?;
@@ -432,7 +459,13 @@ impl FileContext<'_> {
 
     /// Values passed by other modules to parameter `param` (positional `index`) of `function`.
     fn callers(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
-        if self.depth >= 2 || self.language != Language::Python {
+        if self.depth >= 2 {
+            return Vec::new();
+        }
+        if self.language == Language::Rust {
+            return self.rust_callers(function, index);
+        }
+        if self.language != Language::Python {
             return Vec::new();
         }
         let mut out: Vec<Value> = Vec::new();
@@ -496,9 +529,76 @@ impl FileContext<'_> {
     }
 }
 
+impl FileContext<'_> {
+    /// Values other modules of the crate pass to parameter `index` of `function`
+    /// (`api::history(&http, &server, id)` in `main.rs` for `fn history` in `api.rs`).
+    fn rust_callers(&self, function: &str, index: usize) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        let suffix = format!("::{function}");
+        for file in &self.project.rust_files {
+            if *file == self.path || out.len() >= crate::engine::solve::MAX_VALUES {
+                continue;
+            }
+            // Tests pass made-up hosts; a file that never names the function is not parsed.
+            if is_test_file(file)
+                || !std::fs::read_to_string(file).is_ok_and(|t| t.contains(&suffix))
+            {
+                continue;
+            }
+            let Some(module) = self.project.module(file, self.rules) else {
+                continue;
+            };
+            let ctx = self.within(&module);
+            let ev = Evaluator::new(&module.facts).with_external(&ctx);
+            for call in module.facts.calls.iter().filter(|c| {
+                c.callee.ends_with(&suffix)
+                    && ctx
+                        .target(&c.callee)
+                        .is_some_and(|(f, n)| f == self.path && n == function)
+            }) {
+                let Some(arg) = call.args.get(index) else {
+                    continue;
+                };
+                for mut v in ev.eval_all(arg, call.scope, call.pos) {
+                    for s in &mut v.sources {
+                        if s.file.is_none() {
+                            s.file = Some(module.display.clone());
+                        }
+                    }
+                    if !out.iter().any(|o| o.text == v.text) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 impl External for FileContext<'_> {
     fn call_values(&self, function: &str, param: &str, index: usize) -> Vec<Value> {
         self.callers(function, param, index)
+    }
+
+    fn call(&self, callee: &str, args: &[String], kwargs: &[(String, String)]) -> Option<Value> {
+        if self.depth >= MAX_IMPORT_DEPTH {
+            return None;
+        }
+        let (file, target) = self.target(callee)?;
+        if file == self.path || target.contains('.') {
+            return None;
+        }
+        let module = self.project.module(&file, self.rules)?;
+        let ctx = self.within(&module);
+        let mut v = Evaluator::new(&module.facts)
+            .with_external(&ctx)
+            .eval_return(&target, args, kwargs)?;
+        for s in &mut v.sources {
+            if s.file.is_none() {
+                s.file = Some(module.display.clone());
+            }
+        }
+        Some(v)
     }
 
     fn import(&self, name: &str, depth: usize) -> Option<Value> {

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::engine::address::{self, Address};
 use crate::engine::classify::{classify_host, Group};
+use crate::engine::credential;
 use crate::engine::finding::{Evidence, Finding, Language};
 use crate::engine::ir::{Candidate, FileFacts, Pos, Sink, SinkKind, StrExpr, Use};
 use crate::engine::project::{FileContext, Project};
@@ -525,23 +526,6 @@ fn finding(
     }
 }
 
-/// Methods of HTTP client objects that send a request.
-const REQUEST_METHODS: &[&str] = &[
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "head",
-    "options",
-    "request",
-    "stream",
-    "send",
-    "ws_connect",
-    "putrequest",
-    "urlopen",
-];
-
 /// What sends this candidate: does every request made with it carry a credential, which client
 /// makes it, and does any HTTP / WebSocket request (or token helper) send it at all?
 ///
@@ -599,7 +583,7 @@ fn consumers(
             for (j, u) in facts.uses.iter().enumerate() {
                 let sends = u.callees.iter().any(|c| {
                     c.strip_prefix(&prefix)
-                        .is_some_and(|m| REQUEST_METHODS.contains(&m))
+                        .is_some_and(|m| crate::rules::sinks().is_request_method(m))
                 });
                 // A local object is the one of this function; `self.client` is the instance's.
                 let same_object =
@@ -655,34 +639,14 @@ fn consumers(
         }
     }
     let uses: Vec<&Use> = uses.iter().map(|&i| &facts.uses[i]).collect();
-    if uses.is_empty() {
-        return (false, None, false, None);
-    }
     // A call to a token helper defined in another module of the project counts too.
-    let helper = |u: &Use| {
+    let d = credential::decide(&uses, |u: &Use| {
         ctx.and_then(|c| {
             u.callees
                 .iter()
                 .find(|callee| c.credential_fn(callee))
                 .cloned()
         })
-    };
-    let requests: Vec<&&Use> = uses
-        .iter()
-        .filter(|u| u.client.is_some() || helper(u).is_some())
-        .collect();
-    // Tokenized only when every request that sends it carries the credential.
-    let tokenized = if requests.is_empty() {
-        uses.iter().any(|u| u.credentialed)
-    } else {
-        requests
-            .iter()
-            .all(|u| u.credentialed || helper(u).is_some())
-    };
-    let client = requests
-        .iter()
-        .find_map(|u| u.client.clone())
-        .or_else(|| uses.iter().find_map(|u| helper(u)));
-    let auth = requests.iter().find_map(|u| u.auth.clone());
-    (tokenized, client, !requests.is_empty(), auth)
+    });
+    (d.tokenized, d.client, d.sent, d.auth)
 }

@@ -136,6 +136,12 @@ pub trait External {
     fn call_values(&self, _function: &str, _param: &str, _index: usize) -> Vec<Value> {
         Vec::new()
     }
+
+    /// What `callee` — a function of another module, as written in this file — returns when
+    /// called with these argument texts (`get_url("/prompt")` → `http://{host}/prompt`).
+    fn call(&self, _callee: &str, _args: &[String], _kwargs: &[(String, String)]) -> Option<Value> {
+        None
+    }
 }
 
 /// One value for one env var, from a configuration file (`path:line` in `source`).
@@ -419,6 +425,62 @@ impl<'a> Evaluator<'a> {
         self.external?.import(name, depth + 1)
     }
 
+    /// A call of another module's function: its return, with the arguments' texts bound to its
+    /// parameters. Only address-shaped results count (a hole in the middle of a URL is better
+    /// than a guess from an unrelated helper).
+    #[allow(clippy::too_many_arguments)]
+    fn call_outside(
+        &self,
+        callee: &str,
+        args: &[StrExpr],
+        kwargs: &[(String, StrExpr)],
+        scope: usize,
+        at: Pos,
+        depth: usize,
+        frame: Option<&Frame>,
+    ) -> Option<Value> {
+        let ext = self.external?;
+        if depth > MAX_DEPTH / 2 {
+            return None;
+        }
+        let text = |e: &StrExpr| self.eval_depth(e, scope, at, depth + 1, frame).text;
+        let argv: Vec<String> = args.iter().map(text).collect();
+        let kwv: Vec<(String, String)> = kwargs.iter().map(|(k, e)| (k.clone(), text(e))).collect();
+        ext.call(callee, &argv, &kwv)
+            .filter(|v| v.text.contains("://"))
+    }
+
+    /// What module-level function `function` of this file returns for these argument texts.
+    pub fn eval_return(
+        &self,
+        function: &str,
+        args: &[String],
+        kwargs: &[(String, String)],
+    ) -> Option<Value> {
+        let (f, offset) = self.callee(function, 0)?;
+        let ret = f.returns.first()?;
+        let args: Vec<StrExpr> = args.iter().map(|a| StrExpr::Lit(a.clone())).collect();
+        let kwargs: Vec<(String, StrExpr)> = kwargs
+            .iter()
+            .map(|(k, a)| (k.clone(), StrExpr::Lit(a.clone())))
+            .collect();
+        let frame = Frame {
+            scope: f.scope,
+            args: &args,
+            kwargs: &kwargs,
+            params: &f.params,
+            offset,
+            caller_scope: 0,
+            caller_pos: Pos { line: 0, column: 0 },
+            parent: None,
+        };
+        let far = Pos {
+            line: u32::MAX,
+            column: 0,
+        };
+        Some(self.eval_depth(ret, f.scope, far, 1, Some(&frame)))
+    }
+
     fn named(&self, scope: usize, name: &str) -> Option<&Named<'a>> {
         let index = self.by_name.get_or_init(|| {
             let mut m: HashMap<usize, HashMap<&'a str, Named<'a>>> = HashMap::new();
@@ -659,7 +721,10 @@ impl<'a> Evaluator<'a> {
                     };
                     v.append(self.eval_depth(&f.returns[i], f.scope, far, depth + 1, Some(&inner)));
                 }
-                _ => match self.outside(callee, scope, at, depth) {
+                _ => match self
+                    .call_outside(callee, args, kwargs, scope, at, depth, frame)
+                    .or_else(|| self.outside(callee, scope, at, depth))
+                {
                     Some(found) => v.append(found),
                     None => v.push_hole(&format!("{callee}()")),
                 },

@@ -2,6 +2,8 @@
 //! PEP 263 coding cookie for Latin-1 family encodings; binary files are refused. Also the byte
 //! offset → line/column index every front end uses.
 
+use serde::{Deserialize, Serialize};
+
 use crate::engine::ir::Pos;
 
 /// Decoded text, plus a note when the decoding was lossy or unusual.
@@ -189,6 +191,52 @@ impl<'a> LineIndex<'a> {
             .get(start..end)
             .unwrap_or("")
             .trim_end_matches('\r')
+    }
+}
+
+/// The kind of file a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Rust,
+    /// Jupyter notebook (`.ipynb`): code cells go through the Python front end.
+    Notebook,
+    /// Shell scripts (`.sh`, `.bash`, `.zsh`).
+    Shell,
+    /// `Dockerfile`, `*.dockerfile`, `Containerfile`.
+    Dockerfile,
+    /// JavaScript / TypeScript (text search).
+    JavaScript,
+    /// `.env`, `.env.*`, `*.env`.
+    Dotenv,
+    Yaml,
+    Toml,
+    Json,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+            Language::Rust => "rust",
+            Language::Notebook => "notebook",
+            Language::Shell => "shell",
+            Language::Dockerfile => "dockerfile",
+            Language::JavaScript => "javascript",
+            Language::Dotenv => "dotenv",
+            Language::Yaml => "yaml",
+            Language::Toml => "toml",
+            Language::Json => "json",
+        }
+    }
+
+    /// Configuration and deployment files: read first, they supply env values and host names.
+    pub fn is_config(self) -> bool {
+        matches!(
+            self,
+            Language::Dotenv | Language::Yaml | Language::Toml | Language::Json
+        )
     }
 }
 

@@ -21,7 +21,7 @@ use regex::Regex;
 use ruff_python_ast::token::TokenKind;
 use ruff_text_size::Ranged;
 
-use crate::engine::finding::Language;
+use crate::engine::source::Language;
 
 /// One suppression comment.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

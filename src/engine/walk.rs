@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::engine::finding::{Diagnostic, Language};
+use crate::engine::finding::Diagnostic;
+use crate::engine::source::Language;
 
 /// Directories never descended into, whatever the ignore files say.
 const SKIP_DIRS: &[&str] = &[
@@ -38,6 +39,9 @@ pub struct FileEntry {
     pub size: u64,
 }
 
+/// Files larger than this many bytes are skipped unless `--max-file-size` says otherwise (2 MiB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
     pub max_file_size: u64,
@@ -49,7 +53,7 @@ pub struct WalkOptions {
 impl Default for WalkOptions {
     fn default() -> Self {
         WalkOptions {
-            max_file_size: 2 * 1024 * 1024,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
             respect_ignore: true,
         }

@@ -1,7 +1,7 @@
 //! `check --format github`: GitHub Actions workflow commands, one per active violation
 //! (`::error file=…,line=…,col=…,title=…::message`), which annotate the pull request diff.
 
-use crate::gate::{GateResult, Severity, Violation};
+use crate::gate::{GateResult, Violation};
 
 /// Escape a workflow-command message (`%`, CR, LF; other control characters shown as escapes).
 fn escape_data(s: &str) -> String {
@@ -26,10 +26,7 @@ pub fn render(result: &GateResult) -> String {
 pub fn render_with(result: &GateResult, raw: &dyn Fn(&Violation) -> Option<(u32, u32)>) -> String {
     let mut out = String::new();
     for v in result.active() {
-        let level = match v.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let level = v.severity.as_str();
         let (line, column, at) = match v.cell {
             Some(cell) => {
                 let (l, c) = raw(v).unwrap_or((v.line, v.column));
@@ -47,7 +44,7 @@ pub fn render_with(result: &GateResult, raw: &dyn Fn(&Violation) -> Option<(u32,
             line,
             column,
             escape_property(&format!("access-audit {}{at}", v.rule.id())),
-            escape_data(&crate::secrets::mask_line(&v.message))
+            escape_data(&crate::engine::secrets::mask_line(&v.message))
         ));
     }
     out

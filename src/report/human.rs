@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::escape_control;
+use crate::engine::secrets;
 use crate::gate::{Check, GateResult, Severity};
-use crate::secrets;
 
 /// Render active violations. `source` returns a file's text by report path.
 pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, color: bool) -> String {
@@ -32,9 +32,10 @@ pub fn render(result: &GateResult, source: &dyn Fn(&str) -> Option<String>, colo
         );
         let _ = writeln!(out);
         for v in group {
-            let (label, code) = match v.severity {
-                Severity::Error => ("error", "1;31"),
-                Severity::Warning => ("warning", "1;33"),
+            let label = v.severity.as_str();
+            let code = match v.severity {
+                Severity::Error => "1;31",
+                Severity::Warning => "1;33",
             };
             let _ = writeln!(
                 out,

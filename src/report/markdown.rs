@@ -2,13 +2,20 @@
 //! the service, which of those uses Cloudflare Access on the public domain affects, what to change,
 //! and what to do next. Every sentence is computed from the findings and the rules, so the report is
 //! deterministic (no timestamp unless [`RenderOptions::date`] is set).
+//!
+//! The prose and the section structure are in `templates/*.md.j2` (`report.md.j2` includes one
+//! template per section); this module computes what they show — counts, table rows, lists of
+//! code-formatted names — into the serializable [`View`].
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use serde::Serialize;
+
+use super::escape::{cell, code, code_cell};
+use super::template::{self, join_and};
 use super::RenderOptions;
 use crate::engine::classify::Group;
-use crate::engine::finding::{Finding, Language, Report};
+use crate::engine::finding::{Finding, Language, Report, Summary};
 use crate::rules::{RuleSet, Service};
 
 /// How many distinct URLs an entry lists before "and N more".
@@ -19,19 +26,7 @@ const MAX_COMMAND: usize = 100;
 pub fn render(report: &Report, rules: &RuleSet, opts: &RenderOptions) -> String {
     let svc = rules.primary();
     let ctx = Ctx::new(report, svc, &opts.domains);
-    let mut out = String::new();
-    header(&mut out, &ctx, opts);
-    out.push_str(&mermaid(report, rules, &ctx.domain_list));
-    summary(&mut out, &ctx);
-    local_section(&mut out, &ctx);
-    remote_section(&mut out, &ctx);
-    service_section(&mut out, &ctx);
-    unresolved_section(&mut out, &ctx);
-    sources_section(&mut out, &ctx);
-    recommendations(&mut out, &ctx);
-    impact(&mut out, &ctx);
-    next_steps(&mut out, &ctx);
-    diagnostics(&mut out, &ctx);
+    let mut out = template::render("report.md.j2", &View::new(&ctx, report, rules, opts));
     while out.ends_with("\n\n") {
         out.pop();
     }
@@ -50,7 +45,8 @@ struct Ctx<'a> {
 }
 
 /// Where the report's public domains come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 enum DomainSource {
     /// `--domain`, `protected-domains` in the config file, or `domains` of a rule file.
     Configured,
@@ -108,10 +104,6 @@ impl<'a> Ctx<'a> {
             domain_source,
             domains,
         }
-    }
-
-    fn name(&self) -> &str {
-        &self.svc.name
     }
 
     fn of(&self, group: Group) -> Vec<&'a Finding> {
@@ -187,7 +179,7 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|f| code(&format!("{f}()")))
                 .collect();
-            let _ = write!(s, " ({})", fns.join(", "));
+            s.push_str(&format!(" ({})", fns.join(", ")));
         }
         Some(s)
     }
@@ -198,55 +190,471 @@ impl<'a> Ctx<'a> {
             .iter()
             .any(|f| self.svc.helpers.files.contains(&f.path))
     }
+
+    /// The distinct files of the findings `keep` keeps.
+    fn files_of(&self, keep: impl Fn(&Finding) -> bool) -> Vec<&'a str> {
+        distinct(
+            self.report
+                .findings
+                .iter()
+                .filter(|f| keep(f))
+                .map(|f| f.path.as_str()),
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sections
+// What the templates show
 // ---------------------------------------------------------------------------------------------
 
-fn header(out: &mut String, ctx: &Ctx, opts: &RenderOptions) {
-    let _ = writeln!(out, "# {} API Access Audit\n", ctx.name());
-    if let Some(date) = &opts.date {
-        let _ = writeln!(out, "**Date:** {date}\n");
+/// The context of `report.md.j2`: every value already escaped for Markdown (code spans, cells).
+#[derive(Serialize)]
+struct View<'a> {
+    /// The service's display name.
+    name: &'a str,
+    date: Option<&'a str>,
+    /// What was scanned, code-formatted.
+    scope: String,
+    s: &'a Summary,
+    /// The public domains, code-formatted and joined.
+    domains: String,
+    domain_source: DomainSource,
+    /// The first public domain as a code-formatted `https://` URL.
+    domain_url: String,
+    /// What a request must send: "the `A` header or the `B` cookie".
+    credential: String,
+    /// The env vars the token lives in.
+    token_env: String,
+    diagram: Option<Diagram>,
+    /// Findings minus container exec sites.
+    addresses: usize,
+    /// `: 7 scripts, 2 config files and 1 notebook`, or empty when all are scripts.
+    file_kinds: String,
+    /// The code-formatted files of the untokenized remote uses.
+    breaking_files: Vec<String>,
+    /// Files reaching the service on loopback or through `docker exec`, team scripts first.
+    team: Vec<TeamScript>,
+    vendored: Vec<VendoredFile>,
+    remote: Vec<RemoteRow>,
+    /// `path:line` (`scheme`) of remote uses over `http://` / `ws://`.
+    insecure: Vec<String>,
+    docker: Vec<FileUrls>,
+    exec: Vec<ExecSite>,
+    private: Vec<FileUrls>,
+    remote_files: usize,
+    unresolved: Vec<UnresolvedRow>,
+    sources: Vec<SourceRow>,
+    /// The helper file and its functions (code-formatted), if the rules name one.
+    helper: Option<String>,
+    /// Local origins to keep using, and Docker network origins (code-formatted, comma-separated).
+    origins: String,
+    docker_origins: String,
+    fixes: Vec<Fix>,
+    /// Env vars of unresolved addresses, and the `path:line` of those set by a parameter.
+    check_env: Vec<String>,
+    check_params: Vec<String>,
+    local_files: usize,
+    /// The rules' helper file (code-formatted) and whether the scan found it.
+    helper_file: Option<String>,
+    helper_present: bool,
+    /// A name for the service token (`comfyui-api`), code-formatted.
+    token_name: String,
+    diagnostics: Vec<Diag>,
+}
+
+#[derive(Serialize)]
+struct TeamScript {
+    name: String,
+    language: &'static str,
+    urls: String,
+    containers: Vec<String>,
+    path: String,
+    lines: String,
+}
+
+#[derive(Serialize)]
+struct VendoredFile {
+    path: String,
+    uses: String,
+    lines: String,
+}
+
+#[derive(Serialize)]
+struct RemoteRow {
+    path: String,
+    line: String,
+    url: String,
+    client: String,
+    function: String,
+    tokenized: bool,
+}
+
+#[derive(Serialize)]
+struct FileUrls {
+    path: String,
+    lines: String,
+    urls: String,
+    envs: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ExecSite {
+    at: String,
+    container: String,
+    command: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UnresolvedRow {
+    path: String,
+    line: String,
+    url: String,
+    set_by: String,
+}
+
+#[derive(Serialize)]
+struct SourceRow {
+    at: String,
+    url: String,
+    group: String,
+    env_var: Option<String>,
+    env_source: Option<String>,
+    defined_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Fix {
+    at: String,
+    url: String,
+    suggestion: String,
+    insecure: bool,
+}
+
+#[derive(Serialize)]
+struct Diag {
+    path: String,
+    message: String,
+}
+
+/// The diagram's lines: nodes, then edges (numbered from 0 as Mermaid numbers links), and the
+/// edges drawn red.
+#[derive(Serialize)]
+struct Diagram {
+    nodes: Vec<String>,
+    edges: Vec<String>,
+    red_edges: Vec<usize>,
+}
+
+impl<'a> View<'a> {
+    fn new(
+        ctx: &Ctx<'a>,
+        report: &'a Report,
+        rules: &RuleSet,
+        opts: &'a RenderOptions,
+    ) -> View<'a> {
+        let s = &report.summary;
+        let svc = ctx.svc;
+        let target = if opts.target.is_empty() {
+            "."
+        } else {
+            opts.target.as_str()
+        };
+        let (team, vendored) = local_files(ctx);
+        let helper_file = svc.helpers.files.first().map(|h| code(h));
+        View {
+            name: &svc.name,
+            date: opts.date.as_deref(),
+            scope: code(target),
+            s,
+            domains: ctx.domains.clone(),
+            domain_source: ctx.domain_source,
+            domain_url: ctx.domain_url(),
+            credential: ctx.credential_phrase(),
+            token_env: ctx.token_env(),
+            diagram: diagram(report, rules, &ctx.domain_list),
+            addresses: s.findings - s.container_exec,
+            file_kinds: file_kinds(&report.findings),
+            breaking_files: ctx
+                .files_of(Finding::breaks)
+                .into_iter()
+                .map(code)
+                .collect(),
+            team,
+            vendored,
+            remote: ctx.of(Group::Remote).into_iter().map(remote_row).collect(),
+            insecure: ctx
+                .of(Group::Remote)
+                .into_iter()
+                .filter(|f| is_insecure(f))
+                .map(|f| {
+                    format!(
+                        "{} ({})",
+                        code(&at(f)),
+                        code(f.scheme.as_deref().unwrap_or("http"))
+                    )
+                })
+                .collect(),
+            docker: file_urls(ctx.of(Group::DockerNetwork), true),
+            exec: ctx
+                .of(Group::ContainerExec)
+                .into_iter()
+                .map(|f| ExecSite {
+                    at: code(&at(f)),
+                    container: code(f.host.as_deref().unwrap_or("?")),
+                    command: f
+                        .command
+                        .as_deref()
+                        .filter(|c| !c.is_empty())
+                        .map(|c| code(&truncate(c, MAX_COMMAND))),
+                })
+                .collect(),
+            private: file_urls(ctx.of(Group::PrivateNetwork), false),
+            remote_files: ctx.files_of(|f| f.group == Group::Remote).len(),
+            unresolved: ctx
+                .of(Group::Unresolved)
+                .into_iter()
+                .map(|f| UnresolvedRow {
+                    path: code_cell(&f.path),
+                    line: line_of(f),
+                    url: code_cell(f.url.as_deref().unwrap_or("?")),
+                    set_by: cell(&set_by(f)),
+                })
+                .collect(),
+            sources: sources(ctx),
+            helper: ctx.helper(),
+            origins: template::limited(&local_origins(ctx), MAX_URLS),
+            docker_origins: template::limited(&docker_origins(ctx), MAX_URLS),
+            fixes: fixes(ctx),
+            check_env: distinct(
+                ctx.of(Group::Unresolved)
+                    .into_iter()
+                    .filter_map(|f| f.env_var.as_deref()),
+            )
+            .into_iter()
+            .map(code)
+            .collect(),
+            check_params: ctx
+                .of(Group::Unresolved)
+                .into_iter()
+                .filter(|f| f.env_var.is_none())
+                .map(|f| code(&at(f)))
+                .collect(),
+            local_files: ctx.files_of(|f| f.group == Group::Local).len(),
+            helper_file,
+            helper_present: ctx.helper_present(),
+            token_name: code(&format!("{}-api", svc.id)),
+            diagnostics: report
+                .diagnostics
+                .iter()
+                .map(|d| Diag {
+                    path: code(&d.path),
+                    message: super::escape::markdown(&d.message.replace('\n', " ")),
+                })
+                .collect(),
+        }
     }
-    let target = if opts.target.is_empty() {
-        "."
+}
+
+/// The files reaching the service on loopback or by `docker exec`: team scripts, then vendored
+/// and example code.
+fn local_files(ctx: &Ctx) -> (Vec<TeamScript>, Vec<VendoredFile>) {
+    let files = by_file(
+        ctx.report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.group, Group::Local | Group::ContainerExec)),
+    );
+    let (vendored, team): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(path, _)| ctx.is_vendored(path));
+    let team = team
+        .iter()
+        .map(|(path, fs)| TeamScript {
+            name: code(basename(path)),
+            language: language(fs),
+            urls: template::limited(
+                &distinct(
+                    fs.iter()
+                        .filter(|f| f.group == Group::Local)
+                        .filter_map(|f| f.url.as_deref())
+                        .map(code),
+                ),
+                MAX_URLS,
+            ),
+            containers: containers(fs),
+            path: code(path),
+            lines: lines_label(fs),
+        })
+        .collect();
+    let vendored = vendored
+        .iter()
+        .map(|(path, fs)| {
+            let mut uses = Vec::new();
+            let hosts = distinct(
+                fs.iter()
+                    .filter(|f| f.group == Group::Local)
+                    .map(|f| code(&host_port(f))),
+            );
+            if !hosts.is_empty() {
+                uses.push(format!("uses {}", template::limited(&hosts, MAX_URLS)));
+            }
+            let containers = containers(fs);
+            if !containers.is_empty() {
+                uses.push(format!("runs {}", containers.join(", ")));
+            }
+            VendoredFile {
+                path: code(path),
+                uses: uses.join("; "),
+                lines: lines_label(fs),
+            }
+        })
+        .collect();
+    (team, vendored)
+}
+
+fn remote_row(f: &Finding) -> RemoteRow {
+    RemoteRow {
+        path: code_cell(&f.path),
+        line: line_of(f),
+        url: code_cell(f.url.as_deref().unwrap_or("?")),
+        client: cell(f.client.as_deref().unwrap_or("-")),
+        function: cell(
+            &f.function
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "-".to_string()),
+        ),
+        tokenized: f.tokenized,
+    }
+}
+
+/// One entry per file: its lines, its distinct URLs and (with `envs`) the env vars overriding them.
+fn file_urls(findings: Vec<&Finding>, envs: bool) -> Vec<FileUrls> {
+    by_file(findings)
+        .iter()
+        .map(|(path, fs)| FileUrls {
+            path: code(path),
+            lines: lines_label(fs),
+            urls: template::limited(
+                &distinct(fs.iter().filter_map(|f| f.url.as_deref()).map(code)),
+                MAX_URLS,
+            ),
+            envs: if envs {
+                distinct(fs.iter().filter_map(|f| f.env_var.as_deref()).map(code))
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
+}
+
+/// Local origins to keep using: the team's (else all local ones), else `localhost` on the port.
+fn local_origins(ctx: &Ctx) -> Vec<String> {
+    let local: Vec<&Finding> = ctx.of(Group::Local);
+    let team: Vec<&Finding> = local
+        .iter()
+        .copied()
+        .filter(|f| !ctx.is_vendored(&f.path))
+        .collect();
+    let preferred = if team.is_empty() { &local } else { &team };
+    let mut origins = distinct(preferred.iter().map(|f| code(&origin(f))));
+    if origins.is_empty() {
+        origins.push(code(&format!(
+            "http://localhost:{}",
+            ctx.svc.ports.first().copied().unwrap_or(80)
+        )));
+    }
+    origins
+}
+
+/// Docker network origins found, else the first container name of the rules on its port.
+fn docker_origins(ctx: &Ctx) -> Vec<String> {
+    let mut docker = distinct(
+        ctx.of(Group::DockerNetwork)
+            .into_iter()
+            .map(origin)
+            .map(|o| code(&o)),
+    );
+    if docker.is_empty() {
+        let host = ctx
+            .svc
+            .hosts
+            .first()
+            .map(String::as_str)
+            .unwrap_or("service");
+        docker.push(code(&match ctx.svc.ports.first() {
+            Some(p) => format!("http://{host}:{p}"),
+            None => format!("http://{host}"),
+        }));
+    }
+    docker
+}
+
+/// What to change at each untokenized remote use.
+fn fixes(ctx: &Ctx) -> Vec<Fix> {
+    let headers: Vec<String> = ctx.svc.access.headers.iter().map(|h| code(h)).collect();
+    let add = if headers.is_empty() {
+        ctx.credential_phrase()
     } else {
-        opts.target.as_str()
+        format!("the {} headers", headers.join(" / "))
     };
-    let _ = writeln!(
-        out,
-        "**Scope:** {} ({} scanned)\n",
-        code(target),
-        count(ctx.report.summary.files_scanned, "file", "files")
-    );
-    let _ = writeln!(
-        out,
-        "**Purpose:** list every place the code talks to {} and say what changes for each one before Cloudflare Access is enabled on {}.\n",
-        ctx.name(),
-        ctx.domains
-    );
-    let how = match ctx.domain_source {
-        DomainSource::Configured => None,
-        DomainSource::Found => Some(
-            "the remote hosts the scan found; no protected domain is configured (set `protected-domains` in `access-audit.toml` or pass `--domain`)",
-        ),
-        DomainSource::None => Some(
-            "none configured and no remote host found; set `protected-domains` in `access-audit.toml` (or `[tool.access-audit]` in `pyproject.toml`) or pass `--domain`",
-        ),
+    let fix = match ctx.svc.helpers.files.first() {
+        Some(h) => format!("route it through {} or add {add}", code(h)),
+        None => format!("add {add}"),
     };
-    if let Some(how) = how {
-        let _ = writeln!(out, "**Protected domain:** {how}.\n");
-    }
+    ctx.report
+        .findings
+        .iter()
+        .filter(|f| f.breaks())
+        .map(|f| {
+            let svc = (f.service == ctx.svc.id).then_some(ctx.svc);
+            Fix {
+                at: code(&at(f)),
+                url: code(f.url.as_deref().unwrap_or("?")),
+                suggestion: match svc {
+                    Some(svc) => {
+                        crate::remedy::suggestion(f.client.as_deref(), f.language, Some(svc))
+                    }
+                    None => fix.clone(),
+                },
+                insecure: is_insecure(f),
+            }
+        })
+        .collect()
+}
+
+/// For every address resolved through an env var or a constant defined elsewhere: the variable
+/// and the file (and line) that gave it its value.
+fn sources(ctx: &Ctx) -> Vec<SourceRow> {
+    ctx.report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.group != Group::Unresolved
+                && (f.env_var.is_some()
+                    || f.env_source.is_some()
+                    || f.defined_at
+                        .as_deref()
+                        .is_some_and(|d| !d.starts_with(&format!("{}:", f.path))))
+        })
+        .map(|f| SourceRow {
+            at: code(&at(f)),
+            url: code(&cell(f.url.as_deref().unwrap_or(""))),
+            group: f.group.to_string(),
+            env_var: f.env_var.as_deref().map(code),
+            env_source: f.env_source.as_deref().map(code),
+            defined_at: f.defined_at.as_deref().map(code),
+        })
+        .collect()
 }
 
 /// A Mermaid `flowchart LR` (GitHub renders it) of who talks to the service how: one node per
 /// non-empty group with its file and use counts, an edge to the service — remote uses through a
-/// "Cloudflare Tunnel + Access" node — and the untokenized remote uses in red. Empty without
+/// "Cloudflare Tunnel + Access" node — and the untokenized remote uses in red. `None` without
 /// findings.
-fn mermaid(report: &Report, rules: &RuleSet, domains: &[String]) -> String {
+fn diagram(report: &Report, rules: &RuleSet, domains: &[String]) -> Option<Diagram> {
     if report.findings.is_empty() {
-        return String::new();
+        return None;
     }
     let svc = rules.primary();
     let stats = |keep: &dyn Fn(&Finding) -> bool| {
@@ -258,20 +666,15 @@ fn mermaid(report: &Report, rules: &RuleSet, domains: &[String]) -> String {
         format!(
             "\"{}<br/>{} · {}\"",
             mermaid_text(title),
-            count(files, "file", "files"),
-            count(uses, "use", "uses")
+            template::count(files, "file", "files"),
+            template::count(uses, "use", "uses")
         )
     };
-    let mut nodes = String::new();
-    let mut edges = String::new();
-    let mut edge_count = 0usize;
-    let mut red_edges: Vec<usize> = Vec::new();
-    let mut edge = |edges: &mut String, line: String| {
-        let _ = writeln!(edges, "    {line}");
-        edge_count += 1;
-        edge_count - 1
+    let mut d = Diagram {
+        nodes: vec![format!("svc[(\"{}\")]", mermaid_text(svc.name.as_str()))],
+        edges: Vec::new(),
+        red_edges: Vec::new(),
     };
-    let _ = writeln!(nodes, "    svc[(\"{}\")]", mermaid_text(svc.name.as_str()));
     let direct: [(Group, &str, &str, &str); 4] = [
         (Group::Local, "g_local", "Local scripts", "loopback"),
         (
@@ -296,11 +699,9 @@ fn mermaid(report: &Report, rules: &RuleSet, domains: &[String]) -> String {
     for (group, id, title, how) in direct {
         let st = stats(&|f: &Finding| f.group == group);
         if st.1 > 0 {
-            let _ = writeln!(nodes, "    {id}[{}]", label(title, st));
-            edge(
-                &mut edges,
-                format!("{id} -->|\"{}\"| svc", mermaid_text(how)),
-            );
+            d.nodes.push(format!("{id}[{}]", label(title, st)));
+            d.edges
+                .push(format!("{id} -->|\"{}\"| svc", mermaid_text(how)));
         }
     }
     let tokenized = stats(&|f: &Finding| f.group == Group::Remote && f.tokenized);
@@ -311,70 +712,45 @@ fn mermaid(report: &Report, rules: &RuleSet, domains: &[String]) -> String {
         } else {
             format!("<br/>{}", mermaid_text(&domains.join(", ")))
         };
-        let _ = writeln!(
-            nodes,
-            "    access{{{{\"Cloudflare Tunnel + Access{domain}\"}}}}"
-        );
+        d.nodes.push(format!(
+            "access{{{{\"Cloudflare Tunnel + Access{domain}\"}}}}"
+        ));
         if tokenized.1 > 0 {
-            let _ = writeln!(
-                nodes,
-                "    g_remote_ok[{}]",
+            d.nodes.push(format!(
+                "g_remote_ok[{}]",
                 label("Remote, with Access token", tokenized)
-            );
-            edge(
-                &mut edges,
-                format!("g_remote_ok -->|\"{} tokenized\"| access", tokenized.1),
-            );
+            ));
+            d.edges.push(format!(
+                "g_remote_ok -->|\"{} tokenized\"| access",
+                tokenized.1
+            ));
         }
         if untokenized.1 > 0 {
-            let _ = writeln!(
-                nodes,
-                "    g_remote_bad[{}]",
+            d.nodes.push(format!(
+                "g_remote_bad[{}]",
                 label("Remote, no token", untokenized)
-            );
-            let i = edge(
-                &mut edges,
-                format!(
-                    "g_remote_bad -->|\"{} untokenized — {}\"| access",
-                    untokenized.1,
-                    if untokenized.1 == 1 {
-                        "breaks"
-                    } else {
-                        "break"
-                    }
-                ),
-            );
-            red_edges.push(i);
+            ));
+            d.red_edges.push(d.edges.len());
+            d.edges.push(format!(
+                "g_remote_bad -->|\"{} untokenized — {}\"| access",
+                untokenized.1,
+                if untokenized.1 == 1 {
+                    "breaks"
+                } else {
+                    "break"
+                }
+            ));
         }
-        edge(&mut edges, "access --> svc".to_string());
+        d.edges.push("access --> svc".to_string());
     }
     let unresolved = stats(&|f: &Finding| f.group == Group::Unresolved);
     if unresolved.1 > 0 {
-        let _ = writeln!(
-            nodes,
-            "    g_unresolved[{}]",
-            label("Unresolved", unresolved)
-        );
-        edge(
-            &mut edges,
-            "g_unresolved -.->|\"known at run time\"| svc".to_string(),
-        );
+        d.nodes
+            .push(format!("g_unresolved[{}]", label("Unresolved", unresolved)));
+        d.edges
+            .push("g_unresolved -.->|\"known at run time\"| svc".to_string());
     }
-    let mut out = String::from("```mermaid\nflowchart LR\n");
-    out.push_str(&nodes);
-    out.push_str(&edges);
-    if !red_edges.is_empty() {
-        out.push_str("    classDef breaks fill:#fdd,stroke:#c00,stroke-width:2px,color:#900\n");
-        out.push_str("    class g_remote_bad breaks\n");
-        for i in red_edges {
-            let _ = writeln!(
-                out,
-                "    linkStyle {i} stroke:#c00,stroke-width:2px,color:#c00"
-            );
-        }
-    }
-    out.push_str("```\n\n");
-    out
+    Some(d)
 }
 
 /// Text for a quoted Mermaid label: quotes, angle brackets and `#` as entity codes, no line breaks.
@@ -393,711 +769,6 @@ fn mermaid_text(s: &str) -> String {
         }
     }
     out
-}
-
-fn summary(out: &mut String, ctx: &Ctx) {
-    let s = &ctx.report.summary;
-    out.push_str("## Summary\n\n");
-    let addresses = s.findings - s.container_exec;
-    let mut p = String::new();
-    if s.findings == 0 {
-        let _ = write!(
-            p,
-            "The scan found no {} address in the {} it read.",
-            ctx.name(),
-            count(s.files_scanned, "file", "files")
-        );
-    } else {
-        let _ = write!(
-            p,
-            "The scan found {} {} {}",
-            addresses,
-            ctx.name(),
-            if addresses == 1 {
-                "address"
-            } else {
-                "addresses"
-            }
-        );
-        if s.container_exec > 0 {
-            let exec = count(
-                s.container_exec,
-                "container exec site",
-                "container exec sites",
-            );
-            let _ = write!(p, " and {exec}");
-        }
-        let _ = write!(
-            p,
-            " in {}{} ({} scanned). By group: {} local, {} docker-network, {} private-network, \
-             {} container-exec, {} remote ({} tokenized, {} untokenized) and {} unresolved.",
-            count(s.files_with_findings, "file", "files"),
-            file_kinds(&ctx.report.findings),
-            s.files_scanned,
-            s.local,
-            s.docker_network,
-            s.private_network,
-            s.container_exec,
-            s.remote,
-            s.remote_tokenized,
-            s.remote_untokenized,
-            s.unresolved
-        );
-    }
-    if s.remote_untokenized == 0 {
-        p.push_str(" Verdict: **No breaking changes expected** when Cloudflare Access is enabled");
-        if s.remote == 0 {
-            let _ = write!(
-                p,
-                ": nothing reaches {} through {} today",
-                ctx.name(),
-                ctx.domains
-            );
-        } else {
-            p.push_str(": every remote use already sends an Access credential");
-        }
-        if s.unresolved > 0 {
-            let _ = write!(
-                p,
-                ". {} still need checking, because their host is only known at run time \
-                 and could be the public domain",
-                count(s.unresolved, "unresolved address", "unresolved addresses")
-            );
-        }
-        p.push('.');
-    } else {
-        let files = distinct(
-            ctx.report
-                .findings
-                .iter()
-                .filter(|f| f.breaks())
-                .map(|f| code(&f.path)),
-        );
-        let _ = write!(
-            p,
-            " Verdict: **{} will break** when Cloudflare Access is enabled, because {} \
-             no Access credential: in {}.",
-            count(s.remote_untokenized, "remote use", "remote uses"),
-            if s.remote_untokenized == 1 {
-                "it sends"
-            } else {
-                "they send"
-            },
-            join_and(&files)
-        );
-        if s.unresolved > 0 {
-            let _ = write!(
-                p,
-                " In addition, {} must be checked by hand.",
-                count(s.unresolved, "unresolved address", "unresolved addresses")
-            );
-        }
-    }
-    if s.diagnostics > 0 {
-        let _ = write!(
-            p,
-            " {} could not be fully analysed (see Diagnostics).",
-            count(s.diagnostics, "file", "files")
-        );
-    }
-    out.push_str(&p);
-    out.push_str("\n\n");
-}
-
-fn local_section(out: &mut String, ctx: &Ctx) {
-    out.push_str("## Local Access Scripts (UNAFFECTED)\n\n");
-    let files = by_file(
-        ctx.report
-            .findings
-            .iter()
-            .filter(|f| matches!(f.group, Group::Local | Group::ContainerExec)),
-    );
-    if files.is_empty() {
-        let _ = writeln!(
-            out,
-            "No file reaches {} through a loopback address or by running commands in its container.\n",
-            ctx.name()
-        );
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "These files reach {} on the local machine (loopback) or run commands directly inside its container. Neither path goes through {}, so they keep working as they are.\n",
-        ctx.name(),
-        ctx.domains
-    );
-    let (vendored, team): (Vec<_>, Vec<_>) = files
-        .into_iter()
-        .partition(|(path, _)| ctx.is_vendored(path));
-    if !team.is_empty() {
-        out.push_str("### Team scripts\n\n");
-        for (i, (path, fs)) in team.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{}. **{}** ({})",
-                i + 1,
-                code(basename(path)),
-                language(fs)
-            );
-            let urls = distinct(
-                fs.iter()
-                    .filter(|f| f.group == Group::Local)
-                    .filter_map(|f| f.url.as_deref())
-                    .map(code),
-            );
-            if !urls.is_empty() {
-                let _ = writeln!(out, "   - URL: {}", limited(&urls, MAX_URLS));
-            }
-            let containers = containers(fs);
-            if !containers.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "   - Uses direct container access ({})",
-                    containers.join(", ")
-                );
-            }
-            out.push_str("   - Status: ✅ No changes needed\n");
-            let _ = writeln!(out, "   - Location: {} {}", code(path), lines_label(fs));
-        }
-        out.push('\n');
-    }
-    if !vendored.is_empty() {
-        out.push_str("### Vendored and example code\n\n");
-        for (path, fs) in &vendored {
-            let mut uses = Vec::new();
-            let hosts = distinct(
-                fs.iter()
-                    .filter(|f| f.group == Group::Local)
-                    .map(|f| code(&host_port(f))),
-            );
-            if !hosts.is_empty() {
-                uses.push(format!("uses {}", limited(&hosts, MAX_URLS)));
-            }
-            let containers = containers(fs);
-            if !containers.is_empty() {
-                uses.push(format!("runs {}", containers.join(", ")));
-            }
-            let _ = writeln!(
-                out,
-                "- {} — {} {}",
-                code(path),
-                uses.join("; "),
-                lines_label(fs)
-            );
-        }
-        out.push_str("\nUpstream or vendored code: nothing to change here either.\n\n");
-    }
-}
-
-fn remote_section(out: &mut String, ctx: &Ctx) {
-    out.push_str("## Remote Access Scripts (REQUIRES TOKEN)\n\n");
-    let remote = ctx.of(Group::Remote);
-    if remote.is_empty() {
-        out.push_str("**Current status:** ⚠️ **NONE FOUND**\n\n");
-        let _ = writeln!(
-            out,
-            "No script calls {} through {} or through any other public domain or address.\n",
-            ctx.name(),
-            ctx.domains
-        );
-        out.push_str("**Future remote access:**\n\n");
-    } else {
-        let s = &ctx.report.summary;
-        let _ = writeln!(
-            out,
-            "{} through the public internet ({} tokenized, {} untokenized). Once Access is on, only the tokenized ones get through.\n",
-            count(s.remote, "use reaches the service", "uses reach the service"),
-            s.remote_tokenized,
-            s.remote_untokenized
-        );
-        out.push_str("| File | Line | URL | Client | Function | Status |\n");
-        out.push_str("|------|------|-----|--------|----------|--------|\n");
-        for f in &remote {
-            let status = if f.tokenized {
-                "✅ tokenized"
-            } else {
-                "❌ untokenized — breaks"
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                cell(&code(&f.path)),
-                line_of(f),
-                cell(&code(f.url.as_deref().unwrap_or("?"))),
-                cell(f.client.as_deref().unwrap_or("-")),
-                cell(
-                    &f.function
-                        .as_deref()
-                        .map(code)
-                        .unwrap_or_else(|| "-".to_string())
-                ),
-                status
-            );
-        }
-        out.push('\n');
-        let insecure: Vec<&&Finding> = remote.iter().filter(|f| is_insecure(f)).collect();
-        if !insecure.is_empty() {
-            let locs: Vec<String> = insecure
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} ({})",
-                        code(&at(f)),
-                        code(f.scheme.as_deref().unwrap_or("http"))
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "**Insecure scheme:** {} {} an unencrypted `http://` or `ws://` URL to a public host. Switch to `https://` / `wss://`: a credential sent in clear text can be read on the way, and Cloudflare redirects or refuses plain requests.\n",
-                join_and(&locs),
-                if insecure.len() == 1 { "uses" } else { "use" }
-            );
-        }
-        out.push_str("**Every remote use:**\n\n");
-    }
-    let _ = writeln!(
-        out,
-        "- Any script calling {} must send, with every request (HTTP and WebSocket alike), {}.",
-        ctx.domain_url(),
-        ctx.credential_phrase()
-    );
-    let _ = writeln!(
-        out,
-        "- Keep the service token in the environment variables {}, never in the code.\n",
-        ctx.token_env()
-    );
-}
-
-fn service_section(out: &mut String, ctx: &Ctx) {
-    out.push_str("## Service-to-Service Communication\n\n");
-
-    out.push_str("### Docker network\n\n");
-    let docker = by_file(ctx.of(Group::DockerNetwork));
-    if docker.is_empty() {
-        let _ = writeln!(
-            out,
-            "No service reaches {} by its Docker container or compose name.\n",
-            ctx.name()
-        );
-    } else {
-        for (path, fs) in &docker {
-            let urls = distinct(fs.iter().filter_map(|f| f.url.as_deref()).map(code));
-            let _ = write!(
-                out,
-                "- {} {}: {}",
-                code(path),
-                lines_label(fs),
-                limited(&urls, MAX_URLS)
-            );
-            let envs = distinct(fs.iter().filter_map(|f| f.env_var.as_deref()).map(code));
-            if !envs.is_empty() {
-                let _ = write!(out, " (overridable through {})", join_and(&envs));
-            }
-            out.push('\n');
-        }
-        out.push_str("- Status: ✅ No changes needed: these calls stay on the Docker network and bypass the Cloudflare Tunnel entirely.\n\n");
-    }
-
-    out.push_str("### Container exec\n\n");
-    let exec = ctx.of(Group::ContainerExec);
-    if exec.is_empty() {
-        out.push_str("No code runs commands inside the container with `docker exec`.\n\n");
-    } else {
-        for f in &exec {
-            let _ = write!(
-                out,
-                "- {} — container {}",
-                code(&at(f)),
-                code(f.host.as_deref().unwrap_or("?"))
-            );
-            if let Some(cmd) = f.command.as_deref().filter(|c| !c.is_empty()) {
-                let _ = write!(out, ": {}", code(&truncate(cmd, MAX_COMMAND)));
-            }
-            out.push('\n');
-        }
-        out.push_str("- Status: ✅ No changes needed: `docker exec` talks to the Docker daemon, not to the public domain.\n\n");
-    }
-
-    let private = by_file(ctx.of(Group::PrivateNetwork));
-    if !private.is_empty() {
-        out.push_str("### Private network\n\n");
-        for (path, fs) in &private {
-            let urls = distinct(fs.iter().filter_map(|f| f.url.as_deref()).map(code));
-            let _ = writeln!(
-                out,
-                "- {} {}: {}",
-                code(path),
-                lines_label(fs),
-                limited(&urls, MAX_URLS)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "- Status: ⚠️ Unaffected today: these LAN / Tailscale addresses do not go through the tunnel. They would break if this traffic were later routed through {}.\n",
-            ctx.domains
-        );
-    }
-
-    out.push_str("### External services\n\n");
-    let s = &ctx.report.summary;
-    if s.remote == 0 {
-        let _ = writeln!(
-            out,
-            "No external service calls the API through the public domain. One that does in the future needs the service token.\n"
-        );
-    } else {
-        let files = distinct(ctx.of(Group::Remote).iter().map(|f| f.path.clone()));
-        let _ = writeln!(
-            out,
-            "{} in {} reach the API through the public domain: {} tokenized, {} untokenized (see Remote Access Scripts).\n",
-            count(s.remote, "remote use", "remote uses"),
-            count(files.len(), "file", "files"),
-            s.remote_tokenized,
-            s.remote_untokenized
-        );
-    }
-}
-
-fn unresolved_section(out: &mut String, ctx: &Ctx) {
-    out.push_str("## Unresolved Addresses\n\n");
-    let unresolved = ctx.of(Group::Unresolved);
-    if unresolved.is_empty() {
-        out.push_str("Every address was resolved statically.\n\n");
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "The host of {} is only known at run time, so the scan cannot tell whether {} local, internal or public.\n",
-        count(unresolved.len(), "address", "addresses"),
-        if unresolved.len() == 1 { "it is" } else { "they are" }
-    );
-    out.push_str("| File | Line | Address | Set by |\n");
-    out.push_str("|------|------|---------|--------|\n");
-    for f in &unresolved {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            cell(&code(&f.path)),
-            line_of(f),
-            cell(&code(f.url.as_deref().unwrap_or("?"))),
-            cell(&set_by(f))
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nCheck what each of these resolves to in every deployment: any that points at {} needs the service token.\n",
-        ctx.domains
-    );
-}
-
-fn recommendations(out: &mut String, ctx: &Ctx) {
-    out.push_str("## Recommendations\n\n");
-    let mut n = 0;
-    let mut item = |out: &mut String, title: &str, bullets: &[String]| {
-        n += 1;
-        let _ = writeln!(out, "{n}. **{title}**");
-        for b in bullets {
-            let _ = writeln!(out, "   - {b}");
-        }
-    };
-
-    let helper = match ctx.helper() {
-        Some(h) => format!("Go through the helper {h}, which adds the Access credential"),
-        None => format!(
-            "Go through one shared helper that adds {}",
-            ctx.credential_phrase()
-        ),
-    };
-    item(
-        out,
-        "For new remote scripts:",
-        &[
-            helper,
-            format!("Store the service token in `.env` as {}, or in a secrets manager such as Infisical in production", ctx.token_env()),
-            "Never hard-code the token in a script or commit it".to_string(),
-        ],
-    );
-
-    let local: Vec<&Finding> = ctx.of(Group::Local);
-    let team: Vec<&Finding> = local
-        .iter()
-        .copied()
-        .filter(|f| !ctx.is_vendored(&f.path))
-        .collect();
-    let preferred = if team.is_empty() { &local } else { &team };
-    let mut origins = distinct(preferred.iter().map(|f| code(&origin(f))));
-    if origins.is_empty() {
-        origins.push(code(&format!(
-            "http://localhost:{}",
-            ctx.svc.ports.first().copied().unwrap_or(80)
-        )));
-    }
-    item(
-        out,
-        "For local development:",
-        &[
-            format!("Keep using {}", limited(&origins, MAX_URLS)),
-            "No authentication needed; works unchanged".to_string(),
-        ],
-    );
-
-    let mut docker = distinct(
-        ctx.of(Group::DockerNetwork)
-            .into_iter()
-            .map(origin)
-            .map(|o| code(&o)),
-    );
-    if docker.is_empty() {
-        let host = ctx
-            .svc
-            .hosts
-            .first()
-            .map(String::as_str)
-            .unwrap_or("service");
-        docker.push(code(&match ctx.svc.ports.first() {
-            Some(p) => format!("http://{host}:{p}"),
-            None => format!("http://{host}"),
-        }));
-    }
-    item(
-        out,
-        "For service-to-service calls:",
-        &[
-            format!("Use Docker network names ({})", limited(&docker, MAX_URLS)),
-            "No authentication needed".to_string(),
-            "Faster than a round trip through Cloudflare, and unaffected by Access".to_string(),
-        ],
-    );
-
-    let breaking: Vec<&Finding> = ctx.report.findings.iter().filter(|f| f.breaks()).collect();
-    if !breaking.is_empty() {
-        let headers: Vec<String> = ctx.svc.access.headers.iter().map(|h| code(h)).collect();
-        let add = if headers.is_empty() {
-            ctx.credential_phrase()
-        } else {
-            format!("the {} headers", headers.join(" / "))
-        };
-        let fix = match ctx.svc.helpers.files.first() {
-            Some(h) => format!("route it through {} or add {add}", code(h)),
-            None => format!("add {add}"),
-        };
-        let bullets: Vec<String> = breaking
-            .iter()
-            .map(|f| {
-                let svc = (f.service == ctx.svc.id).then_some(ctx.svc);
-                let suggestion = match svc {
-                    Some(svc) => {
-                        crate::remedy::suggestion(f.client.as_deref(), f.language, Some(svc))
-                    }
-                    None => fix.clone(),
-                };
-                let mut b = format!(
-                    "{} ({}): {suggestion}",
-                    code(&at(f)),
-                    code(f.url.as_deref().unwrap_or("?"))
-                );
-                if is_insecure(f) {
-                    b.push_str("; also switch to `https://` / `wss://`");
-                }
-                b
-            })
-            .collect();
-        item(out, "Fix before enabling Access:", &bullets);
-    }
-
-    let unresolved = ctx.of(Group::Unresolved);
-    if !unresolved.is_empty() {
-        let mut bullets: Vec<String> =
-            distinct(unresolved.iter().filter_map(|f| f.env_var.as_deref()))
-                .into_iter()
-                .map(|e| format!("Check the value of {} in every environment", code(e)))
-                .collect();
-        for f in unresolved.iter().filter(|f| f.env_var.is_none()) {
-            bullets.push(format!(
-                "Check what callers pass to {} (command-line argument / parameter)",
-                code(&at(f))
-            ));
-        }
-        item(out, "Verify unresolved addresses:", &bullets);
-    }
-    out.push('\n');
-}
-
-fn impact(out: &mut String, ctx: &Ctx) {
-    let s = &ctx.report.summary;
-    let files_of = |groups: &[Group]| {
-        distinct(
-            ctx.report
-                .findings
-                .iter()
-                .filter(|f| groups.contains(&f.group))
-                .map(|f| f.path.clone()),
-        )
-        .len()
-    };
-    out.push_str("## Impact Assessment\n\n### Before Cloudflare Access\n\n");
-    let _ = writeln!(
-        out,
-        "- ✅ All {} with a {} address work",
-        count(s.files_with_findings, "script", "scripts"),
-        ctx.name()
-    );
-    out.push_str("- ✅ No authentication required, locally or remotely\n\n");
-
-    out.push_str("### After Cloudflare Access\n\n");
-    let _ = writeln!(
-        out,
-        "- ✅ Local scripts unchanged ({} in {})",
-        count(s.local, "use", "uses"),
-        count(files_of(&[Group::Local]), "file", "files")
-    );
-    let _ = writeln!(
-        out,
-        "- ✅ Service-to-service unchanged ({}, {})",
-        count(
-            s.docker_network,
-            "docker-network use",
-            "docker-network uses"
-        ),
-        count(
-            s.container_exec,
-            "container-exec site",
-            "container-exec sites"
-        )
-    );
-    if s.private_network > 0 {
-        let _ = writeln!(
-            out,
-            "- ✅ Private-network uses unchanged while they bypass the tunnel ({})",
-            count(s.private_network, "use", "uses")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "- ✅ Browser access to {} requires signing in with the identity provider configured in Access (e.g. Google OAuth)",
-        ctx.domains
-    );
-    if s.remote_tokenized > 0 {
-        let _ = writeln!(
-            out,
-            "- ✅ Tokenized remote uses keep working ({})",
-            s.remote_tokenized
-        );
-    }
-    if s.remote_untokenized > 0 {
-        let _ = writeln!(
-            out,
-            "- ❌ Untokenized remote uses BREAK ({} in {})",
-            s.remote_untokenized,
-            count(
-                distinct(
-                    ctx.report
-                        .findings
-                        .iter()
-                        .filter(|f| f.breaks())
-                        .map(|f| f.path.clone())
-                )
-                .len(),
-                "file",
-                "files"
-            )
-        );
-    }
-    if s.remote == 0 {
-        out.push_str("- ⚠️ No remote script exists yet; any future one needs the service token\n");
-    }
-    if s.unresolved > 0 {
-        let _ = writeln!(
-            out,
-            "- ⚠️ Unresolved addresses depend on the deployment ({})",
-            s.unresolved
-        );
-    }
-    out.push('\n');
-}
-
-fn next_steps(out: &mut String, ctx: &Ctx) {
-    let s = &ctx.report.summary;
-    out.push_str("## Next Steps\n\n");
-    let mut steps: Vec<String> = Vec::new();
-    if s.remote_untokenized > 0 {
-        steps.push(format!(
-            "Fix the {} untokenized remote {} listed under Recommendations first",
-            s.remote_untokenized,
-            if s.remote_untokenized == 1 {
-                "use"
-            } else {
-                "uses"
-            }
-        ));
-    }
-    if s.unresolved > 0 {
-        steps.push(format!(
-            "Confirm where the {} unresolved {} point in each deployment",
-            s.unresolved,
-            if s.unresolved == 1 {
-                "address"
-            } else {
-                "addresses"
-            }
-        ));
-    }
-    steps.push(format!(
-        "Enable Cloudflare Access (browser authentication) for {}",
-        ctx.domains
-    ));
-    steps.push(format!(
-        "Create a service token for API access (for example {}) and add it to the Access policy",
-        code(&format!("{}-api", ctx.svc.id))
-    ));
-    match ctx.svc.helpers.files.first() {
-        Some(h) if ctx.helper_present() => steps.push(format!(
-            "Use the helper {}, already present, for every remote script",
-            code(h)
-        )),
-        Some(h) => steps.push(format!(
-            "Create the helper {} that adds {}",
-            code(h),
-            ctx.credential_phrase()
-        )),
-        None => steps.push(format!(
-            "Create a shared helper that adds {}",
-            ctx.credential_phrase()
-        )),
-    }
-    steps.push(format!(
-        "Store the token as {} and document how remote scripts use it",
-        ctx.token_env()
-    ));
-    steps.push(
-        "Test: browser sign-in, an API call with the service token, and local scripts unchanged"
-            .to_string(),
-    );
-    steps.push(
-        "Re-run `access-audit check` in CI so a new untokenized remote use fails the build"
-            .to_string(),
-    );
-    for (i, step) in steps.iter().enumerate() {
-        let _ = writeln!(out, "{}. {}", i + 1, step);
-    }
-    out.push('\n');
-}
-
-fn diagnostics(out: &mut String, ctx: &Ctx) {
-    if ctx.report.diagnostics.is_empty() {
-        return;
-    }
-    out.push_str("## Diagnostics\n\n");
-    for d in &ctx.report.diagnostics {
-        let _ = writeln!(
-            out,
-            "- {}: {}",
-            code(&d.path),
-            super::escape_markdown(&d.message.replace('\n', " "))
-        );
-    }
-    out.push('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1122,46 +793,6 @@ fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
         }
     }
     out
-}
-
-/// Inline code, safe for any value: control characters escaped, and a backtick fence longer than
-/// any run of backticks in the value (so it cannot close the span and inject Markdown).
-fn code(s: &str) -> String {
-    let s = super::escape_control(s);
-    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    if longest == 0 {
-        format!("`{s}`")
-    } else {
-        let fence = "`".repeat(longest + 1);
-        format!("{fence} {s} {fence}")
-    }
-}
-
-/// A table cell: no pipes, no line breaks, no control characters.
-fn cell(s: &str) -> String {
-    super::escape_control(&s.replace(['\n', '\r'], " ")).replace('|', "\\|")
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// "a", "a and b", "a, b and c".
-fn join_and(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [a] => a.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-/// Comma-separated, at most `max` then "and N more".
-fn limited(items: &[String], max: usize) -> String {
-    if items.len() <= max {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..max].join(", "), items.len() - max)
-    }
 }
 
 fn lines_label(fs: &[&Finding]) -> String {
@@ -1224,7 +855,7 @@ fn file_kinds(findings: &[Finding]) -> String {
         .iter()
         .zip(names)
         .filter(|(files, _)| !files.is_empty())
-        .map(|(files, (one, many))| count(files.len(), one, many))
+        .map(|(files, (one, many))| template::count(files.len(), one, many))
         .collect();
     format!(": {}", join_and(&parts))
 }
@@ -1286,58 +917,13 @@ fn is_insecure(f: &Finding) -> bool {
             .is_some_and(|u| u.starts_with("http://") || u.starts_with("ws://"))
 }
 
-/// `## Where the Addresses Come From`: for every address resolved through an env var or a constant
-/// defined elsewhere, the variable and the file (and line) that gave it its value.
-fn sources_section(out: &mut String, ctx: &Ctx) {
-    let resolved: Vec<&Finding> = ctx
-        .report
-        .findings
-        .iter()
-        .filter(|f| {
-            f.group != Group::Unresolved
-                && (f.env_var.is_some()
-                    || f.env_source.is_some()
-                    || f.defined_at
-                        .as_deref()
-                        .is_some_and(|d| !d.starts_with(&format!("{}:", f.path))))
-        })
-        .collect();
-    if resolved.is_empty() {
-        return;
-    }
-    out.push_str("## Where the Addresses Come From\n\n");
-    out.push_str("Addresses resolved through an environment variable or a constant defined in another file:\n\n");
-    out.push_str("| Location | Address | Group | Env var | Value from | Defined at |\n|---|---|---|---|---|---|\n");
-    for f in resolved {
-        let dash = || "—".to_string();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            code(&at(f)),
-            code(&cell(f.url.as_deref().unwrap_or(""))),
-            f.group,
-            f.env_var.as_deref().map_or_else(dash, code),
-            f.env_source.as_deref().map_or_else(
-                || if f.env_var.is_some() {
-                    "the code's default".to_string()
-                } else {
-                    dash()
-                },
-                code
-            ),
-            f.defined_at.as_deref().map_or_else(dash, code),
-        );
-    }
-    out.push('\n');
-}
-
 fn set_by(f: &Finding) -> String {
     let mut s = match &f.env_var {
         Some(e) => format!("env {}", code(e)),
         None => "command-line argument / parameter".to_string(),
     };
     if let Some(d) = &f.defined_at {
-        let _ = write!(s, " ({})", code(d));
+        s.push_str(&format!(" ({})", code(d)));
     }
     s
 }
@@ -1353,42 +939,41 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// A violation row of `check --format markdown`.
+#[derive(Serialize)]
+struct GateRow {
+    rule: &'static str,
+    severity: &'static str,
+    at: String,
+    message: String,
+}
+
 /// `check --format markdown`: the violations as a table (for a PR comment or a job summary).
 pub fn render_gate(result: &crate::gate::GateResult) -> String {
-    let mut out = String::from("# access-audit check\n\n");
-    let s = &result.summary;
-    if s.active == 0 {
-        out.push_str("✅ **No violations.**");
-    } else {
-        out.push_str(&format!(
-            "❌ **{} violation(s)**: {} error(s), {} warning(s).",
-            s.active, s.errors, s.warnings
-        ));
+    #[derive(Serialize)]
+    struct GateView<'a> {
+        s: &'a crate::gate::GateSummary,
+        rows: Vec<GateRow>,
     }
-    out.push_str(&format!(
-        " {} files scanned; {} suppressed inline; {} in the baseline.\n",
-        s.files_scanned, s.suppressed, s.baselined
-    ));
-    if s.active > 0 {
-        out.push_str("\n| Rule | Severity | Location | Message |\n|---|---|---|---|\n");
-        for v in result.active() {
-            let sev = match v.severity {
-                crate::gate::Severity::Error => "error",
-                crate::gate::Severity::Warning => "warning",
-            };
-            let at = match v.cell {
+    let rows = result
+        .active()
+        .map(|v| GateRow {
+            rule: v.rule.id(),
+            severity: v.severity.as_str(),
+            at: code_cell(&match v.cell {
                 Some(c) => format!("{}:cell {c}:{}", v.path, v.line),
                 None => format!("{}:{}", v.path, v.line),
-            };
-            out.push_str(&format!(
-                "| `{}` | {sev} | {} | {} |\n",
-                v.rule.id(),
-                cell(&code(&at)),
-                cell(&crate::secrets::mask_line(&v.message))
-            ));
-        }
-    }
-    out
+            }),
+            message: cell(&crate::engine::secrets::mask_line(&v.message)),
+        })
+        .collect();
+    template::render(
+        "gate.md.j2",
+        &GateView {
+            s: &result.summary,
+            rows,
+        },
+    )
 }
 
 #[cfg(test)]

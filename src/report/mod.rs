@@ -1,12 +1,17 @@
 //! Output formats, one module each. Every format renders an already sorted [`crate::engine::finding::Report`],
 //! so output is deterministic.
 
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod printer;
 pub mod sarif;
 pub mod table;
+pub(crate) mod template;
+
+pub use escape::{control as escape_control, markdown as escape_markdown};
 
 /// How findings are rolled up in the table and the Markdown report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -188,71 +193,5 @@ mod notebook_tests {
         assert_eq!(col, 4 + 1 + 5);
         assert_eq!(notebook_raw_position(NB, 2, 1, 1).unwrap().0, 14);
         assert!(notebook_raw_position(NB, 2, 9, 1).is_none());
-    }
-}
-
-/// `s` with every control character (newline, carriage return, ANSI escape, …) and Unicode
-/// bidirectional override shown as an escape (`\n`, `\x1b`, `\u{202e}`): a file name or a line of
-/// source cannot start a new line in a CI log (`::error …` workflow commands), recolour or rewrite
-/// the terminal, or reorder what is shown.
-pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
-    let hostile = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
-    };
-    if !s.chars().any(hostile) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if hostile(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if hostile(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Text for inside a Markdown table cell or a code span: control characters escaped, and the
-/// characters that would end the cell or the span, start a link, an image or HTML, or emphasize
-/// (`|`, `` ` ``, `[`, `]`, `<`, `>`, `*`, `_`, `!`, `\`) backslash-escaped or replaced, so text
-/// from a scanned repository cannot inject Markdown or HTML into a report.
-pub fn escape_markdown(s: &str) -> String {
-    let s = escape_control(s);
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' | '[' | ']' | '*' | '_' | '!' | '\\' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(escape_control("a.py"), "a.py");
-        assert_eq!(
-            escape_control("x\n::error file=a::pwned\x1b[2J\u{202e}.py"),
-            "x\\n::error file=a::pwned\\x1b[2J\\u{202e}.py"
-        );
-        assert_eq!(
-            escape_markdown("a|b`c<img>[x](y)"),
-            "a\\|b\\`c&lt;img&gt;\\[x\\](y)"
-        );
     }
 }

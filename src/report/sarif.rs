@@ -8,13 +8,6 @@ use crate::gate::{Check, GateResult, Severity, State};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
-
 pub fn render(result: &GateResult, version: &str) -> String {
     let rules: Vec<Value> = Check::ALL
         .iter()
@@ -26,7 +19,7 @@ pub fn render(result: &GateResult, version: &str) -> String {
                 "fullDescription": { "text": c.summary() },
                 "help": { "text": c.doc(), "markdown": format!("```text\n{}```\n", c.doc()) },
                 "helpUri": format!("https://github.com/access-audit/access-audit#{}", c.id()),
-                "defaultConfiguration": { "level": if c.enabled_by_default() { "error" } else { "warning" } },
+                "defaultConfiguration": { "level": if c.enabled_by_default() { Severity::Error } else { Severity::Warning }.as_str() },
                 "properties": { "tags": ["security", "cloudflare-access"] }
             })
         })
@@ -39,8 +32,8 @@ pub fn render(result: &GateResult, version: &str) -> String {
             let mut r = json!({
                 "ruleId": v.rule.id(),
                 "ruleIndex": index(v.rule),
-                "level": level(v.severity),
-                "message": { "text": crate::secrets::mask_line(&v.message) },
+                "level": v.severity.as_str(),
+                "message": { "text": crate::engine::secrets::mask_line(&v.message) },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri(&v.path), "uriBaseId": "%SRCROOT%" },

@@ -40,8 +40,8 @@ use regex::Regex;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
-use crate::engine::finding::Language;
 use crate::engine::ir::{Binding, Candidate, FileFacts, InputKind, StrExpr};
+use crate::engine::source::Language;
 use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
 

@@ -147,7 +147,7 @@ pub fn extract(text: &str, rules: &RuleSet) -> Result<NotebookFacts, String> {
         .collect();
     let shell = crate::engine::lower::shell::extract(
         &shell_text,
-        crate::engine::finding::Language::Shell,
+        crate::engine::source::Language::Shell,
         rules,
     );
     Ok(NotebookFacts {

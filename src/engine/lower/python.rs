@@ -14,36 +14,13 @@ use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
+use crate::engine::credential::{self, Holders};
 use crate::engine::ir::{
     Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, FunctionDef, Import, InputKind,
     Pos, ScopeKind, SinkKind, StrExpr, Use,
 };
 use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
-
-/// Client libraries recognised at a call's root module.
-const CLIENTS: &[(&str, &str)] = &[
-    ("requests", "requests"),
-    ("httpx", "httpx"),
-    ("aiohttp", "aiohttp"),
-    ("urllib.request", "urllib.request"),
-    ("urllib3", "urllib3"),
-    ("websocket", "websocket-client"),
-    ("websockets", "websockets"),
-    ("http.client", "http.client"),
-];
-
-const SUBPROCESS: &[&str] = &[
-    "subprocess.run",
-    "subprocess.call",
-    "subprocess.check_call",
-    "subprocess.check_output",
-    "subprocess.Popen",
-    "os.system",
-    "os.popen",
-    "asyncio.create_subprocess_exec",
-    "asyncio.create_subprocess_shell",
-];
 
 /// The parsed module, and the syntax errors the parser recovered from.
 pub struct Parsed {
@@ -74,7 +51,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     // To a fixed point, so that a name assigned from a credential name, and a helper that calls a
     // helper defined further down, carry the credential too (bounded: each round can only add).
     for _ in 0..8 {
-        let before = (ctx.credentialed.len(), ctx.credential_fns.len());
+        let before = ctx.cred.size();
         let mut pre = PrePass {
             rules,
             ctx: &mut ctx,
@@ -83,7 +60,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         for stmt in &parsed.module.body {
             pre.visit_stmt(stmt);
         }
-        if (ctx.credentialed.len(), ctx.credential_fns.len()) == before {
+        if ctx.cred.size() == before {
             break;
         }
     }
@@ -108,8 +85,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         walker.visit_stmt(stmt);
     }
     let mut facts = walker.facts;
-    facts.credential_fns = ctx.credential_fns.iter().cloned().collect();
-    facts.credential_fns.sort();
+    facts.credential_fns = ctx.cred.helpers();
     for (offset, message) in parsed.errors.iter().take(3) {
         let p = index.pos(*offset);
         facts.notes.push(format!(
@@ -127,21 +103,12 @@ struct Context {
     imports: HashMap<String, String>,
     /// Variable → dotted constructor (`session` → `requests.Session`).
     objects: HashMap<String, String>,
-    /// Names (variables, objects, functions) that carry a whole Access credential.
-    credentialed: HashSet<String>,
-    /// Credential pieces each name was given (see [`credential_pieces`]).
-    pieces: HashMap<String, BTreeSet<String>>,
-    /// Names whose credential pieces are removed somewhere (`h.clear()`, `h.pop("…")`): `None`
-    /// for all of them.
-    removed: HashMap<String, Option<BTreeSet<String>>>,
+    /// What each name carries of an Access credential (decided in [`credential`]).
+    cred: Holders,
     /// Local names of imported token-helper modules and their functions.
     helper_imports: HashSet<String>,
-    /// Module constants that hold no value (`CF_ID = None`, `TOKEN = ""`).
-    empty_names: HashSet<String>,
     /// Names whose value carries non-Access authentication (`bearer`, `basic`).
     auth_names: HashMap<String, String>,
-    /// Functions whose body adds an Access credential.
-    credential_fns: HashSet<String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
     config_vars: HashSet<String>,
     /// argparse destinations → default expression (if any).
@@ -152,41 +119,6 @@ struct Context {
 }
 
 impl Context {
-    /// The credential pieces `name` holds, less those removed from it.
-    fn pieces_of(&self, name: &str) -> BTreeSet<String> {
-        if self.credentialed.contains(name) && !self.removed.contains_key(name) {
-            return ["*".to_string()].into();
-        }
-        let mut have = self.pieces.get(name).cloned().unwrap_or_default();
-        match self.removed.get(name) {
-            Some(None) => have.clear(),
-            Some(Some(gone)) => have.retain(|p| !gone.contains(p)),
-            None => {}
-        }
-        have
-    }
-
-    /// Does `name` carry a whole credential?
-    fn carries(&self, name: &str, rules: &RuleSet) -> bool {
-        let have = self.pieces_of(name);
-        rules.is_complete_credential(have.iter().map(String::as_str))
-    }
-
-    /// Give `name` more credential pieces; it carries a credential once they are whole.
-    fn add_pieces(&mut self, name: &str, more: BTreeSet<String>, rules: &RuleSet) {
-        if more.is_empty() {
-            return;
-        }
-        self.pieces
-            .entry(name.to_string())
-            .or_default()
-            .extend(more);
-        let have = self.pieces_of(name);
-        if rules.is_complete_credential(have.iter().map(String::as_str)) {
-            self.credentialed.insert(name.to_string());
-        }
-    }
-
     /// `a.b.c` with the root import expanded (`req.get` → `requests.get`).
     fn qualify(&self, dotted: &str) -> String {
         // `self.session.post` → the object `self.session` was made by `requests.Session`.
@@ -277,18 +209,18 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Name(n) => self.found.extend(self.ctx.pieces_of(n.id.as_str())),
+                Expr::Name(n) => self.found.extend(self.ctx.cred.pieces_of(n.id.as_str())),
                 Expr::Attribute(a) => {
-                    self.found.extend(self.ctx.pieces_of(a.attr.as_str()));
+                    self.found.extend(self.ctx.cred.pieces_of(a.attr.as_str()));
                     if let Some(d) = dotted(expr) {
-                        self.found.extend(self.ctx.pieces_of(&d));
+                        self.found.extend(self.ctx.cred.pieces_of(&d));
                     }
                     walk_expr(self, expr);
                 }
                 Expr::Call(c) => {
                     if let Some(d) = dotted(&c.func) {
                         let last = d.rsplit('.').next().unwrap_or(&d);
-                        if self.ctx.credential_fns.contains(last)
+                        if self.ctx.cred.is_helper(last)
                             || self
                                 .ctx
                                 .helper_imports
@@ -323,12 +255,11 @@ fn is_empty_value(e: &Expr) -> bool {
 
 /// [`is_empty_value`], or a module constant bound to one (`CF_ID = None`).
 fn is_empty_in(e: &Expr, ctx: &Context) -> bool {
-    is_empty_value(e) || matches!(e, Expr::Name(n) if ctx.empty_names.contains(n.id.as_str()))
+    is_empty_value(e) || matches!(e, Expr::Name(n) if ctx.cred.is_empty_name(n.id.as_str()))
 }
 
 fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
-    let pieces = credential_pieces(expr, rules, ctx);
-    rules.is_complete_credential(pieces.iter().map(String::as_str))
+    credential::is_whole(&credential_pieces(expr, rules, ctx), rules)
 }
 
 /// Does a function body send a whole Access credential (its pieces may be set apart:
@@ -361,7 +292,7 @@ fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
     for s in body {
         b.visit_stmt(s);
     }
-    rules.is_complete_credential(b.found.iter().map(String::as_str))
+    credential::is_whole(&b.found, rules)
 }
 
 struct PrePass<'r, 'c> {
@@ -392,7 +323,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         .any(|m| *m == full || *m == a.name.as_str())
                     {
                         self.ctx.helper_imports.insert(local.clone());
-                        self.ctx.credentialed.insert(local);
+                        self.ctx.cred.set_whole(&local);
                     }
                 }
             }
@@ -410,7 +341,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                         .insert(local.clone(), format!("{module}.{}", a.name));
                     if helper {
                         self.ctx.helper_imports.insert(local.clone());
-                        self.ctx.credentialed.insert(local);
+                        self.ctx.cred.set_whole(&local);
                     }
                 }
             }
@@ -421,8 +352,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
             Stmt::FunctionDef(f) => {
                 self.ctx.fn_names.insert(f.name.to_string());
                 if body_has_credential(&f.body, self.rules, self.ctx) {
-                    self.ctx.credentialed.insert(f.name.to_string());
-                    self.ctx.credential_fns.insert(f.name.to_string());
+                    self.ctx.cred.add_helper(f.name.as_str());
                 }
                 self.function_depth += 1;
                 walk_stmt(self, stmt);
@@ -433,7 +363,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 if self.function_depth == 0 && is_empty_value(&a.value) {
                     for t in &a.targets {
                         if let Expr::Name(n) = t {
-                            self.ctx.empty_names.insert(n.id.to_string());
+                            self.ctx.cred.set_empty(n.id.as_str());
                         }
                     }
                 }
@@ -471,7 +401,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                             self.ctx.objects.insert(n.id.to_string(), q);
                             let pieces =
                                 credential_pieces(&item.context_expr, self.rules, self.ctx);
-                            self.ctx.add_pieces(n.id.as_str(), pieces, self.rules);
+                            self.ctx.cred.add(n.id.as_str(), pieces, self.rules);
                         }
                     }
                 }
@@ -510,7 +440,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                     {
                         pieces.extend(credential_pieces(a, self.rules, self.ctx));
                     }
-                    self.ctx.add_pieces(&holder, pieces, self.rules);
+                    self.ctx.cred.add(&holder, pieces, self.rules);
                 }
                 // `headers.clear()`, `headers.pop("CF-Access-Client-Secret")`, `del`-like removals.
                 let holder = match parts.len() {
@@ -519,7 +449,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 };
                 match last {
                     "clear" => {
-                        self.ctx.removed.insert(holder, None);
+                        self.ctx.cred.remove_all(&holder);
                     }
                     "pop" => {
                         if let Some(piece) = c
@@ -529,14 +459,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                             .and_then(str_lit)
                             .and_then(|k| self.rules.credential_piece(k))
                         {
-                            if let Some(gone) = self
-                                .ctx
-                                .removed
-                                .entry(holder)
-                                .or_insert(Some(BTreeSet::new()))
-                            {
-                                gone.insert(piece);
-                            }
+                            self.ctx.cred.remove_piece(&holder, piece);
                         }
                     }
                     _ => {}
@@ -563,22 +486,22 @@ impl PrePass<'_, '_> {
                 self.ctx.config_vars.insert(n.id.to_string());
             }
             Expr::Name(n) => {
-                self.ctx
-                    .add_pieces(n.id.as_str(), pieces.clone(), self.rules);
+                self.ctx.cred.add(n.id.as_str(), pieces.clone(), self.rules);
                 if let Some(ctor) = ctor {
                     self.ctx.objects.insert(n.id.to_string(), ctor.to_string());
                 }
             }
             Expr::Attribute(a) => {
                 self.ctx
-                    .add_pieces(a.attr.as_str(), pieces.clone(), self.rules);
+                    .cred
+                    .add(a.attr.as_str(), pieces.clone(), self.rules);
                 if let Some(d) = dotted(target) {
-                    self.ctx.add_pieces(&d, pieces.clone(), self.rules);
+                    self.ctx.cred.add(&d, pieces.clone(), self.rules);
                     // `self.session.headers = {...}`: the session carries them.
                     if let Some(owner) = d.strip_suffix(".headers").or(d.strip_suffix(".cookies")) {
-                        self.ctx.add_pieces(owner, pieces.clone(), self.rules);
+                        self.ctx.cred.add(owner, pieces.clone(), self.rules);
                         if let Some(last) = owner.rsplit('.').next() {
-                            self.ctx.add_pieces(last, pieces.clone(), self.rules);
+                            self.ctx.cred.add(last, pieces.clone(), self.rules);
                         }
                     }
                 }
@@ -597,9 +520,10 @@ impl PrePass<'_, '_> {
                         .unwrap_or(&d);
                     let holder = holder.to_string();
                     self.ctx
-                        .add_pieces(&holder, [piece.clone()].into(), self.rules);
+                        .cred
+                        .add(&holder, [piece.clone()].into(), self.rules);
                     if let Some(last) = holder.rsplit('.').next().filter(|l| *l != holder) {
-                        self.ctx.add_pieces(last, [piece].into(), self.rules);
+                        self.ctx.cred.add(last, [piece].into(), self.rules);
                     }
                 }
             }
@@ -981,6 +905,10 @@ impl Walker<'_> {
                 };
             }
         }
+        // A field's default (pydantic `Field("host:8443", …)`, dataclasses / attrs `default=`).
+        if let Some(e) = self.field_default(expr) {
+            return self.lower_at(e, d);
+        }
         match q.as_str() {
             "str" | "int" if args.len() == 1 => self.lower(&args[0], d),
             "urllib.parse.urljoin"
@@ -1005,8 +933,67 @@ impl Walker<'_> {
                     .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
                     .collect(),
             },
+            // `make_base("10.0.0.5")` with `from app.urls import make_base`: what that module's
+            // function returns for these arguments, when it is a module of the project.
+            _ if self.calls_imported_function(&name) => StrExpr::Or(
+                Box::new(StrExpr::Call {
+                    callee: name.clone(),
+                    args: args.iter().map(|a| self.lower(a, d)).collect(),
+                    kwargs: c
+                        .arguments
+                        .keywords
+                        .iter()
+                        .filter_map(|k| {
+                            Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d)))
+                        })
+                        .collect(),
+                }),
+                Box::new(StrExpr::Unknown(self.label(expr))),
+            ),
             _ => StrExpr::Unknown(self.label(expr)),
         }
+    }
+
+    /// The default of a field declaration: pydantic `Field("…")` / `Field(default=…)`,
+    /// dataclasses `field(default=…)`, attrs `attr.ib(default=…)`.
+    fn field_default<'e>(&self, value: &'e Expr) -> Option<&'e Expr> {
+        self.field_call(value).flatten()
+    }
+
+    /// `Some(default)` when `value` declares a field (`Field(…)`, `field(…)`, `attr.ib(…)`);
+    /// the default is `None` when it gives none (`Field(None, …)`, `Field(...)`).
+    fn field_call<'e>(&self, value: &'e Expr) -> Option<Option<&'e Expr>> {
+        let Expr::Call(c) = value else { return None };
+        let q = self.ctx.qualify(&dotted(&c.func)?);
+        let pydantic = matches!(q.as_str(), "pydantic.Field" | "pydantic.fields.Field");
+        if !pydantic
+            && !matches!(
+                q.as_str(),
+                "dataclasses.field" | "attr.ib" | "attr.attrib" | "attr.field" | "attrs.field"
+            )
+        {
+            return None;
+        }
+        Some(
+            c.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
+                .map(|k| &k.value)
+                .or_else(|| pydantic.then(|| c.arguments.args.first()).flatten())
+                .filter(|e| !matches!(e, Expr::EllipsisLiteral(_) | Expr::NoneLiteral(_))),
+        )
+    }
+
+    /// Is `name` a function imported on its own from another module (`from m import name`)?
+    fn calls_imported_function(&self, name: &str) -> bool {
+        !name.contains('.')
+            && !self.ctx.helper_imports.contains(name)
+            && self
+                .ctx
+                .imports
+                .get(name)
+                .is_some_and(|full| full.contains('.'))
     }
 
     /// `s.comfy_url` where `s = Settings()` (a class of this file) → `Settings.comfy_url`: the class
@@ -1015,7 +1002,12 @@ impl Walker<'_> {
         let mut prefix = name.as_str();
         while let Some((head, _)) = prefix.rsplit_once('.') {
             if let Some(ctor) = self.ctx.objects.get(head) {
-                if self.ctx.fn_names.contains(ctor.as_str()) && !ctor.contains('.') {
+                // `self.valves = self.Valves()`: a class nested in this one.
+                let ctor = ctor
+                    .strip_prefix("self.")
+                    .or_else(|| ctor.strip_prefix("cls."))
+                    .unwrap_or(ctor);
+                if self.ctx.fn_names.contains(ctor) && !ctor.contains('.') {
                     return format!("{ctor}{}", &name[head.len()..]);
                 }
                 break;
@@ -1161,6 +1153,16 @@ impl Walker<'_> {
 
     /// Record `target = value`: a binding, and a candidate when the value builds a string.
     fn assign(&mut self, target: &Expr, value: &Expr) {
+        // `host: str = Field("comfyui:8188", description=…)` in a class: the field's default is
+        // the value (an address there is a definition, folded into the code that uses it).
+        // A field without a default binds nothing: its value is only known at run time.
+        if self.class.is_some() {
+            match self.field_call(value) {
+                Some(Some(default)) => return self.assign(target, default),
+                Some(None) => return self.visit_expr(value),
+                None => {}
+            }
+        }
         // `host, port = "comfyui", 8188`
         if let (Expr::Tuple(t), Expr::Tuple(v)) = (target, value) {
             if t.elts.len() == v.elts.len() {
@@ -1292,7 +1294,7 @@ impl Walker<'_> {
             .unwrap_or("");
         // A helper is a function whose body sends the credential (whatever its name), or a
         // function of an imported token-helper module.
-        let helper = self.ctx.credential_fns.contains(last)
+        let helper = self.ctx.cred.is_helper(last)
             || (name.as_deref().is_some_and(|n| n.contains('.'))
                 && self.ctx.helper_imports.contains(root))
             || (!name.as_deref().is_some_and(|n| n.contains('.'))
@@ -1304,12 +1306,14 @@ impl Walker<'_> {
             .and_then(|n| n.rsplit_once('.'))
             .map(|(o, _)| o);
         let carried = owner.is_some_and(|o| {
-            self.ctx.carries(o, self.rules)
+            self.ctx.cred.carries(o, self.rules)
                 || self
                     .ctx
+                    .cred
                     .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
                 || self
                     .ctx
+                    .cred
                     .carries(o.split('.').next().unwrap_or(o), self.rules)
         });
         let credentialed = helper
@@ -1319,12 +1323,10 @@ impl Walker<'_> {
             || c.arguments.keywords.iter().any(|k| has_credential(&k.value, self.rules, self.ctx))
             || c.arguments.args.iter().skip(1).chain(c.arguments.args.first().filter(|a| matches!(a, Expr::Dict(_))))
                 .any(|a| matches!(a, Expr::Dict(_) | Expr::Name(_) | Expr::Starred(_)) && has_credential(a, self.rules, self.ctx));
-        let client = q.as_deref().and_then(|q| {
-            CLIENTS
-                .iter()
-                .find(|(module, _)| q == *module || q.starts_with(&format!("{module}.")))
-                .map(|(_, client)| client.to_string())
-        });
+        let client = q
+            .as_deref()
+            .and_then(|q| crate::rules::sinks().python_client(q))
+            .map(str::to_string);
         let client = client.or_else(|| helper.then(|| last.to_string()));
         let names = args.iter().filter_map(|a| dotted(a)).collect();
         let target = self.assign_target.take();
@@ -1375,7 +1377,7 @@ impl Walker<'_> {
         }
 
         if let Some(q) = &q {
-            if SUBPROCESS.contains(&q.as_str()) {
+            if crate::rules::sinks().is_python_command(q) {
                 self.exec(c);
             }
         }

@@ -22,6 +22,7 @@ use syn::{
     UnOp,
 };
 
+use crate::engine::credential::{self, Holders, Pieces, WHOLE};
 use crate::engine::ir::{
     Alias, Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, Import, InputKind, Pos,
     ScopeKind, StrExpr, Use,
@@ -107,6 +108,15 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
         rules,
         facts: FileFacts::new(),
         cred_fns,
+        cred_fields: Holders::default(),
+        file_mods: file
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::Item::Mod(m) if m.content.is_none() => Some(m.ident.to_string()),
+                _ => None,
+            })
+            .collect(),
         mentions_reqwest: source.contains("reqwest"),
         mentions_ureq: source.contains("ureq"),
     };
@@ -117,6 +127,13 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
         }
     }
     clap_arguments(&file.items, &mut ex.facts);
+    // A statement using a field that holds a credential (`self.http`, a client built with the
+    // Access headers as default headers) carries it, whichever method set the field.
+    for u in &mut ex.facts.uses {
+        if !u.credentialed && u.names.iter().any(|n| ex.cred_fields.carries(n, rules)) {
+            u.credentialed = true;
+        }
+    }
     ex.facts.credential_fns = ex.cred_fns.iter().cloned().collect();
     ex.facts.credential_fns.sort();
     Ok(ex.facts)
@@ -390,7 +407,8 @@ fn token_str(lit: &proc_macro2::Literal) -> Option<String> {
     }
 }
 
-/// Functions (by name) whose body holds an Access credential literal, or calls one that does.
+/// Functions (by name) whose body holds a whole Access credential (both headers of a pair, the
+/// token header or the cookie), or calls one that does.
 fn credential_fns(tokens: &TokenStream, rules: &RuleSet) -> HashSet<String> {
     // (name, body) of every `fn name … { body }` at any nesting level.
     let mut bodies: Vec<(String, TokenStream)> = Vec::new();
@@ -422,7 +440,7 @@ fn credential_fns(tokens: &TokenStream, rules: &RuleSet) -> HashSet<String> {
     // For each body: does it hold a credential literal, and which names does it call?
     let mut facts: Vec<(String, bool, HashSet<String>)> = Vec::new();
     for (name, body) in bodies {
-        let mut cred = false;
+        let mut pieces = Pieces::new();
         let mut calls = HashSet::new();
         let mut work = vec![body];
         while let Some(ts) = work.pop() {
@@ -431,9 +449,7 @@ fn credential_fns(tokens: &TokenStream, rules: &RuleSet) -> HashSet<String> {
                 match tt {
                     TokenTree::Group(g) => work.push(g.stream()),
                     TokenTree::Literal(l) => {
-                        if !cred && token_str(l).is_some_and(|s| rules.is_credential_literal(&s)) {
-                            cred = true;
-                        }
+                        pieces.extend(token_str(l).and_then(|s| rules.credential_piece(&s)));
                     }
                     TokenTree::Ident(id) => {
                         if let Some(TokenTree::Group(g)) = toks.get(i + 1) {
@@ -446,7 +462,7 @@ fn credential_fns(tokens: &TokenStream, rules: &RuleSet) -> HashSet<String> {
                 }
             }
         }
-        facts.push((name, cred, calls));
+        facts.push((name, credential::is_whole(&pieces, rules), calls));
     }
     let mut out: HashSet<String> = facts.iter().filter(|f| f.1).map(|f| f.0.clone()).collect();
     loop {
@@ -980,6 +996,11 @@ struct Extractor<'r> {
     rules: &'r RuleSet,
     facts: FileFacts,
     cred_fns: HashSet<String>,
+    /// Fields (`self.http`) given a credential in a struct literal.
+    cred_fields: Holders,
+    /// Modules declared in their own file (`mod api;`): calls into them (`api::history(…)`) are
+    /// call sites whose arguments reach that file's parameters.
+    file_mods: HashSet<String>,
     mentions_reqwest: bool,
     mentions_ureq: bool,
 }
@@ -1145,7 +1166,8 @@ impl<'r> Extractor<'r> {
 struct StmtState {
     names: Vec<String>,
     has_call: bool,
-    cred: bool,
+    /// Credential pieces the statement's literals and helper calls hold.
+    pieces: Pieces,
     /// Unbound candidates recorded in this statement.
     cands: Vec<usize>,
     /// Paths of the free functions called (`ureq::get`).
@@ -1176,9 +1198,10 @@ struct Walker<'x, 'r> {
     depth: u32,
     in_receiver: bool,
     cmds: Vec<Cmd>,
-    /// Variables holding a credential (`let h = [("CF-Access-Client-Id", ..)]`, `h.insert(..)`,
-    /// `let client = builder.default_headers(cf_headers())…`): a later statement using one is credentialed.
-    cred_vars: HashSet<String>,
+    /// Variables holding credential pieces (`let h = [("CF-Access-Client-Id", ..)]`, `h.insert(..)`,
+    /// `let client = builder.default_headers(cf_headers())…`): a later statement using one with a
+    /// whole credential is credentialed.
+    cred_vars: Holders,
 }
 
 impl<'x, 'r> Walker<'x, 'r> {
@@ -1192,7 +1215,7 @@ impl<'x, 'r> Walker<'x, 'r> {
             depth,
             in_receiver: false,
             cmds: Vec::new(),
-            cred_vars: HashSet::new(),
+            cred_vars: Holders::default(),
         }
     }
 
@@ -1281,7 +1304,11 @@ impl<'x, 'r> Walker<'x, 'r> {
     }
 
     fn finish_statement(&mut self, st: StmtState) {
-        let cred = st.cred || st.names.iter().any(|n| self.cred_vars.contains(n));
+        let mut pieces = st.pieces.clone();
+        for n in &st.names {
+            pieces.extend(self.cred_vars.pieces_of(n));
+        }
+        let cred = credential::is_whole(&pieces, self.ex.rules);
         // A variable that holds the credential (a header map, a request builder, a client with
         // default headers) carries it on; the response of a request that was sent does not.
         let sent = st.methods.iter().any(|m| {
@@ -1302,9 +1329,10 @@ impl<'x, 'r> Walker<'x, 'r> {
                     | "send_bytes"
             )
         });
-        if cred && !sent {
-            self.cred_vars
-                .extend(st.bound.iter().chain(st.mutated.iter()).cloned());
+        if !pieces.is_empty() && !sent {
+            for v in st.bound.iter().chain(st.mutated.iter()) {
+                self.cred_vars.add(v, pieces.clone(), self.ex.rules);
+            }
         }
         if !st.has_call {
             return;
@@ -1348,32 +1376,16 @@ impl<'x, 'r> Walker<'x, 'r> {
     /// The client library a statement uses.
     fn client(&self, st: &StmtState) -> Option<String> {
         let first = |p: &Vec<String>| p.first().map(String::as_str).unwrap_or("").to_string();
-        for p in &st.paths {
-            let name = match first(p).as_str() {
-                "ureq" => "ureq",
-                "reqwest" => "reqwest",
-                "tokio_tungstenite" => "tokio-tungstenite",
-                "tungstenite" => "tungstenite",
-                "hyper" | "hyper_util" => "hyper",
-                "awc" => "awc",
-                "surf" => "surf",
-                "isahc" => "isahc",
-                "attohttpc" => "attohttpc",
-                _ => continue,
-            };
-            return Some(name.to_string());
+        let sinks = crate::rules::sinks();
+        if let Some(client) = st.paths.iter().find_map(|p| sinks.rust_crate(&first(p))) {
+            return Some(client.to_string());
         }
-        let last_is = |names: &[&str]| {
-            st.paths
-                .iter()
-                .any(|p| p.last().is_some_and(|l| names.contains(&l.as_str())))
-        };
-        if last_is(&[
-            "connect_async",
-            "connect_async_with_config",
-            "connect_async_tls_with_config",
-        ]) {
-            return Some("tokio-tungstenite".to_string());
+        if let Some(client) = st
+            .paths
+            .iter()
+            .find_map(|p| p.last().and_then(|l| sinks.rust_function(l)))
+        {
+            return Some(client.to_string());
         }
         let has_method = |names: &[&str]| st.methods.iter().any(|m| names.contains(&m.as_str()));
         let builder = st
@@ -1582,6 +1594,10 @@ impl<'x, 'r> Walker<'x, 'r> {
         };
         for f in &s.fields {
             if let syn::Member::Named(id) = &f.member {
+                let pieces = self.pieces_in(&f.expr);
+                self.ex
+                    .cred_fields
+                    .add(&format!("self.{id}"), pieces, self.ex.rules);
                 let value = lower(&f.expr, 0);
                 if candidate_core(&f.expr).is_some() {
                     self.ex.facts.bindings.push(Binding {
@@ -1603,9 +1619,83 @@ impl<'x, 'r> Walker<'x, 'r> {
         }
     }
 
+    /// The credential pieces an expression holds: its literals, the variables it reads and the
+    /// token helpers it calls (`reqwest::Client::builder().default_headers(headers).build()`).
+    fn pieces_in(&self, e: &Expr) -> Pieces {
+        struct Collect<'w, 'x, 'r> {
+            w: &'w Walker<'x, 'r>,
+            out: Pieces,
+        }
+        impl<'ast> Visit<'ast> for Collect<'_, '_, '_> {
+            fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+                self.out
+                    .extend(self.w.ex.rules.credential_piece(&s.value()));
+            }
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(id) = p.path.get_ident() {
+                    self.out.extend(self.w.cred_vars.pieces_of(&id.to_string()));
+                }
+                if let Some(last) = p.path.segments.last() {
+                    let name = last.ident.to_string();
+                    if self.w.ex.cred_fns.contains(&name) {
+                        self.out.insert(WHOLE.to_string());
+                    }
+                }
+            }
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                if self.w.ex.cred_fns.contains(&m.method.to_string()) {
+                    self.out.insert(WHOLE.to_string());
+                }
+                visit::visit_expr_method_call(self, m);
+            }
+        }
+        let mut c = Collect {
+            w: self,
+            out: Pieces::new(),
+        };
+        c.visit_expr(e);
+        c.out
+    }
+
+    /// `api::history(…)` / `crate::api::history(…)`: a call of a function of another module of
+    /// the crate, recorded as a call site so its arguments reach that module's parameters.
+    /// Returns whether it was one.
+    fn module_call(&mut self, segs: &[String], c: &syn::ExprCall) -> bool {
+        let module_fn = segs.len() >= 2
+            && (matches!(segs[0].as_str(), "crate" | "self" | "super")
+                || self.ex.file_mods.contains(&segs[0]));
+        if module_fn {
+            let args = c
+                .args
+                .iter()
+                .map(|a| StrExpr::At(start_pos(a), Box::new(lower(a, 0))))
+                .collect();
+            self.st.has_call = true;
+            self.st
+                .calls
+                .push((segs.join("::"), start_pos(&c.func), args));
+        }
+        module_fn
+    }
+
+    /// The calls of other modules' functions in an expression that is not itself walked (the
+    /// arguments of a logging macro).
+    fn module_calls_in(&mut self, e: &Expr) {
+        struct Calls<'w, 'x, 'r>(&'w mut Walker<'x, 'r>);
+        impl<'ast> Visit<'ast> for Calls<'_, '_, '_> {
+            fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+                if let Expr::Path(p) = &*c.func {
+                    self.0.module_call(&path_segments(&p.path), c);
+                }
+                visit::visit_expr_call(self, c);
+            }
+        }
+        Calls(self).visit_expr(e);
+    }
+
     fn note_called(&mut self, name: &str) {
         if self.ex.cred_fns.contains(name) || self.ex.rules.helper_functions.contains(name) {
-            self.st.cred = true;
+            self.st.pieces.insert(WHOLE.to_string());
         }
     }
 
@@ -1613,6 +1703,13 @@ impl<'x, 'r> Walker<'x, 'r> {
     fn mac(&mut self, mac: &Macro) {
         let name = macro_name(mac);
         if SKIPPED_MACROS.contains(&name.as_str()) {
+            // A message is not sent anywhere, but a call in it still passes its arguments on
+            // (`println!("{}", api::history(&http, &server, &id).await?)`).
+            if let Some(args) = macro_args(mac) {
+                for a in &args {
+                    self.module_calls_in(a);
+                }
+            }
             return;
         }
         let Some(args) = macro_args(mac) else { return };
@@ -1715,9 +1812,9 @@ impl<'x, 'r> Walker<'x, 'r> {
         match e {
             Expr::Lit(l) => {
                 if let Lit::Str(s) = &l.lit {
-                    if self.ex.rules.is_credential_literal(&s.value()) {
-                        self.st.cred = true;
-                    }
+                    self.st
+                        .pieces
+                        .extend(self.ex.rules.credential_piece(&s.value()));
                 }
             }
             Expr::Path(p) => {
@@ -1728,6 +1825,15 @@ impl<'x, 'r> Walker<'x, 'r> {
                         }
                     }
                 }
+            }
+            // `self.http.post(…)`: the field, for credentials a struct literal gave it.
+            Expr::Field(f) => {
+                if let (Expr::Path(p), syn::Member::Named(id)) = (&*f.base, &f.member) {
+                    if p.path.is_ident("self") {
+                        self.st.names.push(format!("self.{id}"));
+                    }
+                }
+                visit::visit_expr_field(self, f);
             }
             Expr::Call(c) => {
                 self.st.has_call = true;
@@ -1741,8 +1847,10 @@ impl<'x, 'r> Walker<'x, 'r> {
                         let id = service.id.clone();
                         self.client_sink(arg, id);
                     }
-                    // A free function: its arguments flow into its parameters.
-                    if let [name] = segs.as_slice() {
+                    // A free function (of this file, or of a module of the crate): its arguments
+                    // flow into its parameters.
+                    let module_call = self.module_call(&segs, c);
+                    if let (false, [name]) = (module_call, segs.as_slice()) {
                         let args = c
                             .args
                             .iter()
@@ -2043,7 +2151,7 @@ mod tests {
     #[test]
     fn let_bound_url_and_credentialed_use() {
         let src = "fn run(id: String) {\n    let url = format!(\"http://{}:8188/prompt\", \"127.0.0.1\");\n    \
-                   let r = client.post(&url).header(\"CF-Access-Client-Id\", id).send();\n}\n";
+                   let r = client.post(&url).header(\"CF-Access-Client-Id\", id).header(\"CF-Access-Client-Secret\", s).send();\n}\n";
         let f = facts(src);
         let c = f
             .candidates
@@ -2147,7 +2255,7 @@ mod tests {
 
     #[test]
     fn credential_helper_fn_marks_the_statement() {
-        let src = "fn cf_headers() -> HeaderMap { let mut h = HeaderMap::new(); h.insert(\"CF-Access-Client-Id\", v()); h }\n\
+        let src = "fn cf_headers() -> HeaderMap { let mut h = HeaderMap::new(); h.insert(\"CF-Access-Client-Id\", v()); h.insert(\"CF-Access-Client-Secret\", w()); h }\n\
                    fn client() -> Client { Client::builder().default_headers(cf_headers()).build().unwrap() }\n\
                    fn go() { let a = http().get(\"https://comfyui.datacrew.space/prompt\").headers(cf_headers()).send();\n\
                    let b = client().get(\"https://comfyui.datacrew.space/queue\").send();\n\
@@ -2207,6 +2315,7 @@ mod tests {
                    let url = format!(\"ws://{}/ws?clientId={}\", SERVER, id);\n    \
                    let mut request = url.into_client_request()?;\n    \
                    request.headers_mut().insert(\"CF-Access-Client-Id\", v.parse()?);\n    \
+                   request.headers_mut().insert(\"CF-Access-Client-Secret\", w.parse()?);\n    \
                    let (s, _) = connect_async(request).await?;\n}\nconst SERVER: &str = \"127.0.0.1:8188\";\n";
         let f = facts(src);
         assert!(f
@@ -2232,12 +2341,31 @@ mod tests {
     fn credential_variables_taint_later_statements() {
         let src = "fn f(url: &str, id: &str) {\n    let mut headers = HeaderMap::new();\n    \
                    headers.insert(\"CF-Access-Client-Id\", id.parse().unwrap());\n    \
+                   headers.insert(\"CF-Access-Client-Secret\", secret.parse().unwrap());\n    \
                    let a = client.get(\"https://comfyui.datacrew.space/prompt\").headers(headers.clone()).send();\n    \
                    let b = client.get(\"https://comfyui.datacrew.space/queue\").send();\n}\n";
         let f = facts(src);
         let cred = |path: &str| credentialed(&f, path);
         assert!(cred("/prompt"));
         assert!(!cred("/queue"));
+    }
+
+    #[test]
+    fn one_header_of_the_pair_is_not_a_credential() {
+        let src = "fn f(id: &str) {\n    let mut headers = HeaderMap::new();\n    \
+                   headers.insert(\"CF-Access-Client-Id\", id.parse().unwrap());\n    \
+                   let a = client.get(\"https://comfy.example.com/prompt\").headers(headers).send();\n    \
+                   let b = client.get(\"https://comfy.example.com/queue\").header(\"CF-Access-Client-Id\", id).send();\n}\n\
+                   fn half() -> HeaderMap { let mut h = HeaderMap::new(); h.insert(\"CF-Access-Client-Id\", v()); h }\n\
+                   fn g() { let c = http().get(\"https://comfy.example.com/view\").headers(half()).send(); }\n";
+        let f = facts(src);
+        let cred = |path: &str| credentialed(&f, path);
+        assert!(!cred("/prompt"));
+        assert!(!cred("/queue"));
+        assert!(
+            !cred("/view"),
+            "a helper that adds one header of the pair is no token helper"
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::engine::finding::Language;
 use crate::engine::ir::{Binding, Candidate, ExecSite, FileFacts, InputKind, Pos, StrExpr, Use};
+use crate::engine::source::Language;
 use crate::engine::source::LineIndex;
 use crate::rules::RuleSet;
 

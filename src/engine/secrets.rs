@@ -173,13 +173,6 @@ pub fn mask_line(line: &str) -> String {
     out
 }
 
-/// A finding with the credentials in its address and command masked ([`mask_line`]).
-pub fn mask_finding(mut f: crate::engine::finding::Finding) -> crate::engine::finding::Finding {
-    f.url = f.url.as_deref().map(mask_line);
-    f.command = f.command.as_deref().map(mask_line);
-    f
-}
-
 /// A value masked: the first 4 characters of a long value, then `…`; a short one entirely. An
 /// already masked value stays as it is.
 fn mask_value(v: &str) -> String {
