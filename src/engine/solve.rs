@@ -591,14 +591,17 @@ impl<'a> Evaluator<'a> {
                 let first = sub(a);
                 if first.is_unknown() {
                     let mut second = sub(b);
-                    // Keep what the first side was made of (an env var read before the default).
-                    let mut sources: Vec<Source> = first
-                        .sources
-                        .into_iter()
-                        .map(|s| Source { span: (0, 0), ..s })
-                        .collect();
-                    sources.append(&mut second.sources);
-                    second.sources = sources;
+                    // Keep what the first side was made of (an env var read before the default);
+                    // a call of another module that gave nothing adds nothing.
+                    if !matches!(**a, StrExpr::Call { .. }) {
+                        let mut sources: Vec<Source> = first
+                            .sources
+                            .into_iter()
+                            .map(|s| Source { span: (0, 0), ..s })
+                            .collect();
+                        sources.append(&mut second.sources);
+                        second.sources = sources;
+                    }
                     v.append(second);
                 } else {
                     v.append(first);
@@ -811,7 +814,7 @@ impl<'a> Evaluator<'a> {
                         },
                         // `client_id = str(uuid.uuid4())`: the hole is named after the variable.
                         StrExpr::Unknown(_) => v.push_hole(name),
-                        _ => {
+                        value => {
                             let at = if b.scope == scope {
                                 b.pos
                             } else {
@@ -820,7 +823,17 @@ impl<'a> Evaluator<'a> {
                                     column: 0,
                                 }
                             };
-                            v.append(self.eval_depth(&b.value, b.scope, at, depth + 1, frame));
+                            let got = self.eval_depth(value, b.scope, at, depth + 1, frame);
+                            // `x = quote(arg)` with `quote` from another module: what it returns
+                            // when that is known, else a hole named after the variable too.
+                            let imported_call = matches!(value, StrExpr::Or(c, f)
+                                if matches!(**c, StrExpr::Call { .. })
+                                    && matches!(**f, StrExpr::Unknown(_)));
+                            if imported_call && got.is_unknown() {
+                                v.push_hole(name);
+                            } else {
+                                v.append(got);
+                            }
                         }
                     }
                     v.sources[own].span = (0, v.text.len());
