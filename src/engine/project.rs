@@ -513,16 +513,7 @@ impl FileContext<'_> {
                     .map(|(_, e)| e)
                     .or_else(|| call.args.get(index));
                 let Some(arg) = arg else { continue };
-                for mut v in ev.eval_all(arg, call.scope, call.pos) {
-                    for s in &mut v.sources {
-                        if s.file.is_none() {
-                            s.file = Some(module.display.clone());
-                        }
-                    }
-                    if !out.iter().any(|o| o.text == v.text) {
-                        out.push(v);
-                    }
-                }
+                add_values(&mut out, ev.eval_all(arg, call.scope, call.pos), &module);
             }
         }
         out
@@ -559,19 +550,29 @@ impl FileContext<'_> {
                 let Some(arg) = call.args.get(index) else {
                     continue;
                 };
-                for mut v in ev.eval_all(arg, call.scope, call.pos) {
-                    for s in &mut v.sources {
-                        if s.file.is_none() {
-                            s.file = Some(module.display.clone());
-                        }
-                    }
-                    if !out.iter().any(|o| o.text == v.text) {
-                        out.push(v);
-                    }
-                }
+                add_values(&mut out, ev.eval_all(arg, call.scope, call.pos), &module);
             }
         }
         out
+    }
+}
+
+/// A value built in another module: its sources without a file are that module's.
+fn in_module(v: &mut Value, module: &Module) {
+    for s in &mut v.sources {
+        if s.file.is_none() {
+            s.file = Some(module.display.clone());
+        }
+    }
+}
+
+/// Add the values a caller in `module` passes, each text once.
+fn add_values(out: &mut Vec<Value>, values: Vec<Value>, module: &Module) {
+    for mut v in values {
+        in_module(&mut v, module);
+        if !out.iter().any(|o| o.text == v.text) {
+            out.push(v);
+        }
     }
 }
 
@@ -593,11 +594,7 @@ impl External for FileContext<'_> {
         let mut v = Evaluator::new(&module.facts)
             .with_external(&ctx)
             .eval_return(&target, args, kwargs)?;
-        for s in &mut v.sources {
-            if s.file.is_none() {
-                s.file = Some(module.display.clone());
-            }
-        }
+        in_module(&mut v, &module);
         Some(v)
     }
 

@@ -818,14 +818,7 @@ impl Walker<'_> {
                         template: Box::new(self.lower(&a.value, d)),
                         style: FormatStyle::Brace,
                         args: args.iter().map(|e| self.lower(e, d)).collect(),
-                        named: c
-                            .arguments
-                            .keywords
-                            .iter()
-                            .filter_map(|k| {
-                                Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d)))
-                            })
-                            .collect(),
+                        named: self.lower_kwargs(c, d),
                     }
                 }
                 "rstrip" | "strip" | "lstrip" | "removesuffix" => {
@@ -923,31 +916,11 @@ impl Walker<'_> {
                     parts: args.iter().map(|a| self.lower(a, d)).collect(),
                 }
             }
-            _ if self.calls_own_function(&name) => StrExpr::Call {
-                callee: name.clone(),
-                args: args.iter().map(|a| self.lower(a, d)).collect(),
-                kwargs: c
-                    .arguments
-                    .keywords
-                    .iter()
-                    .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
-                    .collect(),
-            },
+            _ if self.calls_own_function(&name) => self.lower_project_call(&name, c, d),
             // `make_base("10.0.0.5")` with `from app.urls import make_base`: what that module's
             // function returns for these arguments, when it is a module of the project.
             _ if self.calls_imported_function(&name) => StrExpr::Or(
-                Box::new(StrExpr::Call {
-                    callee: name.clone(),
-                    args: args.iter().map(|a| self.lower(a, d)).collect(),
-                    kwargs: c
-                        .arguments
-                        .keywords
-                        .iter()
-                        .filter_map(|k| {
-                            Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d)))
-                        })
-                        .collect(),
-                }),
+                Box::new(self.lower_project_call(&name, c, d)),
                 Box::new(StrExpr::Unknown(self.label(expr))),
             ),
             _ => StrExpr::Unknown(self.label(expr)),
@@ -983,6 +956,24 @@ impl Walker<'_> {
                 .or_else(|| pydantic.then(|| c.arguments.args.first()).flatten())
                 .filter(|e| !matches!(e, Expr::EllipsisLiteral(_) | Expr::NoneLiteral(_))),
         )
+    }
+
+    /// A call of a function with its lowered arguments: values flow through its parameters.
+    fn lower_project_call(&self, name: &str, c: &ast::ExprCall, d: usize) -> StrExpr {
+        StrExpr::Call {
+            callee: name.to_string(),
+            args: c.arguments.args.iter().map(|a| self.lower(a, d)).collect(),
+            kwargs: self.lower_kwargs(c, d),
+        }
+    }
+
+    /// A call's keyword arguments, lowered (`**kwargs` left out).
+    fn lower_kwargs(&self, c: &ast::ExprCall, d: usize) -> Vec<(String, StrExpr)> {
+        c.arguments
+            .keywords
+            .iter()
+            .filter_map(|k| Some((k.arg.as_ref()?.to_string(), self.lower(&k.value, d))))
+            .collect()
     }
 
     /// Is `name` a function imported on its own from another module (`from m import name`)?
