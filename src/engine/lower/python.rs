@@ -375,10 +375,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                     }
                 }
                 let pieces = credential_pieces(&a.value, self.rules, self.ctx);
-                let ctor = match &*a.value {
-                    Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
-                    _ => None,
-                };
+                let ctor = self.ctor_of(&a.value);
                 for t in &a.targets {
                     self.target_facts(t, &a.value, &pieces, ctor.as_deref());
                 }
@@ -386,10 +383,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
             Stmt::AnnAssign(a) => {
                 if let Some(v) = &a.value {
                     let pieces = credential_pieces(v, self.rules, self.ctx);
-                    let ctor = match &**v {
-                        Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
-                        _ => None,
-                    };
+                    let ctor = self.ctor_of(v);
                     self.target_facts(&a.target, v, &pieces, ctor.as_deref());
                 }
             }
@@ -474,6 +468,18 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
 }
 
 impl PrePass<'_, '_> {
+    /// The constructor an assigned value comes from: `Settings()`, or the last value of
+    /// `config or Settings()`.
+    fn ctor_of(&self, value: &Expr) -> Option<String> {
+        match value {
+            Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
+            Expr::BoolOp(b) if b.op == ast::BoolOp::Or => {
+                b.values.last().and_then(|v| self.ctor_of(v))
+            }
+            _ => None,
+        }
+    }
+
     fn target_facts(
         &mut self,
         target: &Expr,
@@ -947,12 +953,21 @@ impl Walker<'_> {
         {
             return None;
         }
-        Some(
+        let kw = |name: &str| {
             c.arguments
                 .keywords
                 .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "default"))
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
                 .map(|k| &k.value)
+        };
+        // `default_factory=lambda: os.getenv("URL", "http://…")`: what the factory returns.
+        let factory = kw("default_factory").and_then(|f| match f {
+            Expr::Lambda(l) => Some(&*l.body),
+            _ => None,
+        });
+        Some(
+            kw("default")
+                .or(factory)
                 .or_else(|| pydantic.then(|| c.arguments.args.first()).flatten())
                 .filter(|e| !matches!(e, Expr::EllipsisLiteral(_) | Expr::NoneLiteral(_))),
         )
@@ -987,8 +1002,9 @@ impl Walker<'_> {
                 .is_some_and(|full| full.contains('.'))
     }
 
-    /// `s.comfy_url` where `s = Settings()` (a class of this file) → `Settings.comfy_url`: the class
-    /// attribute (dataclass / pydantic / attrs field default) or what its methods set on `self`.
+    /// `s.comfy_url` where `s = Settings()` (a class of this file, or one imported from another
+    /// module) → `Settings.comfy_url`: the class attribute (dataclass / pydantic / attrs field
+    /// default) or what its methods set on `self`.
     fn through_instance(&self, name: String) -> String {
         let mut prefix = name.as_str();
         while let Some((head, _)) = prefix.rsplit_once('.') {
@@ -1000,6 +1016,19 @@ impl Walker<'_> {
                     .unwrap_or(ctor);
                 if self.ctx.fn_names.contains(ctor) && !ctor.contains('.') {
                     return format!("{ctor}{}", &name[head.len()..]);
+                }
+                // `from .config import Settings`: the class of that module, by its local name.
+                let imported = self
+                    .ctx
+                    .imports
+                    .iter()
+                    .filter(|(local, full)| {
+                        full.as_str() == ctor && local.starts_with(|c: char| c.is_ascii_uppercase())
+                    })
+                    .map(|(local, _)| local)
+                    .min();
+                if let Some(local) = imported {
+                    return format!("{local}{}", &name[head.len()..]);
                 }
                 break;
             }
