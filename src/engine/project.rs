@@ -32,18 +32,11 @@ pub struct ScopedEnv {
 }
 
 /// A parsed module of the project.
-pub struct Module {
+struct Module {
     display: String,
     path: PathBuf,
     language: Language,
     facts: FileFacts,
-}
-
-impl Module {
-    /// What the file's front end lowered.
-    pub fn facts(&self) -> &FileFacts {
-        &self.facts
-    }
 }
 
 /// Everything shared by the files of one scan.
@@ -299,36 +292,6 @@ impl Project {
             .unwrap_or_else(|e| e.into_inner())
             .insert(path, loaded.clone());
         loaded
-    }
-
-    /// The facts of `path` (canonical), a Python or Rust file of the scan, lowered once: those
-    /// another file's lookup already lowered, else lowered now by `lower` and kept for the
-    /// lookups still to come. `None` when `lower` fails (a file that does not parse).
-    pub fn lowered(
-        &self,
-        path: &Path,
-        language: Language,
-        lower: impl FnOnce() -> Option<FileFacts>,
-    ) -> Option<Arc<Module>> {
-        if let Some(Some(m)) = self
-            .modules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-        {
-            return Some(m.clone());
-        }
-        let module = Arc::new(Module {
-            display: self.display(path),
-            path: path.to_path_buf(),
-            language,
-            facts: lower()?,
-        });
-        self.modules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_path_buf(), Some(module.clone()));
-        Some(module)
     }
 
     fn load(&self, path: &Path, rules: &RuleSet) -> Option<Module> {

@@ -691,24 +691,10 @@ pub fn analyze_full(
     };
     match language {
         Language::Python => {
-            let lower = || {
-                profile::time(Stage::Lower, text.len(), || {
-                    lower::python::extract(text, rules)
-                })
-            };
-            // Lowered once: another file's lookup may have lowered this module already.
-            let module = ctx.and_then(|(project, file)| {
-                project.lowered(file, Language::Python, || Some(lower()))
+            let facts = profile::time(Stage::Lower, text.len(), || {
+                lower::python::extract(text, rules)
             });
-            let owned;
-            let facts = match &module {
-                Some(m) => m.facts(),
-                None => {
-                    owned = lower();
-                    &owned
-                }
-            };
-            let mut found = resolve_with(facts, Evidence::Ast, &mut a);
+            let mut found = resolve_with(&facts, Evidence::Ast, &mut a);
             if !facts.notes.is_empty() {
                 // The parser recovered: keep its findings, add text findings on other lines.
                 let extra = text_findings(&mut a.notes, facts.notes.join("; "));
@@ -716,32 +702,17 @@ pub fn analyze_full(
                 found.extend(extra.into_iter().filter(|f| !lines.contains(&f.line)));
             }
             a.findings = found;
-            a.spans = facts.stmt_spans.clone();
+            a.spans = facts.stmt_spans;
         }
-        Language::Rust => {
-            let lower = || {
-                profile::time(Stage::Lower, text.len(), || {
-                    lower::rust::extract(text, rules)
-                })
-            };
-            let module = ctx
-                .and_then(|(project, file)| project.lowered(file, Language::Rust, || lower().ok()));
-            let owned;
-            let facts = match &module {
-                Some(m) => Ok(m.facts()),
-                None => {
-                    owned = lower();
-                    owned.as_ref().map_err(String::clone)
-                }
-            };
-            match facts {
-                Ok(facts) => {
-                    a.findings = resolve_with(facts, Evidence::Ast, &mut a);
-                    a.spans = facts.stmt_spans.clone();
-                }
-                Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
+        Language::Rust => match profile::time(Stage::Lower, text.len(), || {
+            lower::rust::extract(text, rules)
+        }) {
+            Ok(facts) => {
+                a.findings = resolve_with(&facts, Evidence::Ast, &mut a);
+                a.spans = facts.stmt_spans;
             }
-        }
+            Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
+        },
         Language::Notebook => match profile::time(Stage::Lower, text.len(), || {
             lower::notebook::extract(text, rules)
         }) {
