@@ -143,6 +143,14 @@ impl Context {
     }
 }
 
+/// The keyword argument of a call named one of `names`.
+fn keyword<'e>(c: &'e ast::ExprCall, names: &[&str]) -> Option<&'e ast::Keyword> {
+    c.arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())))
+}
+
 /// `a.b.c` for a chain of names and attributes.
 fn dotted(expr: &Expr) -> Option<String> {
     match expr {
@@ -546,12 +554,7 @@ impl PrePass<'_, '_> {
 
 /// `parser.add_argument("--server", default=…)` → (`server`, the default unless `None`).
 fn argparse_argument(c: &ast::ExprCall) -> Option<(String, Option<&Expr>)> {
-    let kw = |name: &str| {
-        c.arguments
-            .keywords
-            .iter()
-            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
-    };
+    let kw = |name: &str| keyword(c, &[name]);
     let flag = c
         .arguments
         .args
@@ -810,12 +813,7 @@ impl Walker<'_> {
 
     fn lower_call(&self, c: &ast::ExprCall, expr: &Expr, d: usize) -> StrExpr {
         let args = &c.arguments.args;
-        let kw = |name: &str| {
-            c.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
-        };
+        let kw = |name: &str| keyword(c, &[name]);
         // "…".format(...)
         if let Expr::Attribute(a) = &*c.func {
             match a.attr.as_str() {
@@ -953,13 +951,7 @@ impl Walker<'_> {
         {
             return None;
         }
-        let kw = |name: &str| {
-            c.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == name))
-                .map(|k| &k.value)
-        };
+        let kw = |name: &str| keyword(c, &[name]).map(|k| &k.value);
         // `default_factory=lambda: os.getenv("URL", "http://…")`: what the factory returns.
         let factory = kw("default_factory").and_then(|f| match f {
             Expr::Lambda(l) => Some(&*l.body),
@@ -1417,13 +1409,7 @@ impl Walker<'_> {
         }
 
         // `Client(host="comfyui", port=8188)`: the host and port given apart build an address.
-        let kw = |names: &[&str]| {
-            c.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())))
-                .map(|k| &k.value)
-        };
+        let kw = |names: &[&str]| keyword(c, names).map(|k| &k.value);
         if let (Some(host), Some(port)) = (
             kw(&["host", "hostname", "server_host", "comfy_host"]),
             kw(&["port", "server_port", "comfy_port"]),
@@ -1482,13 +1468,7 @@ impl Walker<'_> {
             "comfyui_url",
             "comfy_url",
         ];
-        let kw = |names: &[&str]| {
-            c.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())))
-                .map(|k| &k.value)
-        };
+        let kw = |names: &[&str]| keyword(c, names).map(|k| &k.value);
         // A client library of a service: its address argument, whatever it is.
         if let Some(service) = self
             .rules
