@@ -76,3 +76,69 @@ fn a_module_over_the_size_limit_is_not_read() {
         vec![("client.py".to_string(), "unresolved".to_string())]
     );
 }
+
+/// The profile's count of modules lowered for the scan and other files' lookups together, and
+/// of modules lowered a second time.
+fn lowerings(root: &std::path::Path) -> (u32, u32) {
+    let mut cmd = bin();
+    cmd.env("ACCESS_AUDIT_PROFILE", "1")
+        .arg("scan")
+        .arg(root)
+        .args(["--format", "json", "-q"]);
+    let (_, _, err) = common::run(&mut cmd);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("modules shared"))
+        .unwrap_or_else(|| panic!("no module counts in:\n{err}"));
+    let numbers: Vec<u32> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn a_module_another_file_imports_is_lowered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    // settings.py (imported) and client.py (imports it): both analysed, both shared.
+    assert_eq!(lowerings(dir.path()), (2, 0));
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases");
+    for case in [
+        "cross-module-call-return",
+        "rust-default-headers-and-cross-module",
+        "token-helper-module",
+        "from-config-star",
+    ] {
+        let (shared, again) = lowerings(&fixtures.join(case));
+        assert!(shared >= 1, "{case}: nothing shared");
+        assert_eq!(again, 0, "{case}: a module was lowered twice");
+    }
+}
+
+#[test]
+fn a_caller_the_prefilter_passes_over_still_gives_its_argument() {
+    // main.py names no port, host or API path of the service: it is not analysed, yet the
+    // host it passes reaches client.py's request.
+    let dir = tempfile::tempdir().unwrap();
+    write_in(
+        dir.path(),
+        "client.py",
+        "import requests\n\n\ndef queue(host, w):\n    return requests.post(f\"http://{host}:8188/prompt\", json=w)\n",
+    );
+    write_in(
+        dir.path(),
+        "main.py",
+        "from client import queue\n\nqueue(\"10.20.0.7\", {})\n",
+    );
+    let mut cmd = bin();
+    cmd.arg("scan").arg(dir.path()).args(["--format", "json"]);
+    let v = json_ok(&mut cmd);
+    let urls: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["url"].as_str())
+        .collect();
+    assert_eq!(urls, vec!["http://10.20.0.7:8188/prompt"]);
+}

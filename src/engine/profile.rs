@@ -23,6 +23,9 @@ pub enum Stage {
     Decode,
     /// Credential values and suppression comments (text passes).
     Text,
+    /// What a code file's text says about other modules (imports, calls into them), and the
+    /// project's index built from it.
+    Index,
     /// A front end: parse and lower to the IR (Python, Rust, notebooks, shell, config, text).
     Lower,
     /// Values, uses and findings: solve, resolve, classify.
@@ -33,12 +36,13 @@ pub enum Stage {
     Output,
 }
 
-const STAGES: [Stage; 9] = [
+const STAGES: [Stage; 10] = [
     Stage::Walk,
     Stage::Read,
     Stage::Prefilter,
     Stage::Decode,
     Stage::Text,
+    Stage::Index,
     Stage::Lower,
     Stage::Resolve,
     Stage::Merge,
@@ -53,6 +57,7 @@ impl Stage {
             Stage::Prefilter => "prefilter",
             Stage::Decode => "decode",
             Stage::Text => "text passes",
+            Stage::Index => "module index",
             Stage::Lower => "parse + lower",
             Stage::Resolve => "solve + resolve + classify",
             Stage::Merge => "merge",
@@ -61,11 +66,30 @@ impl Stage {
     }
 }
 
+/// An event counted by the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// A module the scan lowers was lowered a second time by another file's lookup (its text
+    /// was not kept because no other file seemed to import it).
+    LoweredAgain,
+    /// A file the scan analyses was lowered once and shared with other files' lookups.
+    Shared,
+}
+
+static COUNTERS: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+
+/// Count one `counter` event (when the timer is on).
+pub fn count(counter: Counter) {
+    if enabled() {
+        COUNTERS[counter as usize].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 static ENABLED: LazyLock<bool> =
     LazyLock::new(|| std::env::var_os("ACCESS_AUDIT_PROFILE").is_some_and(|v| v == "1"));
-static NANOS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
-static CALLS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
-static BYTES: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
+static NANOS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+static CALLS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+static BYTES: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 /// Process CPU time when the scan returned (the start of [`Stage::Output`]).
 static SCAN_END: AtomicU64 = AtomicU64::new(0);
 static START: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -209,6 +233,11 @@ pub fn report() {
         staged as f64 / 1e9,
         now as f64 / 1e9,
         wall
+    ));
+    out.push_str(&format!(
+        "modules shared by the scan and lookups {}, lowered a second time {}\n",
+        COUNTERS[Counter::Shared as usize].load(Ordering::Relaxed),
+        COUNTERS[Counter::LoweredAgain as usize].load(Ordering::Relaxed),
     ));
     eprint!("{out}");
 }

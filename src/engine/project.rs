@@ -1,11 +1,15 @@
 //! Project-wide context: what one file cannot know alone. Env values from `.env` files, compose
 //! `environment:` and Kubernetes `env:` entries (scoped to the code they apply to), compose service
-//! names and published ports, and the constants of other Python and Rust modules, which are parsed
-//! on demand (bounded depth, cached) when a file imports them.
+//! names and published ports, and the values of other Python and Rust modules: the index of who
+//! imports what (built from the text the scan read, [`ModuleRefs`]), and each module's facts,
+//! lowered once — shared with the module's own analysis when the scan analyses it, else read when
+//! first needed — and followed to a bounded depth.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::engine::profile::{self, Counter};
 
 use crate::engine::ir::{FileFacts, Pos, StrExpr};
 use crate::engine::lower;
@@ -32,11 +36,54 @@ pub struct ScopedEnv {
 }
 
 /// A parsed module of the project.
-struct Module {
+pub struct Module {
     display: String,
     path: PathBuf,
     language: Language,
     facts: FileFacts,
+}
+
+impl Module {
+    /// What the file's front end lowered.
+    pub fn facts(&self) -> &FileFacts {
+        &self.facts
+    }
+}
+
+/// A file of the scan that other files may look into. Its text is held from the scan's read
+/// until it is lowered, once, by whichever needs it first: its own analysis or another file's
+/// lookup; both then use the same facts.
+struct Shared {
+    text: Mutex<Option<Arc<String>>>,
+    module: OnceLock<Option<Arc<Module>>>,
+}
+
+/// What a file's text says about the project's other modules, found when the scan reads it
+/// (without parsing): which modules it imports and which functions of other modules it calls.
+/// It decides which files are kept lowered for lookups, and where callers are looked for.
+#[derive(Debug, Default)]
+pub struct ModuleRefs {
+    /// Python `from M import a` → (`M`, `Some(a)`); `import M` → (`M`, `None`).
+    pub imports: Vec<(String, Option<String>)>,
+    /// Rust `api::history(` → (`api`, `history`) where `api` is a module of the scan; `use
+    /// crate::api::…` and `mod api;` → (`api`, ``).
+    pub paths: Vec<(String, String)>,
+}
+
+impl ModuleRefs {
+    pub fn is_empty(&self) -> bool {
+        self.imports.is_empty() && self.paths.is_empty()
+    }
+}
+
+/// A code file as the scan's first phase leaves it, for [`Project::index`].
+pub struct IndexedFile {
+    /// Canonical path.
+    pub path: PathBuf,
+    pub language: Language,
+    pub refs: ModuleRefs,
+    /// The decoded text, when the scan analyses the file.
+    pub text: Option<Arc<String>>,
 }
 
 /// Everything shared by the files of one scan.
@@ -52,18 +99,27 @@ pub struct Project {
     /// JSON / TOML configuration values by key path, with the file (report path) they are in.
     pub config_values: Vec<(lower::config::ConfigValue, String)>,
     modules: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
-    /// Python files of the scan (canonical paths): where callers in other modules are looked for.
-    python_files: Vec<PathBuf>,
+    /// Python files of the scan (canonical paths): the only Python files read as other modules.
+    python_files: HashSet<PathBuf>,
     /// Rust files of the scan (canonical paths), likewise.
-    rust_files: Vec<PathBuf>,
+    rust_files: HashSet<PathBuf>,
+    /// Module names of the scan's Rust files (`api` for `api.rs` and `api/mod.rs`): a path
+    /// `api::history(…)` in another file names one of them.
+    rust_names: HashSet<String>,
     /// The scan's size limit (`--max-file-size`): another module is read only within it.
     max_file_size: u64,
     /// A file was named as a scan root: its sibling modules are read even though the walk did
     /// not list them (within the limit); else only the walk's files are.
     file_root: bool,
     /// Name imported with `from MODULE import NAME` → the files that import it, with the module
-    /// as written (built on first use).
-    importers: OnceLock<HashMap<String, Vec<(PathBuf, String)>>>,
+    /// as written.
+    importers: HashMap<String, Vec<(PathBuf, String)>>,
+    /// Rust function called as `module::name(…)` → the files with such a call.
+    rust_calls: HashMap<String, Vec<PathBuf>>,
+    /// Files of the scan that other files may look into, lowered once (see [`Shared`]).
+    shared: HashMap<PathBuf, Shared>,
+    /// Files the scan analyses itself: a lookup that lowers one of them again is counted.
+    scanned: HashSet<PathBuf>,
 }
 
 impl Project {
@@ -103,30 +159,163 @@ impl Project {
         };
         self.python_files = canonical(python);
         self.rust_files = canonical(rust);
+        self.rust_names = self
+            .rust_files
+            .iter()
+            .filter_map(|f| rust_module_name(f))
+            .collect();
     }
 
-    /// Files that import `name` (`from m import name`, `from m import (a, name as b)`): found by
-    /// a text pass over the scan's Python files, once, without parsing them.
-    fn importers_of(&self, name: &str) -> &[(PathBuf, String)] {
-        let index = self.importers.get_or_init(|| {
-            let mut m: HashMap<String, Vec<(PathBuf, String)>> = HashMap::new();
-            for file in &self.python_files {
-                let Ok(text) = std::fs::read_to_string(file) else {
-                    continue;
-                };
-                if text.len() as u64 > self.max_file_size {
+    /// What `text` (a file of `language`) says about other modules: see [`ModuleRefs`].
+    pub fn refs(&self, language: Language, text: &str) -> ModuleRefs {
+        match language {
+            Language::Python => ModuleRefs {
+                imports: python_imports(text),
+                paths: Vec::new(),
+            },
+            Language::Rust if !self.rust_names.is_empty() => ModuleRefs {
+                imports: Vec::new(),
+                paths: rust_paths(text, &self.rust_names),
+            },
+            _ => ModuleRefs::default(),
+        }
+    }
+
+    /// Index the code files the scan read: who imports what (callers are looked for there), and
+    /// which analysed files are kept lowered because another file may look into them (an
+    /// imported module, a file that imports from another module). Files looked into that the
+    /// prefilter passed over are read and lowered when first needed.
+    pub fn index(&mut self, files: Vec<IndexedFile>) {
+        // Module paths are resolved per directory (files beside each other import alike), and
+        // only when the name is one of the scan's modules.
+        let python_names: HashSet<String> = self
+            .python_files
+            .iter()
+            .filter_map(|f| python_module_name(f))
+            .collect();
+        let mut resolved: HashMap<(PathBuf, String), Option<PathBuf>> = HashMap::new();
+        let python_files = &self.python_files;
+        let mut resolve = |file: &Path, module: String, language: Language| {
+            let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+            resolved
+                .entry((dir, module))
+                .or_insert_with_key(|(_, module)| {
+                    let target = match language {
+                        // Only the scan's files count: no need to ask the file system.
+                        Language::Python => {
+                            python_module_where(file, module, |p| python_files.contains(p))
+                        }
+                        _ => {
+                            let segs: Vec<String> = module.split("::").map(String::from).collect();
+                            rust_module(file, &segs)
+                        }
+                    }?;
+                    Some(std::fs::canonicalize(&target).unwrap_or(target))
+                })
+                .clone()
+        };
+        let mut importers: HashMap<String, Vec<(PathBuf, String)>> = HashMap::new();
+        let mut rust_calls: HashMap<String, Vec<PathBuf>> = HashMap::new();
+        // Files some file imports, and files that import from another module of the scan.
+        let mut imported: HashSet<PathBuf> = HashSet::new();
+        let mut importing: HashSet<PathBuf> = HashSet::new();
+        for f in &files {
+            for (module, name) in &f.refs.imports {
+                if let Some(name) = name {
+                    importers
+                        .entry(name.clone())
+                        .or_default()
+                        .push((f.path.clone(), module.clone()));
+                }
+                // A file the scan does not analyse is looked into only as a caller: what it
+                // imports is read when it is.
+                if f.text.is_none() {
                     continue;
                 }
-                for (module, name) in from_import_names(&text) {
-                    let list = m.entry(name).or_default();
-                    if !list.iter().any(|(f, m)| f == file && *m == module) {
-                        list.push((file.clone(), module));
+                let last = module.rsplit('.').next().unwrap_or("");
+                let mut candidates = Vec::new();
+                if module.starts_with('.') || python_names.contains(last) {
+                    candidates.push(module.clone());
+                }
+                if let Some(name) = name.as_ref().filter(|n| python_names.contains(*n)) {
+                    candidates.push(join_module(module, name));
+                }
+                for m in candidates {
+                    if let Some(target) = resolve(&f.path, m, Language::Python) {
+                        imported.insert(target);
+                        importing.insert(f.path.clone());
                     }
                 }
             }
-            m
-        });
-        index.get(name).map_or(&[], Vec::as_slice)
+            for (module, function) in &f.refs.paths {
+                let Some(target) = resolve(&f.path, module.clone(), Language::Rust) else {
+                    continue;
+                };
+                imported.insert(target);
+                importing.insert(f.path.clone());
+                if !function.is_empty() {
+                    rust_calls
+                        .entry(function.clone())
+                        .or_default()
+                        .push(f.path.clone());
+                }
+            }
+        }
+        for list in importers.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        for list in rust_calls.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        self.importers = importers;
+        self.rust_calls = rust_calls;
+        for f in files {
+            let Some(text) = f.text else { continue };
+            if matches!(f.language, Language::Python | Language::Rust)
+                && (imported.contains(&f.path) || importing.contains(&f.path))
+            {
+                self.shared.insert(
+                    f.path.clone(),
+                    Shared {
+                        text: Mutex::new(Some(text)),
+                        module: OnceLock::new(),
+                    },
+                );
+            }
+            self.scanned.insert(f.path);
+        }
+    }
+
+    /// Files that import `name` (`from m import name`, `from m import (a, name as b)`).
+    fn importers_of(&self, name: &str) -> &[(PathBuf, String)] {
+        self.importers.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The facts of a file of the scan that other files may look into (canonical `path`),
+    /// lowered once for the scan and the lookups; `None` for another file (the scan lowers it
+    /// on its own) or one whose front end failed.
+    pub fn shared(&self, path: &Path, rules: &RuleSet) -> Option<Arc<Module>> {
+        self.shared_module(path, rules).flatten()
+    }
+
+    /// Is `path` (canonical) a file of the scan that other files may look into?
+    pub fn is_shared(&self, path: &Path) -> bool {
+        self.shared.contains_key(path)
+    }
+
+    fn shared_module(&self, path: &Path, rules: &RuleSet) -> Option<Option<Arc<Module>>> {
+        let slot = self.shared.get(path)?;
+        Some(
+            slot.module
+                .get_or_init(|| {
+                    let text = slot.text.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+                    profile::count(Counter::Shared);
+                    self.lower(path, &text, rules).map(Arc::new)
+                })
+                .clone(),
+        )
     }
 
     /// Record what a configuration file says: env values and compose services.
@@ -278,6 +467,9 @@ impl Project {
     /// Parse (once) the module at `path`.
     fn module(&self, path: &Path, rules: &RuleSet) -> Option<Arc<Module>> {
         let path = std::fs::canonicalize(path).ok()?;
+        if let Some(m) = self.shared_module(&path, rules) {
+            return m;
+        }
         if let Some(m) = self
             .modules
             .lock()
@@ -306,16 +498,25 @@ impl Project {
             Language::Rust => &self.rust_files,
             _ => return None,
         };
-        if !self.file_root && !listed.iter().any(|f| f == path) {
+        if !self.file_root && !listed.contains(path) {
             return None;
+        }
+        if self.scanned.contains(path) {
+            profile::count(Counter::LoweredAgain);
         }
         let bytes = std::fs::read(path).ok()?;
         let text = source::decode(&bytes, language == Language::Python)
             .ok()?
             .text;
+        self.lower(path, &text, rules)
+    }
+
+    /// Lower `text`, the file at `path`, as a module.
+    fn lower(&self, path: &Path, text: &str, rules: &RuleSet) -> Option<Module> {
+        let language = walk::language_of(path)?;
         let facts = match language {
-            Language::Python => lower::python::extract(&text, rules),
-            Language::Rust => lower::rust::extract(&text, rules).ok()?,
+            Language::Python => lower::python::extract(text, rules),
+            Language::Rust => lower::rust::extract(text, rules).ok()?,
             _ => return None,
         };
         Some(Module {
@@ -526,13 +727,16 @@ impl FileContext<'_> {
     fn rust_callers(&self, function: &str, index: usize) -> Vec<Value> {
         let mut out: Vec<Value> = Vec::new();
         let suffix = format!("::{function}");
-        for file in &self.project.rust_files {
-            if *file == self.path || out.len() >= crate::engine::solve::MAX_VALUES {
-                continue;
-            }
-            // Tests pass made-up hosts; a file that never names the function is not parsed.
-            if is_test_file(file)
-                || !std::fs::read_to_string(file).is_ok_and(|t| t.contains(&suffix))
+        let files = self
+            .project
+            .rust_calls
+            .get(function)
+            .map_or(&[][..], Vec::as_slice);
+        for file in files {
+            // Tests pass made-up hosts.
+            if *file == self.path
+                || out.len() >= crate::engine::solve::MAX_VALUES
+                || is_test_file(file)
             {
                 continue;
             }
@@ -656,12 +860,31 @@ fn is_test_file(path: &Path) -> bool {
             .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test")))
 }
 
-/// The names a Python source imports with `from … import …` (parenthesised lists included).
-fn from_import_names(text: &str) -> Vec<(String, String)> {
+/// The modules a Python source imports, read from its text without parsing: `from M import a,
+/// b as c` → (`M`, `a`), (`M`, `b`), parenthesised lists included; `import M, N as O` → (`M`),
+/// (`N`).
+fn python_imports(text: &str) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let t = line.trim_start();
+    let ident = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_');
+    // Only the lines with `import ` are looked at (a SIMD search finds them).
+    let mut next_line = 0;
+    for (at, _) in text.match_indices("import ") {
+        if at < next_line {
+            continue;
+        }
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        next_line = end;
+        let t = text[start..end].trim_start();
+        if let Some(rest) = t.strip_prefix("import ") {
+            for m in rest.split('#').next().unwrap_or("").split(',') {
+                let m = m.split(" as ").next().unwrap_or(m).trim();
+                if !m.is_empty() && m.split('.').all(ident) {
+                    out.push((m.to_string(), None));
+                }
+            }
+            continue;
+        }
         let Some(rest) = t.strip_prefix("from ") else {
             continue;
         };
@@ -669,26 +892,87 @@ fn from_import_names(text: &str) -> Vec<(String, String)> {
             continue;
         };
         let module = module.trim().to_string();
-        let mut names = names.to_string();
+        // Comments end at the line's end: each line of a parenthesised list loses its own.
+        let code = |line: &str| line.split('#').next().unwrap_or("").to_string();
+        let mut names = code(names);
         if names.trim_start().starts_with('(') && !names.contains(')') {
-            for more in lines.by_ref().take(64) {
+            for more in text[end..].lines().skip(1).take(64) {
+                let more = code(more);
                 names.push(',');
-                names.push_str(more);
+                names.push_str(&more);
                 if more.contains(')') {
                     break;
                 }
             }
         }
-        let names = names.split('#').next().unwrap_or("");
         for n in names.split(',') {
             let n = n.trim().trim_matches(['(', ')', '\\']).trim();
             let n = n.split(" as ").next().unwrap_or(n).trim();
-            if !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                out.push((module.clone(), n.to_string()));
+            if ident(n) || n == "*" {
+                out.push((module.clone(), Some(n.to_string())));
             }
         }
     }
     out
+}
+
+/// The paths of a Rust source into other modules of the scan (`modules`), read from its text
+/// without parsing: `api::history(` → (`api`, `history`); `mod api;`, `use crate::api::…` →
+/// (`api`, ``).
+fn rust_paths(text: &str, modules: &HashSet<String>) -> Vec<(String, String)> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |m: &str, f: &str| {
+        if modules.contains(m) && !out.iter().any(|(a, b)| a == m && b == f) {
+            out.push((m.to_string(), f.to_string()));
+        }
+    };
+    for (at, _) in text.match_indices("::") {
+        let before = &text[..at];
+        let module = &before[before.rfind(|c: char| !is_ident(c)).map_or(0, |i| i + 1)..];
+        let after = &text[at + 2..];
+        let end = after.find(|c: char| !is_ident(c)).unwrap_or(after.len());
+        let (function, rest) = after.split_at(end);
+        if !module.is_empty() && !function.is_empty() && rest.starts_with('(') {
+            push(module, function);
+        }
+    }
+    for line in text.lines() {
+        let t = line.trim_start();
+        let t = t.strip_prefix("pub ").unwrap_or(t);
+        if let Some(m) = t.strip_prefix("mod ") {
+            push(m.trim_end_matches(';').trim(), "");
+        } else if let Some(path) = t.strip_prefix("use ") {
+            let mut segs = path.split("::").map(str::trim);
+            let first = segs.next().unwrap_or("");
+            let module = if matches!(first, "crate" | "self" | "super") {
+                segs.next().unwrap_or("")
+            } else {
+                first
+            };
+            push(module.trim_matches(|c: char| !is_ident(c)), "");
+        }
+    }
+    out
+}
+
+/// The name other files import a Python file by: its stem, or its package's for `__init__.py`.
+fn python_module_name(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    if stem == "__init__" {
+        return Some(path.parent()?.file_name()?.to_str()?.to_string());
+    }
+    Some(stem.to_string())
+}
+
+/// The name other modules of a crate use for a Rust file: its stem, or its directory's for
+/// `mod.rs`.
+fn rust_module_name(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    if stem == "mod" {
+        return Some(path.parent()?.file_name()?.to_str()?.to_string());
+    }
+    Some(stem.to_string())
 }
 
 fn join_module(module: &str, sub: &str) -> String {
@@ -701,6 +985,15 @@ fn join_module(module: &str, sub: &str) -> String {
 
 /// The file of Python module `module` (dotted, leading dots relative) imported from `from`.
 fn python_module(from: &Path, module: &str) -> Option<PathBuf> {
+    python_module_where(from, module, Path::is_file)
+}
+
+/// [`python_module`] among the files `exists` says are there.
+fn python_module_where(
+    from: &Path,
+    module: &str,
+    exists: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
     let level = module.chars().take_while(|c| *c == '.').count();
     let parts: Vec<&str> = module[level..]
         .split('.')
@@ -722,11 +1015,11 @@ fn python_module(from: &Path, module: &str) -> Option<PathBuf> {
             p.push(part);
         }
         let file = p.with_extension("py");
-        if !parts.is_empty() && file.is_file() {
+        if !parts.is_empty() && exists(&file) {
             return Some(file);
         }
         let init = p.join("__init__.py");
-        if init.is_file() {
+        if exists(&init) {
             return Some(init);
         }
     }
@@ -789,4 +1082,38 @@ fn own_module_dir(file: &Path) -> Option<PathBuf> {
     } else {
         parent.join(name)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_imports_are_read_from_the_text() {
+        let text = "import os, config.settings as s\nfrom .client import (\n    queue,  # a comment\n    history as h,\n)\nfrom settings import *\nx = 'import nothing'\n    from pkg import sub\n";
+        let got = python_imports(text);
+        let want: Vec<(String, Option<String>)> = vec![
+            ("os".into(), None),
+            ("config.settings".into(), None),
+            (".client".into(), Some("queue".into())),
+            (".client".into(), Some("history".into())),
+            ("settings".into(), Some("*".into())),
+            ("pkg".into(), Some("sub".into())),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn rust_paths_name_only_the_scans_modules() {
+        let modules: HashSet<String> = ["api", "config"].iter().map(|s| s.to_string()).collect();
+        let text = "mod api;\nuse crate::config::URL;\nuse reqwest::Client;\nfn main() {\n    let c = Client::new();\n    api::history(&c, URL);\n    crate::api::queue(&c);\n    std::env::var(\"X\");\n}\n";
+        let got = rust_paths(text, &modules);
+        let want: Vec<(String, String)> = vec![
+            ("api".into(), "history".into()),
+            ("api".into(), "queue".into()),
+            ("api".into(), String::new()),
+            ("config".into(), String::new()),
+        ];
+        assert_eq!(got, want);
+    }
 }

@@ -1,15 +1,17 @@
 //! The scan: walk the paths, then process files on worker threads (large stacks, a caught panic is a
-//! diagnostic for that file), each file read once: prefilter → decode → parse → resolve. Results are
-//! merged and sorted into one [`Report`].
+//! diagnostic for that file). Configuration files first; then code in two phases — each file read
+//! once (prefilter → decode → text passes, its imports noted), then, with the project's index of
+//! imports complete, parse → resolve. Results are merged and sorted into one [`Report`].
 
 use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -18,7 +20,7 @@ use crate::engine::ir::{FileFacts, Pos};
 use crate::engine::lower;
 use crate::engine::lower::config::ConfigFacts;
 use crate::engine::profile::{self, Stage};
-use crate::engine::project::{FileContext, Project};
+use crate::engine::project::{FileContext, IndexedFile, Module, ModuleRefs, Project};
 use crate::engine::resolve::{self, FileInfo};
 use crate::engine::secrets::{self, Secret};
 use crate::engine::source;
@@ -156,8 +158,10 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             });
         }
         // Configuration first: it gives env values and host names to the code.
-        let mut configs = run_parallel(&config_files, threads, &bar, |e| {
-            scan_file_isolated_in(e, rules, &prefilter, None)
+        let mut configs = run_parallel(&config_files, threads, |e| {
+            let out = scan_file_isolated(e, rules, &prefilter);
+            bar.inc(1);
+            (!out.is_empty()).then_some(out)
         });
         // Outcomes come back in any order: pair them with their files by report path.
         let by_path: HashMap<&str, &FileEntry> = config_files
@@ -182,9 +186,51 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
             files_of(Language::Rust),
             opts.walk.max_file_size,
         );
+        // First phase: every code file is read once (prefilter, decode, text passes) and what
+        // its text says about other modules is noted; the analysed files' text is kept.
+        let mut prepared: Vec<Prepared> = {
+            let project = &project;
+            run_parallel(&code_files, threads, |e| {
+                let p = isolate(
+                    e,
+                    || prepare(e, &prefilter, Some(project)),
+                    |o| Prepared::failed(e, o),
+                );
+                if p.text.is_none() {
+                    bar.inc(1);
+                }
+                (!p.is_empty()).then_some(p)
+            })
+        };
+        let indexing = profile::begin(Stage::Index);
+        project.index(
+            prepared
+                .iter_mut()
+                .filter_map(|p| {
+                    Some(IndexedFile {
+                        path: p.canonical.clone()?,
+                        language: p.entry.language,
+                        refs: std::mem::take(&mut p.refs),
+                        text: p.text.clone(),
+                    })
+                })
+                .collect(),
+        );
+        indexing.end(0);
+        // Second phase: analysis, with every file's imports known (a module another file looks
+        // into is lowered once, for both).
         let project = &project;
-        let code = run_parallel(&code_files, threads, &bar, |e| {
-            scan_file_isolated_in(e, rules, &prefilter, Some(project))
+        let prepared: Vec<Mutex<Option<Prepared>>> =
+            prepared.into_iter().map(|p| Mutex::new(Some(p))).collect();
+        let code = run_parallel(&prepared, threads, |slot| {
+            let p = slot.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+            let entry = p.entry;
+            let analysed = p.text.is_some();
+            let out = isolate(entry, || finish(p, rules, Some(project)), |o| o);
+            if analysed {
+                bar.inc(1);
+            }
+            (!out.is_empty()).then_some(out)
         });
         outcomes.extend(configs);
         outcomes.extend(code);
@@ -293,41 +339,35 @@ fn depending_on(outcomes: &[FileOutcome], mut changed: HashSet<String>) -> HashS
     }
 }
 
-/// Run `f` over `files` on worker threads with large stacks; results in no particular order.
-fn run_parallel<F>(
-    files: &[&FileEntry],
-    threads: usize,
-    bar: &ProgressBar,
-    f: F,
-) -> Vec<FileOutcome>
+/// Run `f` over `items` on worker threads with large stacks; the results it gives, in no
+/// particular order.
+fn run_parallel<I, T, F>(items: &[I], threads: usize, f: F) -> Vec<T>
 where
-    F: Fn(&FileEntry) -> FileOutcome + Sync,
+    I: Sync,
+    T: Send,
+    F: Fn(&I) -> Option<T> + Sync,
 {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<FileOutcome>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<T>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         let mut started = 0;
-        for _ in 0..threads.min(files.len()).max(1) {
+        for _ in 0..threads.min(items.len()).max(1) {
             let builder = std::thread::Builder::new()
                 .name(crate::engine::lower::DEEP_STACK_WORKER.into())
                 .stack_size(WORKER_STACK);
             let work = || {
-                let mut outcomes = Vec::new();
+                let mut out = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(entry) = files.get(i) else { break };
+                    let Some(item) = items.get(i) else { break };
                     // Most files hold nothing: only what a file contributes is kept, so that
                     // memory follows the findings, not the number of files.
-                    let outcome = f(entry);
-                    if !outcome.is_empty() {
-                        outcomes.push(outcome);
-                    }
-                    bar.inc(1);
+                    out.extend(f(item));
                 }
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .extend(outcomes);
+                    .extend(out);
             };
             // Could not start a thread with a large stack: the others carry on, and when none
             // started at all, this thread does the work rather than lose every file.
@@ -347,30 +387,25 @@ pub fn scan_file_isolated(
     rules: &RuleSet,
     prefilter: &Prefilter,
 ) -> FileOutcome {
-    scan_file_isolated_in(entry, rules, prefilter, None)
+    isolate(entry, || scan_file(entry, rules, prefilter), |o| o)
 }
 
-/// [`scan_file_in`], with a panic turned into a diagnostic for that file.
-fn scan_file_isolated_in(
+/// Run `work` for `entry`; a panic becomes a diagnostic for that file (with its path), given
+/// to `failed` to make the result.
+fn isolate<T>(
     entry: &FileEntry,
-    rules: &RuleSet,
-    prefilter: &Prefilter,
-    project: Option<&Project>,
-) -> FileOutcome {
-    isolate(entry, || scan_file_in(entry, rules, prefilter, project))
-}
-
-/// Run `work` for `entry`; a panic becomes a diagnostic for that file (with its path).
-fn isolate(entry: &FileEntry, work: impl FnOnce() -> FileOutcome) -> FileOutcome {
+    work: impl FnOnce() -> T,
+    failed: impl FnOnce(FileOutcome) -> T,
+) -> T {
     match catch_unwind(AssertUnwindSafe(work)) {
-        Ok(outcome) => outcome,
+        Ok(result) => result,
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            FileOutcome {
+            failed(FileOutcome {
                 path: entry.display.clone(),
                 diagnostics: vec![Diagnostic {
                     path: entry.display.clone(),
@@ -379,7 +414,7 @@ fn isolate(entry: &FileEntry, work: impl FnOnce() -> FileOutcome) -> FileOutcome
                     ),
                 }],
                 ..Default::default()
-            }
+            })
         }
     }
 }
@@ -506,19 +541,59 @@ impl Prefilter {
 
 /// Scan one file on its own: never panics on its content by design; a panic is caught by the caller.
 pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
-    scan_file_in(entry, rules, prefilter, None)
+    finish(prepare(entry, prefilter, None), rules, None)
 }
 
-/// Scan one file, with the project's context (imports, env values, compose services) when given.
-pub fn scan_file_in(
-    entry: &FileEntry,
-    rules: &RuleSet,
+/// A file after the scan's first phase: read, prefiltered, decoded, its text passes done; the
+/// text is kept when the file is to be analysed.
+struct Prepared<'e> {
+    entry: &'e FileEntry,
+    outcome: FileOutcome,
+    /// Canonical path, for a code file the project knows (its key there).
+    canonical: Option<PathBuf>,
+    /// The decoded text to analyse (`None`: the file is done).
+    text: Option<Arc<String>>,
+    /// Why decoding replaced bytes (the text is then only searched).
+    lossy: Option<String>,
+    /// What the text says about other modules (Python and Rust, with a project).
+    refs: ModuleRefs,
+}
+
+impl<'e> Prepared<'e> {
+    /// A panic while preparing `entry`: the diagnostic is the file's outcome.
+    fn failed(entry: &'e FileEntry, outcome: FileOutcome) -> Prepared<'e> {
+        Prepared {
+            entry,
+            outcome,
+            canonical: None,
+            text: None,
+            lossy: None,
+            refs: ModuleRefs::default(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.outcome.is_empty() && self.text.is_none() && self.refs.is_empty()
+    }
+}
+
+/// Read, prefilter and decode one file, and run its text passes; with a project, note what a
+/// Python or Rust file's text says about other modules.
+fn prepare<'e>(
+    entry: &'e FileEntry,
     prefilter: &Prefilter,
     project: Option<&Project>,
-) -> FileOutcome {
-    let mut out = FileOutcome {
-        path: entry.display.clone(),
-        ..Default::default()
+) -> Prepared<'e> {
+    let mut p = Prepared {
+        entry,
+        outcome: FileOutcome {
+            path: entry.display.clone(),
+            ..Default::default()
+        },
+        canonical: None,
+        text: None,
+        lossy: None,
+        refs: ModuleRefs::default(),
     };
     let diag = |m: String| Diagnostic {
         path: entry.display.clone(),
@@ -527,70 +602,109 @@ pub fn scan_file_in(
     let bytes = match profile::time(Stage::Read, 0, || std::fs::read(&entry.path)) {
         Ok(b) => b,
         Err(e) => {
-            out.diagnostics.push(diag(format!("cannot read: {e}")));
-            return out;
+            p.outcome
+                .diagnostics
+                .push(diag(format!("cannot read: {e}")));
+            return p;
         }
     };
     let utf16 = source::has_utf16_bom(&bytes);
     let prefiltering = profile::begin(Stage::Prefilter);
     // Binary files are told apart before the prefilter, so each one gets its diagnostic.
     if source::is_binary(&bytes) {
-        out.diagnostics
+        p.outcome
+            .diagnostics
             .push(diag("skipped: binary file (NUL bytes)".into()));
-        return out;
+        return p;
     }
     let service = utf16 || prefilter.disabled || prefilter.may_match(&bytes);
     let extras = utf16 || prefilter.may_have_extras(&bytes);
     prefiltering.end(bytes.len());
+    let code = matches!(entry.language, Language::Python | Language::Rust);
+    let project = project.filter(|_| code);
     // Env files and YAML (compose, Kubernetes) are always read: they give values to other files.
     let context_file = matches!(entry.language, Language::Dotenv | Language::Yaml);
     if !service && !extras && !context_file {
-        return out;
+        // Not analysed, but a Python file may import what another file defines: callers of
+        // that file's functions are looked for there.
+        let python = project.filter(|_| entry.language == Language::Python);
+        if let (Some(project), Ok(text)) = (python, std::str::from_utf8(&bytes)) {
+            p.refs = profile::time(Stage::Index, text.len(), || {
+                project.refs(entry.language, text)
+            });
+            if !p.refs.is_empty() {
+                p.canonical = std::fs::canonicalize(&entry.path).ok();
+            }
+        }
+        return p;
     }
     // What was read, for `check --fix` (only a file that can hold a finding is ever fixed).
     let decoding = profile::begin(Stage::Decode);
-    out.hash = Some(crate::digest::content_hash(&bytes));
+    p.outcome.hash = Some(crate::digest::content_hash(&bytes));
     let decoded = source::decode(&bytes, entry.language == Language::Python);
     decoding.end(bytes.len());
     let decoded = match decoded {
         Ok(d) => d,
         Err(source::Refused::Binary) => {
-            out.diagnostics
+            p.outcome
+                .diagnostics
                 .push(diag("skipped: binary file (NUL bytes)".into()));
-            return out;
+            return p;
         }
     };
+    drop(bytes);
     if entry.language == Language::Json && is_own_output(&decoded.text) {
-        return out;
+        return p;
     }
     if extras {
         let text = profile::begin(Stage::Text);
-        out.secrets = if entry.language == Language::Notebook {
+        p.outcome.secrets = if entry.language == Language::Notebook {
             secrets::find_in_notebook(&entry.display, &decoded.text)
         } else {
             secrets::find(&entry.display, &decoded.text)
         };
-        out.suppressions = suppress::find(&entry.display, &decoded.text, entry.language);
+        p.outcome.suppressions = suppress::find(&entry.display, &decoded.text, entry.language);
         text.end(decoded.text.len());
     }
-    if service || !out.suppressions.is_empty() || context_file {
-        let canonical = project.and_then(|_| std::fs::canonicalize(&entry.path).ok());
-        let ctx = project.zip(canonical.as_deref());
-        let a = analyze_full(
-            &decoded.text,
-            entry.language,
-            &entry.display,
-            rules,
-            decoded.lossy.as_deref(),
-            ctx,
-        );
-        out.findings = a.findings;
-        out.spans = a.spans;
-        out.definitions = a.definitions;
-        out.external_uses = a.external_uses;
-        out.config = a.config.map(Box::new);
-        out.diagnostics.extend(a.notes.into_iter().map(diag));
+    if service || !p.outcome.suppressions.is_empty() || context_file {
+        if let Some(project) = project.filter(|_| decoded.lossy.is_none()) {
+            p.refs = profile::time(Stage::Index, decoded.text.len(), || {
+                project.refs(entry.language, &decoded.text)
+            });
+        }
+        p.canonical = std::fs::canonicalize(&entry.path).ok();
+        p.lossy = decoded.lossy;
+        p.text = Some(Arc::new(decoded.text));
     }
+    p
+}
+
+/// Analyse a prepared file, with the project's context (imports, env values, compose services)
+/// when given.
+fn finish(p: Prepared, rules: &RuleSet, project: Option<&Project>) -> FileOutcome {
+    let mut out = p.outcome;
+    let (Some(text), entry) = (p.text, p.entry) else {
+        return out;
+    };
+    let ctx = project.zip(p.canonical.as_deref());
+    let a = analyze_full(
+        &text,
+        entry.language,
+        &entry.display,
+        rules,
+        p.lossy.as_deref(),
+        ctx,
+    );
+    out.findings = a.findings;
+    out.spans = a.spans;
+    out.definitions = a.definitions;
+    out.external_uses = a.external_uses;
+    out.config = a.config.map(Box::new);
+    out.diagnostics
+        .extend(a.notes.into_iter().map(|m| Diagnostic {
+            path: entry.display.clone(),
+            message: m,
+        }));
     out
 }
 
@@ -632,6 +746,43 @@ fn is_js_test(path: &str) -> bool {
     name.contains(".test.")
         || name.contains(".spec.")
         || path.split(['/', '\\']).any(|c| c == "__tests__")
+}
+
+/// A file's facts: lowered once and shared with other files' lookups into it, or its own.
+enum Lowered {
+    Shared(Arc<Module>),
+    Own(Box<FileFacts>),
+}
+
+impl std::ops::Deref for Lowered {
+    type Target = FileFacts;
+
+    fn deref(&self) -> &FileFacts {
+        match self {
+            Lowered::Shared(m) => m.facts(),
+            Lowered::Own(f) => f,
+        }
+    }
+}
+
+/// The facts of a Python or Rust file: those the project shares when other files look into it
+/// (lowered by whichever came first), else lowered now by `lower`.
+fn lower_once<E>(
+    ctx: Option<(&Project, &Path)>,
+    text: &str,
+    rules: &RuleSet,
+    lower: impl FnOnce(&str, &RuleSet) -> Result<FileFacts, E>,
+) -> Result<Lowered, E> {
+    let shared = ctx
+        .filter(|(project, file)| project.is_shared(file))
+        .and_then(|(project, file)| {
+            profile::time(Stage::Lower, text.len(), || project.shared(file, rules))
+        });
+    match shared {
+        Some(m) => Ok(Lowered::Shared(m)),
+        None => profile::time(Stage::Lower, text.len(), || lower(text, rules))
+            .map(|f| Lowered::Own(Box::new(f))),
+    }
 }
 
 /// Analyze decoded source text; `ctx` is the project and the file's canonical path.
@@ -691,9 +842,10 @@ pub fn analyze_full(
     };
     match language {
         Language::Python => {
-            let facts = profile::time(Stage::Lower, text.len(), || {
-                lower::python::extract(text, rules)
-            });
+            let facts = lower_once(ctx, text, rules, |t, r| {
+                Ok::<_, Infallible>(lower::python::extract(t, r))
+            })
+            .unwrap_or_else(|e| match e {});
             let mut found = resolve_with(&facts, Evidence::Ast, &mut a);
             if !facts.notes.is_empty() {
                 // The parser recovered: keep its findings, add text findings on other lines.
@@ -702,14 +854,12 @@ pub fn analyze_full(
                 found.extend(extra.into_iter().filter(|f| !lines.contains(&f.line)));
             }
             a.findings = found;
-            a.spans = facts.stmt_spans;
+            a.spans = facts.stmt_spans.clone();
         }
-        Language::Rust => match profile::time(Stage::Lower, text.len(), || {
-            lower::rust::extract(text, rules)
-        }) {
+        Language::Rust => match lower_once(ctx, text, rules, lower::rust::extract) {
             Ok(facts) => {
                 a.findings = resolve_with(&facts, Evidence::Ast, &mut a);
-                a.spans = facts.stmt_spans;
+                a.spans = facts.stmt_spans.clone();
             }
             Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
         },
@@ -930,7 +1080,7 @@ mod tests {
     #[test]
     fn a_panic_in_one_file_is_a_diagnostic_for_that_file() {
         let e = entry("pkg/boom.py");
-        let out = isolate(&e, || panic!("index out of bounds: the len is 3"));
+        let out = isolate(&e, || panic!("index out of bounds: the len is 3"), |o| o);
         assert_eq!(out.path, "pkg/boom.py");
         assert!(out.findings.is_empty());
         assert_eq!(out.diagnostics.len(), 1);
@@ -938,7 +1088,7 @@ mod tests {
         assert!(out.diagnostics[0].message.contains("internal error"));
         assert!(out.diagnostics[0].message.contains("the len is 3"));
         // A non-string payload.
-        let out = isolate(&e, || std::panic::panic_any(42u8));
+        let out: FileOutcome = isolate(&e, || std::panic::panic_any(42u8), |o| o);
         assert!(out.diagnostics[0].message.contains("unknown panic"));
     }
 
@@ -946,15 +1096,18 @@ mod tests {
     fn the_scan_goes_on_after_a_panic_on_every_worker() {
         let entries: Vec<FileEntry> = (0..40).map(|i| entry(&format!("f{i:02}.py"))).collect();
         let refs: Vec<&FileEntry> = entries.iter().collect();
-        let bar = ProgressBar::hidden();
         for threads in [1, 4] {
-            let outcomes = run_parallel(&refs, threads, &bar, |e| {
-                isolate(e, || {
-                    if e.display.ends_with("3.py") {
-                        panic!("boom in {}", e.display);
-                    }
-                    outcome(e)
-                })
+            let outcomes = run_parallel(&refs, threads, |e| {
+                Some(isolate(
+                    e,
+                    || {
+                        if e.display.ends_with("3.py") {
+                            panic!("boom in {}", e.display);
+                        }
+                        outcome(e)
+                    },
+                    |o| o,
+                ))
             });
             assert_eq!(outcomes.len(), 40);
             for o in &outcomes {
@@ -985,11 +1138,15 @@ mod tests {
         }
         let entries = [entry("deep.py")];
         let refs: Vec<&FileEntry> = entries.iter().collect();
-        let outcomes = run_parallel(&refs, 1, &ProgressBar::hidden(), |e| {
-            isolate(e, || {
-                assert_eq!(depth(20_000), 0);
-                outcome(e)
-            })
+        let outcomes = run_parallel(&refs, 1, |e| {
+            Some(isolate(
+                e,
+                || {
+                    assert_eq!(depth(20_000), 0);
+                    outcome(e)
+                },
+                |o| o,
+            ))
         });
         assert_eq!(outcomes[0].diagnostics[0].message, "ok");
     }
