@@ -11,7 +11,7 @@
 //! only built-in service enabled by default); `--service ID[,ID…]` / [`RuleSet::select`] replaces
 //! the enabled set.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -40,6 +40,7 @@ pub struct Sinks {
     pub python: PythonSinks,
     pub rust: RustSinks,
     pub objects: ObjectSinks,
+    pub shell: ShellSinks,
     #[serde(default)]
     pub examples: Vec<SinkExample>,
 }
@@ -81,23 +82,276 @@ pub struct ObjectSinks {
     pub request_methods: Vec<String>,
 }
 
+/// Shell scripts and Dockerfiles: the command-line HTTP / WebSocket tools (`[shell]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellSinks {
+    /// How a tool's words are read, by name (`[shell.arguments.curl]`); tools refer to one.
+    pub arguments: BTreeMap<String, ShellArguments>,
+    /// The tools; a command runs the first one listing its name.
+    pub tools: Vec<ShellTool>,
+}
+
+/// A command-line tool that sends its URL words (`curl`, HTTPie's `http`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellTool {
+    /// Command names that run it, without a directory (`/usr/bin/curl` runs `curl`).
+    pub commands: Vec<String>,
+    /// The client name a finding reports (`httpie` for `http` and `https`).
+    pub client: String,
+    /// The name of the `[shell.arguments.NAME]` table its words are read with.
+    pub arguments: String,
+    /// The scheme a URL written without one is sent with (`https` for HTTPie's `https`).
+    pub default_scheme: String,
+    /// Does a URL written as a port and path (`:8188/prompt`) mean localhost (HTTPie, xh)?
+    #[serde(default)]
+    pub port_means_localhost: bool,
+    /// Does a URL written from its host on (`comfyui:8188/prompt`) get `default_scheme`?
+    #[serde(default)]
+    pub host_gets_scheme: bool,
+}
+
+/// How a tool's words are read: which options take a value, which carry a header, a cookie or
+/// the URL. A short option is one character (`-H v`, `-Hv`, `-sH v`); a long one is written
+/// whole, with its leading `--` (`--header v`, `--header=v`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellArguments {
+    /// `options` (curl-like) or `request-items` (HTTPie-like).
+    pub style: ArgumentStyle,
+    /// Short options that take a value, one character each (`header_short` and `cookie_short`
+    /// take one whether listed here or not).
+    #[serde(default)]
+    pub short_value: String,
+    /// Long options that take a value (so do those of `header_long`, `cookie_long`, `url_long`).
+    #[serde(default)]
+    pub long_value: Vec<String>,
+    /// The short option whose value is a header (`-H 'Name: value'`).
+    #[serde(default)]
+    pub header_short: Option<char>,
+    /// Long options whose value is a header.
+    #[serde(default)]
+    pub header_long: Vec<String>,
+    /// The short option whose value is a cookie (`-b 'name=value'`).
+    #[serde(default)]
+    pub cookie_short: Option<char>,
+    /// Long options whose value is a cookie.
+    #[serde(default)]
+    pub cookie_long: Vec<String>,
+    /// Long options whose value is the URL (`--url`).
+    #[serde(default)]
+    pub url_long: Vec<String>,
+    /// Is every positional word a URL? Else only a word with `://` or starting with `$` is.
+    #[serde(default)]
+    pub positional_urls: bool,
+}
+
+/// How a tool's words are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArgumentStyle {
+    /// curl, wget, websocat: options anywhere (until `--`), clustered short options; the URL is a
+    /// positional word or the value of a `url_long` option.
+    Options,
+    /// HTTPie, xh: `[flags] [METHOD] URL [items]`; an item `Name:value` is a header. Only
+    /// `short_value` and `long_value` apply, each option written alone (`-a v`, `--auth v`).
+    RequestItems,
+}
+
+impl ShellSinks {
+    /// The tool a command named `command` (without a directory) runs, and how its words are read.
+    pub fn tool(&self, command: &str) -> Option<(&ShellTool, &ShellArguments)> {
+        let tool = self
+            .tools
+            .iter()
+            .find(|t| t.commands.iter().any(|c| c == command))?;
+        Some((tool, self.arguments.get(&tool.arguments)?))
+    }
+}
+
+impl ShellArguments {
+    /// Does the short option `-c` take a value?
+    pub fn short_takes_value(&self, c: char) -> bool {
+        self.short_value.contains(c) || self.header_short == Some(c) || self.cookie_short == Some(c)
+    }
+
+    /// Does the long option `opt` (`--header`) take a value?
+    pub fn long_takes_value(&self, opt: &str) -> bool {
+        [
+            &self.long_value,
+            &self.header_long,
+            &self.cookie_long,
+            &self.url_long,
+        ]
+        .iter()
+        .any(|list| listed(list, opt))
+    }
+
+    /// Does the long option `opt` carry a header?
+    pub fn is_header_long(&self, opt: &str) -> bool {
+        listed(&self.header_long, opt)
+    }
+
+    /// Does the long option `opt` carry a cookie?
+    pub fn is_cookie_long(&self, opt: &str) -> bool {
+        listed(&self.cookie_long, opt)
+    }
+
+    /// Is the long option `opt`'s value the URL?
+    pub fn is_url_long(&self, opt: &str) -> bool {
+        listed(&self.url_long, opt)
+    }
+
+    /// The first field that does not apply to a `request-items` tool and is set.
+    fn options_only_field_set(&self) -> Option<&'static str> {
+        [
+            ("header_short", self.header_short.is_some()),
+            ("header_long", !self.header_long.is_empty()),
+            ("cookie_short", self.cookie_short.is_some()),
+            ("cookie_long", !self.cookie_long.is_empty()),
+            ("url_long", !self.url_long.is_empty()),
+            ("positional_urls", self.positional_urls),
+        ]
+        .into_iter()
+        .find_map(|(field, set)| set.then_some(field))
+    }
+}
+
+fn listed(list: &[String], item: &str) -> bool {
+    list.iter().any(|l| l == item)
+}
+
 /// Code that must produce a finding sent through `client`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkExample {
+    /// `python`, `rust` or `shell`.
     pub language: String,
     pub code: String,
     pub client: String,
+    /// The finding's address as reported, when the example promises it.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Does the request carry the Access credential (when the example promises either)?
+    #[serde(default)]
+    pub tokenized: Option<bool>,
 }
 
 impl Sinks {
-    /// Parse a sinks file; errors name the file and line.
+    /// Parse and validate a sinks file; errors name the file, line and field.
     pub fn parse(file: &str, text: &str) -> Result<Sinks, Error> {
-        toml::from_str(text).map_err(|e| Error::Rules {
-            file: file.to_string(),
-            message: e.message().to_string(),
-            source: Some(e.into()),
-        })
+        let sinks: Sinks = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
+        sinks.validate().map_err(|bad| Error::Rules {
+            file: format!("{file}:{}", bad.line(text)),
+            message: format!("field `{}`: {}", bad.field, bad.message),
+            source: None,
+        })?;
+        Ok(sinks)
+    }
+
+    /// What the TOML types cannot say: options are written as typed, a command runs one tool,
+    /// a tool's `arguments` exist, examples are in a language the tests scan.
+    fn validate(&self) -> Result<(), Invalid> {
+        for (name, args) in &self.shell.arguments {
+            let bad = |field, message| Invalid {
+                header: format!("[shell.arguments.{name}]"),
+                nth: 0,
+                field,
+                message,
+            };
+            for (field, chars) in [
+                ("short_value", args.short_value.chars().collect::<Vec<_>>()),
+                ("header_short", args.header_short.into_iter().collect()),
+                ("cookie_short", args.cookie_short.into_iter().collect()),
+            ] {
+                if let Some(c) = chars.into_iter().find(|c| *c == '-' || c.is_whitespace()) {
+                    return Err(bad(field, format!("`{c}` is not a short option")));
+                }
+            }
+            for (field, list) in [
+                ("long_value", &args.long_value),
+                ("header_long", &args.header_long),
+                ("cookie_long", &args.cookie_long),
+                ("url_long", &args.url_long),
+            ] {
+                if let Some(o) = list
+                    .iter()
+                    .find(|o| o.len() < 3 || !o.starts_with("--") || o.contains(['=', ' ']))
+                {
+                    return Err(bad(field, format!("`{o}` is not a long option (`--name`)")));
+                }
+            }
+            if args.style == ArgumentStyle::RequestItems {
+                if let Some(field) = args.options_only_field_set() {
+                    return Err(bad(
+                        field,
+                        "does not apply to `request-items` arguments (headers are `Name:value` \
+                         items)"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for (i, tool) in self.shell.tools.iter().enumerate() {
+            let bad = |field, message| Invalid {
+                header: "[[shell.tools]]".to_string(),
+                nth: i,
+                field,
+                message,
+            };
+            if tool.commands.is_empty() {
+                return Err(bad("commands", "name at least one command".into()));
+            }
+            for c in &tool.commands {
+                if c.is_empty() || c.contains(['/', ' ', '\t']) {
+                    return Err(bad(
+                        "commands",
+                        format!("`{c}` is not a command name (no directory, no spaces)"),
+                    ));
+                }
+                if !seen.insert(c) {
+                    return Err(bad("commands", format!("`{c}` is listed by two tools")));
+                }
+            }
+            if tool.client.trim().is_empty() {
+                return Err(bad("client", "must not be empty".into()));
+            }
+            if !self.shell.arguments.contains_key(&tool.arguments) {
+                let known: Vec<&str> = self.shell.arguments.keys().map(String::as_str).collect();
+                return Err(bad(
+                    "arguments",
+                    format!(
+                        "no `[shell.arguments.{}]`; known: {}",
+                        tool.arguments,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            let scheme = &tool.default_scheme;
+            if !scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                || !scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            {
+                return Err(bad(
+                    "default_scheme",
+                    format!("`{scheme}` is not a scheme (`http`, `https`; without `://`)"),
+                ));
+            }
+        }
+        for (i, ex) in self.examples.iter().enumerate() {
+            if !matches!(ex.language.as_str(), "python" | "rust" | "shell") {
+                return Err(Invalid {
+                    header: "[[examples]]".to_string(),
+                    nth: i,
+                    field: "language",
+                    message: format!("`{}` is not python, rust or shell", ex.language),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The client a Python call whose qualified name is `q` goes through (`requests.get` →
@@ -558,19 +812,7 @@ impl RuleSet {
 
 /// Parse and validate one rule file; errors name the file, line and field.
 pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
-    let raw: RuleFile = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        Error::Rules {
-            file: match line {
-                Some(l) => format!("{file}:{l}"),
-                None => file.to_string(),
-            },
-            message: e.message().to_string(),
-            source: Some(e.into()),
-        }
-    })?;
+    let raw: RuleFile = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
     let invalid = |field: &str, message: String| Error::Rules {
         file: format!("{file}:{}", line_of(text, field)),
         message: format!("field `{field}`: {message}"),
@@ -656,15 +898,66 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Service, Error> {
     })
 }
 
+/// A TOML syntax or type error as a rules error naming the file and line.
+fn toml_error(file: &str, text: &str, e: toml::de::Error) -> Error {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    Error::Rules {
+        file: match line {
+            Some(l) => format!("{file}:{l}"),
+            None => file.to_string(),
+        },
+        message: e.message().to_string(),
+        source: Some(e.into()),
+    }
+}
+
 /// The 1-based line on which `field` is first assigned in a TOML text (1 when not found).
 fn line_of(text: &str, field: &str) -> usize {
     text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            l.starts_with(field) && l[field.len()..].trim_start().starts_with('=')
-                || l.trim() == format!("[{field}]")
-        })
+        .position(|l| assigns(l, field) || l.trim() == format!("[{field}]"))
         .map_or(1, |i| i + 1)
+}
+
+/// Does this TOML line assign `field`?
+fn assigns(line: &str, field: &str) -> bool {
+    let l = line.trim_start();
+    l.starts_with(field) && l[field.len()..].trim_start().starts_with('=')
+}
+
+/// A sinks file's value the TOML types accept but the scanner cannot use: `field` of the
+/// `nth` (0-based) table headed `header` (`[[shell.tools]]`, `[shell.arguments.curl]`).
+struct Invalid {
+    header: String,
+    nth: usize,
+    field: &'static str,
+    message: String,
+}
+
+impl Invalid {
+    /// The 1-based line of the field in that table, else of the table's header (1 when neither
+    /// is found).
+    fn line(&self, text: &str) -> usize {
+        let lines: Vec<&str> = text.lines().collect();
+        let Some(start) = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == self.header)
+            .nth(self.nth)
+            .map(|(i, _)| i)
+        else {
+            return 1;
+        };
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with('['))
+            .map_or(lines.len(), |k| start + 1 + k);
+        (start + 1..end)
+            .find(|&i| assigns(lines[i], self.field))
+            .unwrap_or(start)
+            + 1
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 //! `docker exec` commands, and variables assigned in the script (`COMFY=http://…`,
 //! `export COMFY=…`, `: "${COMFY:=…}"`, `ENV COMFY_URL=…`, `ARG`).
 //!
+//! The HTTP tools are data (`[shell]` in `rules/sinks/http.toml`, [`ShellSinks`]): the command
+//! names, the client each reports, which options take a value or carry a header, a cookie or the
+//! URL, and how a URL written without a scheme is completed.
+//!
 //! A small shell lexer (quotes, escapes, `$VAR` / `${VAR:-default}` / `$(…)` expansions, line
 //! continuations, comments, here-documents, command separators) turns the text into commands of
 //! words; each word is kept as literal pieces and variable references, lowered to [`StrExpr`]:
@@ -24,13 +28,19 @@ use regex::Regex;
 use crate::engine::ir::{Binding, Candidate, ExecSite, FileFacts, InputKind, Pos, StrExpr, Use};
 use crate::engine::source::Language;
 use crate::engine::source::LineIndex;
-use crate::rules::RuleSet;
+use crate::rules::{ArgumentStyle, RuleSet, ShellArguments, ShellSinks, ShellTool};
 
 /// Nesting bound for `$(…)` inside `$(…)`, `sh -c` strings and here-document scripts.
 const MAX_DEPTH: usize = 8;
 
-/// Extract facts from a shell script or a Dockerfile.
+/// Extract facts from a shell script or a Dockerfile, with the embedded HTTP tools
+/// (`[shell]` in `rules/sinks/http.toml`).
 pub fn extract(text: &str, kind: Language, rules: &RuleSet) -> FileFacts {
+    extract_with(text, kind, rules, &crate::rules::sinks().shell)
+}
+
+/// [`extract`] with these HTTP tools.
+pub fn extract_with(text: &str, kind: Language, rules: &RuleSet, tools: &ShellSinks) -> FileFacts {
     let units = if kind == Language::Dockerfile {
         dockerfile_units(text)
     } else {
@@ -45,6 +55,7 @@ pub fn extract(text: &str, kind: Language, rules: &RuleSet) -> FileFacts {
     };
     let mut ctx = Ctx {
         rules,
+        tools,
         index: LineIndex::new(text),
         facts: FileFacts::new(),
         assigned: HashSet::new(),
@@ -1031,6 +1042,8 @@ fn exec_form(text: &str, p: usize) -> Option<Cmd> {
 
 struct Ctx<'a> {
     rules: &'a RuleSet,
+    /// The HTTP command-line tools and how their words are read.
+    tools: &'a ShellSinks,
     index: LineIndex<'a>,
     facts: FileFacts,
     /// Names assigned anywhere in the file (`$NAME` is then a reference, else an env input).
@@ -1053,200 +1066,6 @@ struct Ctx<'a> {
 const PREFIXES: &[&str] = &[
     "if", "then", "else", "elif", "do", "while", "until", "!", "time", "nohup", "exec", "command",
     "builtin", "{", "}", "sudo", "env", "timeout", "xargs", "watch", "stdbuf", "nice",
-];
-
-/// HTTP clients: (command, client name).
-const TOOLS: &[(&str, &str)] = &[
-    ("curl", "curl"),
-    ("wget", "wget"),
-    ("websocat", "websocat"),
-    ("http", "httpie"),
-    ("https", "httpie"),
-    ("xh", "xh"),
-    ("xhs", "xh"),
-];
-
-/// Options of a tool: which take a value, and which carry headers, cookies or the URL.
-struct Spec {
-    short_value: &'static str,
-    long_value: &'static [&'static str],
-    header_short: Option<char>,
-    header_long: &'static [&'static str],
-    cookie_short: Option<char>,
-    cookie_long: &'static [&'static str],
-    url_long: &'static [&'static str],
-}
-
-const CURL: Spec = Spec {
-    short_value: "AbcCdDeEFHKmoPQrtTuUwxXyYz",
-    long_value: &[
-        "--cacert",
-        "--capath",
-        "--cert",
-        "--cert-type",
-        "--ciphers",
-        "--config",
-        "--connect-timeout",
-        "--connect-to",
-        "--continue-at",
-        "--cookie-jar",
-        "--data",
-        "--data-ascii",
-        "--data-binary",
-        "--data-raw",
-        "--data-urlencode",
-        "--dns-servers",
-        "--dump-header",
-        "--expect100-timeout",
-        "--form",
-        "--form-string",
-        "--ftp-port",
-        "--header",
-        "--interface",
-        "--json",
-        "--keepalive-time",
-        "--key",
-        "--key-type",
-        "--limit-rate",
-        "--local-port",
-        "--max-filesize",
-        "--max-redirs",
-        "--max-time",
-        "--noproxy",
-        "--oauth2-bearer",
-        "--output",
-        "--output-dir",
-        "--pass",
-        "--preproxy",
-        "--proto",
-        "--proto-redir",
-        "--proxy",
-        "--proxy-header",
-        "--proxy-user",
-        "--quote",
-        "--range",
-        "--referer",
-        "--request",
-        "--request-target",
-        "--resolve",
-        "--retry",
-        "--retry-delay",
-        "--retry-max-time",
-        "--speed-limit",
-        "--speed-time",
-        "--stderr",
-        "--telnet-option",
-        "--time-cond",
-        "--trace",
-        "--trace-ascii",
-        "--unix-socket",
-        "--upload-file",
-        "--user",
-        "--user-agent",
-        "--variable",
-        "--write-out",
-        "--cookie",
-        "--url",
-        "--abstract-unix-socket",
-        "--aws-sigv4",
-        "--hostpubmd5",
-        "--login-options",
-    ],
-    header_short: Some('H'),
-    header_long: &["--header"],
-    cookie_short: Some('b'),
-    cookie_long: &["--cookie"],
-    url_long: &["--url"],
-};
-
-const WGET: Spec = Spec {
-    short_value: "OoaPUTtwiBeQlARDIX",
-    long_value: &[
-        "--header",
-        "--output-document",
-        "--output-file",
-        "--append-output",
-        "--user-agent",
-        "--post-data",
-        "--post-file",
-        "--body-data",
-        "--body-file",
-        "--method",
-        "--user",
-        "--password",
-        "--http-user",
-        "--http-password",
-        "--load-cookies",
-        "--save-cookies",
-        "--directory-prefix",
-        "--tries",
-        "--timeout",
-        "--wait",
-        "--input-file",
-        "--referer",
-        "--ca-certificate",
-        "--certificate",
-        "--private-key",
-        "--execute",
-        "--base",
-    ],
-    header_short: None,
-    header_long: &["--header"],
-    cookie_short: None,
-    cookie_long: &[],
-    url_long: &[],
-};
-
-const WEBSOCAT: Spec = Spec {
-    short_value: "HB",
-    long_value: &[
-        "--header",
-        "--protocol",
-        "--origin",
-        "--ua",
-        "--buffer-size",
-        "--ping-interval",
-        "--ping-timeout",
-        "--max-messages",
-        "--basic-auth",
-        "--server-header",
-    ],
-    header_short: Some('H'),
-    header_long: &["--header"],
-    cookie_short: None,
-    cookie_long: &[],
-    url_long: &[],
-};
-
-/// HTTPie / xh options that take a value.
-const HTTPIE_VALUE: &[&str] = &[
-    "-a",
-    "--auth",
-    "-A",
-    "--auth-type",
-    "-o",
-    "--output",
-    "--session",
-    "--session-read-only",
-    "--verify",
-    "--cert",
-    "--cert-key",
-    "--proxy",
-    "--timeout",
-    "-p",
-    "--print",
-    "--pretty",
-    "-s",
-    "--style",
-    "--max-redirects",
-    "--format-options",
-    "--ssl",
-    "--ciphers",
-    "--default-scheme",
-    "--boundary",
-    "-P",
-    "--history-print",
-    "--unix-socket",
 ];
 
 impl Ctx<'_> {
@@ -1501,24 +1320,24 @@ impl Ctx<'_> {
                 }
             }
             _ => {
-                if let Some(&(tool, client)) = TOOLS.iter().find(|(t, _)| *t == base) {
-                    self.http(unit, tool, client, args);
+                let tools = self.tools;
+                if let Some((tool, grammar)) = tools.tool(base) {
+                    self.http(unit, tool, grammar, args);
                 }
             }
         }
     }
 
     /// An HTTP client command: its URL arguments become candidates consumed by one [`Use`].
-    fn http(&mut self, unit: &Unit, tool: &str, client: &str, args: &[Word]) {
-        let (urls, credentialed) = match tool {
-            "curl" => self.options(&CURL, args, true),
-            "wget" => self.options(&WGET, args, true),
-            "websocat" => self.options(&WEBSOCAT, args, false),
-            _ => self.httpie(args),
+    fn http(&mut self, unit: &Unit, tool: &ShellTool, grammar: &ShellArguments, args: &[Word]) {
+        let (urls, credentialed) = match grammar.style {
+            ArgumentStyle::Options => self.options(grammar, args),
+            ArgumentStyle::RequestItems => self.request_items(grammar, args),
         };
         if urls.is_empty() {
             return;
         }
+        let default_scheme = format!("{}://", tool.default_scheme);
         let mut names = Vec::new();
         let mut cands = Vec::new();
         for w in urls {
@@ -1538,22 +1357,17 @@ impl Ctx<'_> {
             }
             let mut expr = self.expr(&w.parts, None);
             if let Some(Part::Lit(first)) = w.parts.first() {
-                let default_scheme = if matches!(tool, "https" | "xhs") {
-                    "https://"
-                } else {
-                    "http://"
-                };
                 if !first.contains("://") {
-                    let prefix = if first.starts_with(':') && !matches!(tool, "curl" | "wget") {
+                    let prefix = if first.starts_with(':') && tool.port_means_localhost {
                         // HTTPie's `:8188/prompt` is localhost.
                         format!("{default_scheme}localhost")
                     } else if first
                         .chars()
                         .next()
                         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '[')
-                        && tool != "websocat"
+                        && tool.host_gets_scheme
                     {
-                        default_scheme.to_string()
+                        default_scheme.clone()
                     } else {
                         String::new()
                     };
@@ -1575,7 +1389,7 @@ impl Ctx<'_> {
         let consumer = self.facts.uses.len();
         self.facts.uses.push(Use {
             scope: 0,
-            client: Some(client.to_string()),
+            client: Some(tool.client.clone()),
             credentialed,
             names,
             ..Use::default()
@@ -1611,13 +1425,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// curl / wget / websocat options: the URL words and whether a credential is sent.
-    fn options<'w>(
-        &self,
-        spec: &Spec,
-        args: &'w [Word],
-        any_positional: bool,
-    ) -> (Vec<&'w Word>, bool) {
+    /// curl-like options (`style = "options"`): the URL words and whether a credential is sent.
+    fn options<'w>(&self, spec: &ShellArguments, args: &'w [Word]) -> (Vec<&'w Word>, bool) {
         let mut urls = Vec::new();
         let mut cred = false;
         let mut i = 0;
@@ -1636,10 +1445,7 @@ impl Ctx<'_> {
                     Some((o, v)) => (o.to_string(), Some(v.to_string())),
                     None => (t.clone(), None),
                 };
-                let takes = spec.long_value.contains(&opt.as_str())
-                    || spec.header_long.contains(&opt.as_str())
-                    || spec.cookie_long.contains(&opt.as_str());
-                if takes {
+                if spec.long_takes_value(&opt) {
                     let (vw, vt) = match inline {
                         Some(v) => (None, v),
                         None => {
@@ -1652,17 +1458,13 @@ impl Ctx<'_> {
                             )
                         }
                     };
-                    if spec.header_long.contains(&opt.as_str())
-                        && self.value_is_credential(vw, &vt, false)
-                    {
+                    if spec.is_header_long(&opt) && self.value_is_credential(vw, &vt, false) {
                         cred = true;
                     }
-                    if spec.cookie_long.contains(&opt.as_str())
-                        && self.value_is_credential(vw, &vt, true)
-                    {
+                    if spec.is_cookie_long(&opt) && self.value_is_credential(vw, &vt, true) {
                         cred = true;
                     }
-                    if spec.url_long.contains(&opt.as_str()) {
+                    if spec.is_url_long(&opt) {
                         if let Some(v) = vw {
                             urls.push(v);
                         }
@@ -1673,7 +1475,7 @@ impl Ctx<'_> {
             }
             if !end_opts && is_lit_start && t.starts_with('-') && t.len() > 1 {
                 for (k, ch) in t[1..].char_indices() {
-                    if !spec.short_value.contains(ch) {
+                    if !spec.short_takes_value(ch) {
                         continue;
                     }
                     let rest = &t[1 + k + ch.len_utf8()..];
@@ -1707,7 +1509,7 @@ impl Ctx<'_> {
                     cred = true;
                 }
             }
-            if !array && (any_positional || t.contains("://") || t.starts_with('$')) {
+            if !array && (spec.positional_urls || t.contains("://") || t.starts_with('$')) {
                 urls.push(w);
             }
             i += 1;
@@ -1715,8 +1517,9 @@ impl Ctx<'_> {
         (urls, cred)
     }
 
-    /// HTTPie / xh: `http [flags] [METHOD] URL [Header:value | field=value …]`.
-    fn httpie<'w>(&self, args: &'w [Word]) -> (Vec<&'w Word>, bool) {
+    /// HTTPie-like request items (`style = "request-items"`):
+    /// `http [flags] [METHOD] URL [Header:value | field=value …]`.
+    fn request_items<'w>(&self, spec: &ShellArguments, args: &'w [Word]) -> (Vec<&'w Word>, bool) {
         let mut url = None;
         let mut cred = false;
         let mut i = 0;
@@ -1725,7 +1528,7 @@ impl Ctx<'_> {
             let t = render(&w.parts, &self.rendered);
             i += 1;
             if t.starts_with('-') && t.len() > 1 && url.is_none() {
-                if !t.contains('=') && HTTPIE_VALUE.contains(&t.as_str()) {
+                if !t.contains('=') && takes_value_alone(spec, &t) {
                     i += 1;
                 }
                 continue;
@@ -1750,6 +1553,15 @@ impl Ctx<'_> {
             }
         }
         (url.into_iter().collect(), cred)
+    }
+}
+
+/// Does the option word `t`, written alone (`-a`, `--auth`), take the next word as its value?
+fn takes_value_alone(spec: &ShellArguments, t: &str) -> bool {
+    let mut short = t.strip_prefix('-').unwrap_or_default().chars();
+    match (short.next(), short.next()) {
+        (Some(c), None) => spec.short_takes_value(c),
+        _ => spec.long_takes_value(t),
     }
 }
 
