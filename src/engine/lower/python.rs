@@ -1586,19 +1586,16 @@ impl Walker<'_> {
                 None => return,
             },
         };
-        // `curl` / `wget` / HTTPie / websocat run from code: an HTTP request.
+        // An HTTP command-line tool (`rules/sinks/http.toml` `[shell]`) run from code: a request.
         let program = words
             .first()
             .map(|w| w.rsplit('/').next().unwrap_or(w).to_string())
             .unwrap_or_default();
-        if matches!(
-            program.as_str(),
-            "curl" | "wget" | "http" | "https" | "xh" | "websocat"
-        ) {
+        if let Some((tool, _)) = crate::rules::sinks().shell.tool(&program) {
             let id = self.facts.uses.len() - 1;
             let credentialed = has_credential(first, self.rules, self.ctx);
             if let Some(u) = self.facts.uses.get_mut(id) {
-                u.client = Some(program.clone());
+                u.client = Some(tool.client.clone());
                 u.credentialed |= credentialed;
             }
             // One command string: the URL is inside it.
