@@ -142,3 +142,31 @@ fn a_caller_the_prefilter_passes_over_still_gives_its_argument() {
         .collect();
     assert_eq!(urls, vec!["http://10.20.0.7:8188/prompt"]);
 }
+
+#[test]
+fn a_python_and_a_rust_module_of_one_name_in_one_directory_are_told_apart() {
+    // src/tool.py imports a Python `config` the scan does not have beside it; src/main.rs uses
+    // the Rust `config` module. Resolving one must not answer for the other: config.rs and
+    // main.rs are still kept lowered for lookups between them.
+    let dir = tempfile::tempdir().unwrap();
+    write_in(dir.path(), "Cargo.toml", "[package]\nname = \"x\"\n");
+    write_in(
+        dir.path(),
+        "src/main.rs",
+        "mod config;\n\nfn main() {\n    let url = config::url();\n    let _ = reqwest::blocking::get(format!(\"{url}/prompt\"));\n}\n",
+    );
+    write_in(
+        dir.path(),
+        "src/config.rs",
+        "pub fn url() -> String {\n    \"http://10.1.2.3:8188\".to_string()\n}\n",
+    );
+    write_in(
+        dir.path(),
+        "src/tool.py",
+        "import config\nimport requests\n\nrequests.get(\"http://comfyui:8188/queue\")\n",
+    );
+    write_in(dir.path(), "other/config.py", "PORT = 8188\n");
+    let (shared, again) = lowerings(dir.path());
+    // main.rs and config.rs.
+    assert_eq!((shared, again), (2, 0));
+}

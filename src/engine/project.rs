@@ -193,13 +193,13 @@ impl Project {
             .iter()
             .filter_map(|f| python_module_name(f))
             .collect();
-        let mut resolved: HashMap<(PathBuf, String), Option<PathBuf>> = HashMap::new();
+        let mut resolved: HashMap<(PathBuf, String, Language), Option<PathBuf>> = HashMap::new();
         let python_files = &self.python_files;
         let mut resolve = |file: &Path, module: String, language: Language| {
             let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
             resolved
-                .entry((dir, module))
-                .or_insert_with_key(|(_, module)| {
+                .entry((dir, module, language))
+                .or_insert_with_key(|(_, module, _)| {
                     let target = match language {
                         // Only the scan's files count: no need to ask the file system.
                         Language::Python => {
@@ -273,9 +273,10 @@ impl Project {
         self.rust_calls = rust_calls;
         for f in files {
             let Some(text) = f.text else { continue };
-            if matches!(f.language, Language::Python | Language::Rust)
-                && (imported.contains(&f.path) || importing.contains(&f.path))
-            {
+            if !matches!(f.language, Language::Python | Language::Rust) {
+                continue;
+            }
+            if imported.contains(&f.path) || importing.contains(&f.path) {
                 self.shared.insert(
                     f.path.clone(),
                     Shared {

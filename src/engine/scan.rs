@@ -390,6 +390,14 @@ pub fn scan_file_isolated(
     isolate(entry, || scan_file(entry, rules, prefilter), |o| o)
 }
 
+/// A diagnostic for `entry`.
+fn diagnostic(entry: &FileEntry, message: String) -> Diagnostic {
+    Diagnostic {
+        path: entry.display.clone(),
+        message,
+    }
+}
+
 /// Run `work` for `entry`; a panic becomes a diagnostic for that file (with its path), given
 /// to `failed` to make the result.
 fn isolate<T>(
@@ -407,12 +415,10 @@ fn isolate<T>(
                 .unwrap_or_else(|| "unknown panic".into());
             failed(FileOutcome {
                 path: entry.display.clone(),
-                diagnostics: vec![Diagnostic {
-                    path: entry.display.clone(),
-                    message: format!(
-                        "internal error while scanning this file (please report): {msg}"
-                    ),
-                }],
+                diagnostics: vec![diagnostic(
+                    entry,
+                    format!("internal error while scanning this file (please report): {msg}"),
+                )],
                 ..Default::default()
             })
         }
@@ -595,10 +601,7 @@ fn prepare<'e>(
         lossy: None,
         refs: ModuleRefs::default(),
     };
-    let diag = |m: String| Diagnostic {
-        path: entry.display.clone(),
-        message: m,
-    };
+    let diag = |m: String| diagnostic(entry, m);
     let bytes = match profile::time(Stage::Read, 0, || std::fs::read(&entry.path)) {
         Ok(b) => b,
         Err(e) => {
@@ -701,10 +704,7 @@ fn finish(p: Prepared, rules: &RuleSet, project: Option<&Project>) -> FileOutcom
     out.external_uses = a.external_uses;
     out.config = a.config.map(Box::new);
     out.diagnostics
-        .extend(a.notes.into_iter().map(|m| Diagnostic {
-            path: entry.display.clone(),
-            message: m,
-        }));
+        .extend(a.notes.into_iter().map(|m| diagnostic(entry, m)));
     out
 }
 
@@ -752,6 +752,16 @@ fn is_js_test(path: &str) -> bool {
 enum Lowered {
     Shared(Arc<Module>),
     Own(Box<FileFacts>),
+}
+
+impl Lowered {
+    /// The statement spans: moved out of the file's own facts, copied from shared ones.
+    fn into_spans(self) -> Vec<(u32, u32)> {
+        match self {
+            Lowered::Shared(m) => m.facts().stmt_spans.clone(),
+            Lowered::Own(f) => f.stmt_spans,
+        }
+    }
 }
 
 impl std::ops::Deref for Lowered {
@@ -854,12 +864,12 @@ pub fn analyze_full(
                 found.extend(extra.into_iter().filter(|f| !lines.contains(&f.line)));
             }
             a.findings = found;
-            a.spans = facts.stmt_spans.clone();
+            a.spans = facts.into_spans();
         }
         Language::Rust => match lower_once(ctx, text, rules, lower::rust::extract) {
             Ok(facts) => {
                 a.findings = resolve_with(&facts, Evidence::Ast, &mut a);
-                a.spans = facts.stmt_spans.clone();
+                a.spans = facts.into_spans();
             }
             Err(e) => a.findings = text_findings(&mut a.notes, format!("cannot parse: {e}")),
         },
