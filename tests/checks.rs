@@ -1,7 +1,8 @@
 //! Each gate check, end to end and in the README: `fixtures/checks/<id>/` makes the check fire with
 //! its default severity, `fixtures/checks/<id>-ok/` does not; `check` exits as each directory's
-//! `EXPECTED.check` says; and the README's table of checks is the one rendered from the checks'
-//! own declarations.
+//! `EXPECTED.check` says; with every check selected, the violations (path, line, rule, state) are
+//! exactly the directory's hand-written `EXPECTED.jsonl`; and the README's table of checks is the
+//! one rendered from the checks' own declarations.
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +88,49 @@ fn each_check_fires_on_its_fixture_and_not_on_the_corrected_one() {
             "{id} fires on {}: {found:?}",
             ok.display()
         );
+    }
+}
+
+#[test]
+fn each_fixture_reports_exactly_its_expected_violations() {
+    let every: Vec<&str> = Check::ALL.into_iter().map(Check::id).collect();
+    let select = ["--select", &every.join(",")];
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        let out = Command::cargo_bin("access-audit")
+            .unwrap()
+            .args(["check", "--format", "json", "-q"])
+            .arg(&dir)
+            .args(select)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got: Vec<Value> = v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                serde_json::json!({
+                    "path": x["path"], "line": x["line"], "rule": x["rule"], "state": x["state"],
+                })
+            })
+            .collect();
+        got.sort_by_key(|x| x.to_string());
+        let text = std::fs::read_to_string(dir.join("EXPECTED.jsonl"))
+            .unwrap_or_else(|e| panic!("{}/EXPECTED.jsonl: {e}", dir.display()));
+        let mut want: Vec<Value> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        want.sort_by_key(|x| x.to_string());
+        assert_eq!(got, want, "{}", dir.display());
     }
 }
 
