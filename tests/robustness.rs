@@ -1041,3 +1041,26 @@ fn secret_values_never_reach_the_output() {
     }
     drop(rules);
 }
+
+/// Past the held-text budget the second phase reads a file again: same findings, diagnostics and
+/// summary as when every text is held (the fixtures include modules other files import).
+#[test]
+fn files_read_again_past_the_text_budget_give_the_same_report() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let scan_with = |held_text: usize| {
+        scan_opts_within(
+            ScanOptions {
+                paths: vec![fixtures.clone()],
+                held_text,
+                ..Default::default()
+            },
+            Duration::from_secs(300),
+        )
+    };
+    let held = scan_with(usize::MAX);
+    let read_again = scan_with(0);
+    assert!(held.findings.len() > 100, "{}", held.findings.len());
+    assert_eq!(held.findings, read_again.findings);
+    assert_eq!(held.diagnostics, read_again.diagnostics);
+    assert_eq!(held.summary, read_again.summary);
+}

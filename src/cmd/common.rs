@@ -164,6 +164,7 @@ pub(crate) fn scan_target_with(
             Color::Never => false,
             Color::Auto => std::io::stderr().is_terminal(),
         },
+        ..ScanOptions::default()
     };
     let report = scan::scan(&opts, &rules)?;
     if !t.quiet {

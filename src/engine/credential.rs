@@ -12,7 +12,9 @@
 //! - [`decide`]: a use of an address is tokenized when **every** request that sends it carries the
 //!   credential (or goes through a token helper); one bare request is enough to break.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::engine::ir::Use;
 use crate::rules::RuleSet;

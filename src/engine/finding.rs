@@ -2,6 +2,7 @@
 //! used, or one per `docker exec`), [`Diagnostic`]s (per-file problems), and the [`Report`] that holds
 //! both, sorted so every output is deterministic.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -71,8 +72,11 @@ impl Finding {
     /// The finding with the credentials in its address and command masked
     /// ([`secrets::mask_line`]).
     pub fn masked(mut self) -> Finding {
-        self.url = self.url.as_deref().map(secrets::mask_line);
-        self.command = self.command.as_deref().map(secrets::mask_line);
+        for text in [&mut self.url, &mut self.command].into_iter().flatten() {
+            if let Cow::Owned(masked) = secrets::mask(text) {
+                *text = masked;
+            }
+        }
         self
     }
 
@@ -248,7 +252,8 @@ impl Report {
         mut diagnostics: Vec<Diagnostic>,
         files_scanned: usize,
     ) -> Report {
-        findings.sort();
+        // Equal findings are equal in every field, so an unstable sort (no buffer) is as good.
+        findings.sort_unstable();
         findings.dedup();
         diagnostics.sort();
         diagnostics.dedup();

@@ -82,7 +82,9 @@ pub struct IndexedFile {
     pub path: PathBuf,
     pub language: Language,
     pub refs: ModuleRefs,
-    /// The decoded text, when the scan analyses the file.
+    /// Does the scan analyse the file?
+    pub analysed: bool,
+    /// Its decoded text, when the scan holds it (else it is read again when lowered).
     pub text: Option<Arc<String>>,
 }
 
@@ -229,7 +231,7 @@ impl Project {
                 }
                 // A file the scan does not analyse is looked into only as a caller: what it
                 // imports is read when it is.
-                if f.text.is_none() {
+                if !f.analysed {
                     continue;
                 }
                 let last = module.rsplit('.').next().unwrap_or("");
@@ -272,15 +274,14 @@ impl Project {
         self.importers = importers;
         self.rust_calls = rust_calls;
         for f in files {
-            let Some(text) = f.text else { continue };
-            if !matches!(f.language, Language::Python | Language::Rust) {
+            if !f.analysed || !matches!(f.language, Language::Python | Language::Rust) {
                 continue;
             }
             if imported.contains(&f.path) || importing.contains(&f.path) {
                 self.shared.insert(
                     f.path.clone(),
                     Shared {
-                        text: Mutex::new(Some(text)),
+                        text: Mutex::new(f.text),
                         module: OnceLock::new(),
                     },
                 );
@@ -311,7 +312,11 @@ impl Project {
         Some(
             slot.module
                 .get_or_init(|| {
-                    let text = slot.text.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+                    let held = slot.text.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    let text = match held {
+                        Some(text) => text,
+                        None => Arc::new(read_text(path)?),
+                    };
                     profile::count(Counter::Shared);
                     self.lower(path, &text, rules).map(Arc::new)
                 })
@@ -505,11 +510,7 @@ impl Project {
         if self.scanned.contains(path) {
             profile::count(Counter::LoweredAgain);
         }
-        let bytes = std::fs::read(path).ok()?;
-        let text = source::decode(&bytes, language == Language::Python)
-            .ok()?
-            .text;
-        self.lower(path, &text, rules)
+        self.lower(path, &read_text(path)?, rules)
     }
 
     /// Lower `text`, the file at `path`, as a module.
@@ -527,6 +528,12 @@ impl Project {
             facts,
         })
     }
+}
+
+/// The decoded text of a Python or Rust file.
+fn read_text(path: &Path) -> Option<String> {
+    let language = walk::language_of(path)?;
+    source::read_decoded(path, language).ok().map(|d| d.text)
 }
 
 /// A file as seen from the project: resolves its imports through other modules.

@@ -3,7 +3,7 @@
 //! it is used; a base bound to a name and used inside another address is folded into that one), and
 //! work out where the host came from and whether the request carries an Access credential.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::engine::address::{self, Address};
 use crate::engine::classify::{classify_host, Group};
@@ -161,7 +161,7 @@ pub fn resolve(
     }
     // What sends each candidate: the request uses it reaches (through names, calls and
     // parameters), decided once per candidate.
-    let mut sent: HashMap<Pos, (bool, Option<String>, bool, Option<String>)> = HashMap::new();
+    let mut sent: HashMap<Pos, (bool, Option<String>, bool, Option<String>)> = HashMap::default();
     for h in &hits {
         sent.entry(h.cand.pos)
             .or_insert_with(|| consumers(facts, &ev, h.cand, ctx));
@@ -178,7 +178,7 @@ pub fn resolve(
 
     // Bindings folded into another address-building expression, by the position of their value
     // (a class attribute is bound under several names, `X`, `self.X`, `Class.X`, at one position).
-    let mut absorbed: HashSet<Pos> = HashSet::new();
+    let mut absorbed: HashSet<Pos> = HashSet::default();
     for h in &hits {
         let mut refs = Vec::new();
         h.cand.expr.refs(&mut refs);
@@ -202,7 +202,7 @@ pub fn resolve(
 
     // A string that reaches another address-building expression (an argument passed to a
     // parameter, a list element a loop runs over) is part of that address, not one of its own.
-    let mut built_into: HashSet<Pos> = HashSet::new();
+    let mut built_into: HashSet<Pos> = HashSet::default();
     for h in &hits {
         for s in &h.value.sources {
             if let (None, Some(p)) = (&s.file, s.pos) {
@@ -213,7 +213,7 @@ pub fn resolve(
         }
     }
     let mut out = Resolved::default();
-    let mut seen: HashSet<(Pos, String)> = HashSet::new();
+    let mut seen: HashSet<(Pos, String)> = HashSet::default();
     for h in &hits {
         if h.cand.bound_to.is_some() && absorbed.contains(&h.cand.pos) {
             continue;
@@ -613,7 +613,7 @@ fn consumers(
         }
     }
     // Into the functions of this file the value is passed to.
-    let mut followed: HashSet<usize> = HashSet::new();
+    let mut followed: HashSet<usize> = HashSet::default();
     let mut i = 0;
     while i < uses.len() && uses.len() < 64 {
         let u = &facts.uses[uses[i]];

@@ -40,6 +40,8 @@ pub struct ScanOptions {
     pub only: Option<HashSet<PathBuf>>,
     /// Show a progress bar on stderr when the scan takes longer than a second.
     pub progress: bool,
+    /// Bytes of decoded text held between the two phases of the code scan ([`TextBudget`]).
+    pub held_text: usize,
 }
 
 impl Default for ScanOptions {
@@ -50,6 +52,7 @@ impl Default for ScanOptions {
             threads: 0,
             only: None,
             progress: false,
+            held_text: TextBudget::DEFAULT,
         }
     }
 }
@@ -190,10 +193,11 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         // its text says about other modules is noted; the analysed files' text is kept.
         let mut prepared: Vec<Prepared> = {
             let project = &project;
+            let budget = TextBudget::new(opts.held_text);
             run_parallel(&code_files, threads, |e| {
                 let p = isolate(
                     e,
-                    || prepare(e, &prefilter, Some(project)),
+                    || prepare(e, &prefilter, Some(project), Some(&budget)),
                     |o| Prepared::failed(e, o),
                 );
                 if p.text.is_none() {
@@ -211,7 +215,8 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
                         path: p.canonical.clone()?,
                         language: p.entry.language,
                         refs: std::mem::take(&mut p.refs),
-                        text: p.text.clone(),
+                        analysed: p.text.is_some(),
+                        text: p.text.as_ref().and_then(Held::text).cloned(),
                     })
                 })
                 .collect(),
@@ -237,13 +242,16 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         done.store(true, Ordering::Relaxed);
         bar.finish_and_clear();
     });
+    // The modules other files looked into can be many (every file of a dense tree): they are
+    // freed beside the merge, not before it. (If no thread can be started, the closure and the
+    // project with it are dropped here.)
+    let _ = std::thread::Builder::new().spawn(move || drop(project));
     let merge = profile::begin(Stage::Merge);
     // A binding reported at its definition is folded away when another file builds on it.
     let used: HashSet<(String, Pos)> = outcomes
         .iter()
         .flat_map(|o| o.external_uses.iter().cloned())
         .collect();
-    let mut findings = Vec::new();
     let mut context = ScanContext::default();
     let reported = if opts.only.is_some() {
         depending_on(&outcomes, changed)
@@ -251,6 +259,8 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         changed
     };
     outcomes.retain(|o| reported.contains(&o.path));
+    // Sized once: growing by doubling would hold two copies of the largest part of the report.
+    let mut findings = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
     for o in outcomes {
         let folded: Vec<Pos> = o
             .definitions
@@ -363,7 +373,12 @@ where
                     // Most files hold nothing: only what a file contributes is kept, so that
                     // memory follows the findings, not the number of files.
                     out.extend(f(item));
+                    if i % TRIM_EVERY == TRIM_EVERY - 1 {
+                        release_free_memory();
+                    }
                 }
+                // What the workers freed is not reused by the thread that merges the results.
+                release_free_memory();
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -379,6 +394,20 @@ where
         }
     });
     results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Files between two [`release_free_memory`] calls of a worker.
+const TRIM_EVERY: usize = 64;
+
+/// Give the pages the allocator keeps free back to the system. A parser's tree is freed in
+/// small pieces among results that live to the end of the scan; glibc keeps such pages, so
+/// without this the peak RSS grows with the tree's size, not with the results.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// [`scan_file`], with a panic turned into a diagnostic for that file.
@@ -547,7 +576,7 @@ impl Prefilter {
 
 /// Scan one file on its own: never panics on its content by design; a panic is caught by the caller.
 pub fn scan_file(entry: &FileEntry, rules: &RuleSet, prefilter: &Prefilter) -> FileOutcome {
-    finish(prepare(entry, prefilter, None), rules, None)
+    finish(prepare(entry, prefilter, None, None), rules, None)
 }
 
 /// A file after the scan's first phase: read, prefiltered, decoded, its text passes done; the
@@ -557,8 +586,8 @@ struct Prepared<'e> {
     outcome: FileOutcome,
     /// Canonical path, for a code file the project knows (its key there).
     canonical: Option<PathBuf>,
-    /// The decoded text to analyse (`None`: the file is done).
-    text: Option<Arc<String>>,
+    /// The text to analyse (`None`: the file is done).
+    text: Option<Held>,
     /// Why decoding replaced bytes (the text is then only searched).
     lossy: Option<String>,
     /// What the text says about other modules (Python and Rust, with a project).
@@ -583,12 +612,55 @@ impl<'e> Prepared<'e> {
     }
 }
 
+/// The text of a file to analyse, between the scan's two phases: held in memory, or read again
+/// when the analysis comes (see [`TextBudget`]).
+enum Held {
+    Text(Arc<String>),
+    OnDisk,
+}
+
+impl Held {
+    /// The text when it is held.
+    fn text(&self) -> Option<&Arc<String>> {
+        match self {
+            Held::Text(t) => Some(t),
+            Held::OnDisk => None,
+        }
+    }
+}
+
+/// How much decoded text the first phase may hold for the second. Below it a file is read once;
+/// past it (a large, dense tree) the rest are read again when analysed, so memory does not grow
+/// with the size of the tree: a second read of a file in the page cache costs far less than
+/// parsing it.
+pub struct TextBudget(AtomicUsize);
+
+impl TextBudget {
+    /// 16 MiB: every analysed file of a tree of a few thousand service clients stays in memory.
+    pub const DEFAULT: usize = 16 << 20;
+
+    pub fn new(bytes: usize) -> TextBudget {
+        TextBudget(AtomicUsize::new(bytes))
+    }
+
+    /// May `len` more bytes be held? Takes them from the budget when they may.
+    fn hold(&self, len: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(len)
+            })
+            .is_ok()
+    }
+}
+
 /// Read, prefilter and decode one file, and run its text passes; with a project, note what a
-/// Python or Rust file's text says about other modules.
+/// Python or Rust file's text says about other modules. The text is held for the analysis
+/// while `budget` allows.
 fn prepare<'e>(
     entry: &'e FileEntry,
     prefilter: &Prefilter,
     project: Option<&Project>,
+    budget: Option<&TextBudget>,
 ) -> Prepared<'e> {
     let mut p = Prepared {
         entry,
@@ -676,8 +748,12 @@ fn prepare<'e>(
             });
         }
         p.canonical = std::fs::canonicalize(&entry.path).ok();
-        p.lossy = decoded.lossy;
-        p.text = Some(Arc::new(decoded.text));
+        p.text = Some(if budget.is_none_or(|b| b.hold(decoded.text.len())) {
+            p.lossy = decoded.lossy;
+            Held::Text(Arc::new(decoded.text))
+        } else {
+            Held::OnDisk
+        });
     }
     p
 }
@@ -686,8 +762,18 @@ fn prepare<'e>(
 /// when given.
 fn finish(p: Prepared, rules: &RuleSet, project: Option<&Project>) -> FileOutcome {
     let mut out = p.outcome;
-    let (Some(text), entry) = (p.text, p.entry) else {
+    let (Some(held), entry) = (p.text, p.entry) else {
         return out;
+    };
+    let (text, lossy) = match held {
+        Held::Text(text) => (text, p.lossy),
+        Held::OnDisk => match source::read_decoded(&entry.path, entry.language) {
+            Ok(d) => (Arc::new(d.text), d.lossy),
+            Err(e) => {
+                out.diagnostics.push(diagnostic(entry, e));
+                return out;
+            }
+        },
     };
     let ctx = project.zip(p.canonical.as_deref());
     let a = analyze_full(
@@ -695,7 +781,7 @@ fn finish(p: Prepared, rules: &RuleSet, project: Option<&Project>) -> FileOutcom
         entry.language,
         &entry.display,
         rules,
-        p.lossy.as_deref(),
+        lossy.as_deref(),
         ctx,
     );
     out.findings = a.findings;

@@ -3,6 +3,7 @@
 //! secret's name) and `cf-access-token` / `CF_Authorization` JWTs written in source. Only the
 //! location and a redacted prefix are ever kept: the value itself never leaves this module.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -143,17 +144,26 @@ static OTHER_CREDENTIALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// the values of Access and `Authorization` headers. Enough is kept to find the place (the first
 /// characters of a long value, then `…`). Used for every output that shows source text.
 pub fn mask_line(line: &str) -> String {
-    let mut out = line.to_string();
+    mask(line).into_owned()
+}
+
+/// [`mask_line`], borrowing `line` when it holds nothing to mask (most lines).
+pub fn mask(line: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(line);
     for re in [&*CLIENT_ID, &*CFAST, &*HEX64, &*JWT] {
-        out = re
-            .replace_all(&out, |c: &regex::Captures| redact(&c[0]))
-            .into_owned();
+        let masked = match re.replace_all(&out, |c: &regex::Captures| redact(&c[0])) {
+            Cow::Owned(masked) => Some(masked),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(masked) = masked {
+            out = Cow::Owned(masked);
+        }
     }
     for re in OTHER_CREDENTIALS.iter() {
         if !re.is_match(&out) {
             continue;
         }
-        let hay = out.clone();
+        let hay = out.into_owned();
         out = re
             .replace_all(&hay, |c: &regex::Captures| {
                 let all = c.get(0).map_or("", |m| m.as_str());
@@ -168,7 +178,8 @@ pub fn mask_line(line: &str) -> String {
                     &all[start + v.len()..]
                 )
             })
-            .into_owned();
+            .into_owned()
+            .into();
     }
     out
 }

@@ -5,8 +5,8 @@
 //! between private-use marker characters, so that later steps can tell a hole in the host from a
 //! hole in the path. Evaluation is bounded in depth, so cycles (`A = B`, `B = A`) terminate.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
 
 use crate::engine::ir::{
     Binding, CallSite, FileFacts, FormatStyle, FunctionDef, InputKind, Pos, StrExpr,
@@ -209,7 +209,7 @@ impl<'a> Evaluator<'a> {
             steps: Cell::new(0),
             choices: RefCell::new(Vec::new()),
             cursor: Cell::new(0),
-            site_pick: RefCell::new(HashMap::new()),
+            site_pick: RefCell::new(HashMap::default()),
             sites: OnceCell::new(),
             follow_calls: true,
             fn_index: OnceCell::new(),
@@ -218,8 +218,8 @@ impl<'a> Evaluator<'a> {
 
     fn fn_index(&self) -> &FnIndex<'a> {
         self.fn_index.get_or_init(|| {
-            let mut by_name: HashMap<&'a str, Vec<&'a FunctionDef>> = HashMap::new();
-            let mut by_scope = HashMap::new();
+            let mut by_name: HashMap<&'a str, Vec<&'a FunctionDef>> = HashMap::default();
+            let mut by_scope = HashMap::default();
             for f in &self.facts.functions {
                 by_name.entry(f.name.as_str()).or_default().push(f);
                 by_scope.insert(f.scope, f);
@@ -378,7 +378,7 @@ impl<'a> Evaluator<'a> {
     /// Call sites of the function whose body is `scope`: (index into calls, parameters skipped).
     fn sites_of(&self, scope: usize) -> &[(usize, usize)] {
         let sites = self.sites.get_or_init(|| {
-            let mut m: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+            let mut m: HashMap<usize, Vec<(usize, usize)>> = HashMap::default();
             for (i, c) in self.facts.calls.iter().enumerate() {
                 if let Some((f, offset)) = self.callee(&c.callee, c.scope) {
                     m.entry(f.scope).or_default().push((i, offset));
@@ -483,7 +483,7 @@ impl<'a> Evaluator<'a> {
 
     fn named(&self, scope: usize, name: &str) -> Option<&Named<'a>> {
         let index = self.by_name.get_or_init(|| {
-            let mut m: HashMap<usize, HashMap<&'a str, Named<'a>>> = HashMap::new();
+            let mut m: HashMap<usize, HashMap<&'a str, Named<'a>>> = HashMap::default();
             for b in &self.facts.bindings {
                 let n = m
                     .entry(b.scope)

@@ -2,6 +2,8 @@
 //! PEP 263 coding cookie for Latin-1 family encodings; binary files are refused. Also the byte
 //! offset → line/column index every front end uses.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::ir::Pos;
@@ -65,6 +67,13 @@ pub fn decode(bytes: &[u8], python: bool) -> Result<Decoded, Refused> {
         }
     }
     Ok(utf8(bytes))
+}
+
+/// Read the file at `path` and [`decode`] it as `language`; the error is the file's diagnostic.
+pub fn read_decoded(path: &Path, language: Language) -> Result<Decoded, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    decode(&bytes, language == Language::Python)
+        .map_err(|Refused::Binary| "skipped: binary file (NUL bytes)".to_string())
 }
 
 fn utf8(bytes: &[u8]) -> Decoded {
