@@ -8,6 +8,7 @@
 //!
 //! The parser sits behind [`parse`] alone, so it can be swapped without touching the extraction.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
@@ -47,7 +48,10 @@ pub fn parse(source: &str) -> Parsed {
 pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let parsed = parse(source);
     let index = LineIndex::new(source);
-    let mut ctx = Context::default();
+    let mut ctx = Context {
+        literal_credential: literals_mention_credential(&parsed.module.body, rules),
+        ..Context::default()
+    };
     // To a fixed point, so that a name assigned from a credential name, and a helper that calls a
     // helper defined further down, carry the credential too (bounded: each round can only add).
     for _ in 0..8 {
@@ -116,30 +120,46 @@ struct Context {
     /// Names of the functions, methods and classes this file defines: calls to them are lowered
     /// with their arguments, so values flow through parameters and returns.
     fn_names: HashSet<String>,
+    /// Some string literal of the file names a credential header or cookie
+    /// ([`mentions_credential`]).
+    literal_credential: bool,
 }
 
 impl Context {
-    /// `a.b.c` with the root import expanded (`req.get` → `requests.get`).
-    fn qualify(&self, dotted: &str) -> String {
+    /// `a.b.c` with the root import expanded (`req.get` → `requests.get`); borrowed when nothing
+    /// is expanded.
+    fn qualify<'a>(&'a self, dotted: &'a str) -> Cow<'a, str> {
         // `self.session.post` → the object `self.session` was made by `requests.Session`.
-        let mut prefix = dotted;
-        while let Some((head, _)) = prefix.rsplit_once('.') {
-            if let Some(ctor) = self.objects.get(head) {
-                return format!("{ctor}{}", &dotted[head.len()..]);
+        if !self.objects.is_empty() {
+            let mut prefix = dotted;
+            while let Some((head, _)) = prefix.rsplit_once('.') {
+                if let Some(ctor) = self.objects.get(head) {
+                    return Cow::Owned(format!("{ctor}{}", &dotted[head.len()..]));
+                }
+                prefix = head;
             }
-            prefix = head;
         }
         let (root, rest) = dotted.split_once('.').map_or((dotted, ""), |(r, s)| (r, s));
-        let base = self
-            .imports
-            .get(root)
-            .or_else(|| self.objects.get(root))
-            .map_or(root, |s| s.as_str());
+        let Some(base) = self.imports.get(root).or_else(|| self.objects.get(root)) else {
+            return Cow::Borrowed(dotted);
+        };
         if rest.is_empty() {
-            base.to_string()
+            Cow::Borrowed(base)
         } else {
-            format!("{base}.{rest}")
+            Cow::Owned(format!("{base}.{rest}"))
         }
+    }
+
+    /// Can a name or a call of this file carry a credential piece (a name was given one, a helper
+    /// module is imported)?
+    fn names_carry(&self) -> bool {
+        !self.helper_imports.is_empty() || self.cred.size() != (0, 0, 0)
+    }
+
+    /// Can no expression of this file carry a credential piece: no name carries one and no
+    /// string literal names one?
+    fn carries_nothing(&self) -> bool {
+        !self.literal_credential && !self.names_carry()
     }
 }
 
@@ -153,11 +173,141 @@ fn keyword<'e>(c: &'e ast::ExprCall, names: &[&str]) -> Option<&'e ast::Keyword>
 
 /// `a.b.c` for a chain of names and attributes.
 fn dotted(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Name(n) => Some(n.id.to_string()),
-        Expr::Attribute(a) => dotted(&a.value).map(|d| format!("{d}.{}", a.attr.id)),
-        _ => None,
+    // Measured first, so that the name is built in one allocation.
+    let mut len = 0;
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::Name(n) => break len += n.id.len(),
+            Expr::Attribute(a) => {
+                len += a.attr.len() + 1;
+                cur = &a.value;
+            }
+            _ => return None,
+        }
     }
+    fn push(expr: &Expr, out: &mut String) {
+        match expr {
+            Expr::Name(n) => out.push_str(&n.id),
+            Expr::Attribute(a) => {
+                push(&a.value, out);
+                out.push('.');
+                out.push_str(&a.attr);
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(len);
+    push(expr, &mut out);
+    Some(out)
+}
+
+/// The first and last names of a chain of names and attributes (`a` and `c` of `a.b.c`), without
+/// building it.
+fn chain_ends(expr: &Expr) -> Option<(&str, &str)> {
+    let last = match expr {
+        Expr::Name(n) => return Some((n.id.as_str(), n.id.as_str())),
+        Expr::Attribute(a) => a.attr.as_str(),
+        _ => return None,
+    };
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::Name(n) => return Some((n.id.as_str(), last)),
+            Expr::Attribute(a) => cur = &a.value,
+            _ => return None,
+        }
+    }
+}
+
+/// Could `s` be a credential piece ([`RuleSet::credential_piece`])? A header or cookie name occurs
+/// in every one, ASCII case aside: most literals are ruled out without being lower-cased.
+fn mentions_credential(s: &str, rules: &RuleSet) -> bool {
+    let hay = s.as_bytes();
+    rules
+        .credential_headers
+        .iter()
+        .chain(&rules.credential_cookies)
+        .any(|name| {
+            let name = name.as_bytes();
+            let Some(&first) = name.first() else {
+                return true;
+            };
+            hay.len() >= name.len()
+                && hay[..=hay.len() - name.len()]
+                    .iter()
+                    .enumerate()
+                    .any(|(i, b)| {
+                        b.eq_ignore_ascii_case(&first)
+                            && hay[i..i + name.len()].eq_ignore_ascii_case(name)
+                    })
+        })
+}
+
+/// [`RuleSet::credential_piece`], with literals that name no credential ruled out cheaply.
+fn credential_piece(s: &str, rules: &RuleSet) -> Option<String> {
+    mentions_credential(s, rules)
+        .then(|| rules.credential_piece(s))
+        .flatten()
+}
+
+/// Does a string literal of these statements (or a literal part of an f- or t-string) name a
+/// credential header or cookie ([`mentions_credential`])?
+fn literals_mention_credential(body: &[Stmt], rules: &RuleSet) -> bool {
+    struct Literals<'r> {
+        rules: &'r RuleSet,
+        found: bool,
+    }
+    impl Literals<'_> {
+        fn elements(&mut self, elements: &ast::InterpolatedStringElements) {
+            self.found |= elements
+                .literals()
+                .any(|l| mentions_credential(&l.value, self.rules));
+        }
+    }
+    impl<'a> Visitor<'a> for Literals<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if !self.found {
+                walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.found {
+                return;
+            }
+            match expr {
+                Expr::StringLiteral(s) => {
+                    self.found = mentions_credential(s.value.to_str(), self.rules);
+                }
+                Expr::FString(f) => {
+                    for part in f.value.iter() {
+                        match part {
+                            ast::FStringPart::Literal(l) => {
+                                self.found |= mentions_credential(&l.value, self.rules)
+                            }
+                            ast::FStringPart::FString(fs) => self.elements(&fs.elements),
+                        }
+                    }
+                    walk_expr(self, expr);
+                }
+                Expr::TString(t) => {
+                    for ts in t.value.iter() {
+                        self.elements(&ts.elements);
+                    }
+                    walk_expr(self, expr);
+                }
+                _ => walk_expr(self, expr),
+            }
+        }
+    }
+    let mut l = Literals {
+        rules,
+        found: false,
+    };
+    for stmt in body {
+        l.visit_stmt(stmt);
+    }
+    l.found
 }
 
 fn str_lit(expr: &Expr) -> Option<&str> {
@@ -179,6 +329,8 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
     struct Finder<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
+        /// [`Context::names_carry`]: names and calls are looked up only then.
+        names: bool,
         found: BTreeSet<String>,
     }
     impl<'a> Visitor<'a> for Finder<'_> {
@@ -187,7 +339,7 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                 Expr::Dict(d) => {
                     for item in &d.items {
                         let key = item.key.as_ref().and_then(str_lit);
-                        if let Some(piece) = key.and_then(|k| self.rules.credential_piece(k)) {
+                        if let Some(piece) = key.and_then(|k| credential_piece(k, self.rules)) {
                             if !is_empty_in(&item.value, self.ctx) {
                                 self.found.insert(piece);
                             }
@@ -202,38 +354,34 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                 }
                 Expr::StringLiteral(s) => {
                     self.found
-                        .extend(self.rules.credential_piece(s.value.to_str()));
+                        .extend(credential_piece(s.value.to_str(), self.rules));
                 }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
                         let lit = match part {
-                            ast::FStringPart::Literal(l) => Some(l.value.to_string()),
+                            ast::FStringPart::Literal(l) => Some(&*l.value),
                             ast::FStringPart::FString(fs) => {
-                                fs.elements.literals().next().map(|l| l.value.to_string())
+                                fs.elements.literals().next().map(|l| &*l.value)
                             }
                         };
                         self.found
-                            .extend(lit.and_then(|l| self.rules.credential_piece(&l)));
+                            .extend(lit.and_then(|l| credential_piece(l, self.rules)));
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Name(n) => self.found.extend(self.ctx.cred.pieces_of(n.id.as_str())),
-                Expr::Attribute(a) => {
+                Expr::Name(n) if self.names => {
+                    self.found.extend(self.ctx.cred.pieces_of(n.id.as_str()))
+                }
+                Expr::Attribute(a) if self.names => {
                     self.found.extend(self.ctx.cred.pieces_of(a.attr.as_str()));
                     if let Some(d) = dotted(expr) {
                         self.found.extend(self.ctx.cred.pieces_of(&d));
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Call(c) => {
-                    if let Some(d) = dotted(&c.func) {
-                        let last = d.rsplit('.').next().unwrap_or(&d);
-                        if self.ctx.cred.is_helper(last)
-                            || self
-                                .ctx
-                                .helper_imports
-                                .contains(d.split('.').next().unwrap_or(""))
-                        {
+                Expr::Call(c) if self.names => {
+                    if let Some((root, last)) = chain_ends(&c.func) {
+                        if self.ctx.cred.is_helper(last) || self.ctx.helper_imports.contains(root) {
                             self.found.insert("*".into());
                         }
                     }
@@ -243,9 +391,13 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
             }
         }
     }
+    if ctx.carries_nothing() {
+        return BTreeSet::new();
+    }
     let mut f = Finder {
         rules,
         ctx,
+        names: ctx.names_carry(),
         found: BTreeSet::new(),
     };
     f.visit_expr(expr);
@@ -267,12 +419,16 @@ fn is_empty_in(e: &Expr, ctx: &Context) -> bool {
 }
 
 fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
-    credential::is_whole(&credential_pieces(expr, rules, ctx), rules)
+    let pieces = credential_pieces(expr, rules, ctx);
+    !pieces.is_empty() && credential::is_whole(&pieces, rules)
 }
 
 /// Does a function body send a whole Access credential (its pieces may be set apart:
 /// `headers["CF-Access-Client-Id"] = …; headers["CF-Access-Client-Secret"] = …`)?
 fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
+    if ctx.carries_nothing() {
+        return false;
+    }
     struct Body<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
@@ -300,7 +456,7 @@ fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
     for s in body {
         b.visit_stmt(s);
     }
-    credential::is_whole(&b.found, rules)
+    !b.found.is_empty() && credential::is_whole(&b.found, rules)
 }
 
 struct PrePass<'r, 'c> {
@@ -399,7 +555,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 for item in &w.items {
                     if let (Expr::Call(c), Some(var)) = (&item.context_expr, &item.optional_vars) {
                         if let (Some(d), Expr::Name(n)) = (dotted(&c.func), &**var) {
-                            let q = self.ctx.qualify(&d);
+                            let q = self.ctx.qualify(&d).into_owned();
                             self.ctx.objects.insert(n.id.to_string(), q);
                             let pieces =
                                 credential_pieces(&item.context_expr, self.rules, self.ctx);
@@ -414,8 +570,18 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        // Only calls of these methods change what a name carries or declare an argument.
+        let changes = |last: &str| {
+            matches!(
+                last,
+                "update" | "set" | "setdefault" | "__setitem__" | "clear" | "pop"
+            ) || last.ends_with("add_argument")
+        };
         if let Expr::Call(c) = expr {
-            if let Some(d) = dotted(&c.func) {
+            let d = chain_ends(&c.func)
+                .filter(|(_, last)| changes(last))
+                .and_then(|_| dotted(&c.func));
+            if let Some(d) = d {
                 // session.headers.update({...}) / session.cookies.set(...)
                 let parts: Vec<&str> = d.split('.').collect();
                 let owner = parts[..parts.len() - 1].join(".");
@@ -459,7 +625,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                             .args
                             .first()
                             .and_then(str_lit)
-                            .and_then(|k| self.rules.credential_piece(k))
+                            .and_then(|k| credential_piece(k, self.rules))
                         {
                             self.ctx.cred.remove_piece(&holder, piece);
                         }
@@ -480,7 +646,7 @@ impl PrePass<'_, '_> {
     /// `config or Settings()`.
     fn ctor_of(&self, value: &Expr) -> Option<String> {
         match value {
-            Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
+            Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d).into_owned()),
             Expr::BoolOp(b) if b.op == ast::BoolOp::Or => {
                 b.values.last().and_then(|v| self.ctor_of(v))
             }
@@ -526,7 +692,7 @@ impl PrePass<'_, '_> {
             // headers["CF-Access-Client-Id"] = …, session.headers["…"] = …
             Expr::Subscript(s) => {
                 let Some(d) = dotted(&s.value) else { return };
-                let piece = str_lit(&s.slice).and_then(|k| self.rules.credential_piece(k));
+                let piece = str_lit(&s.slice).and_then(|k| credential_piece(k, self.rules));
                 if let (Some(piece), false) = (piece, is_empty_in(value, self.ctx)) {
                     let holder = d
                         .strip_suffix(".headers")
@@ -610,8 +776,21 @@ impl Walker<'_> {
             .source
             .get(node.start().to_usize()..node.end().to_usize())
             .unwrap_or("?");
-        let text: String = text.chars().take(40).collect();
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        // The first 40 characters, runs of white space made one space and trimmed.
+        let mut out = String::with_capacity(text.len().min(40));
+        let mut space = false;
+        for c in text.chars().take(40) {
+            if c.is_whitespace() {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// Lower an expression into the string IR.
@@ -906,7 +1085,7 @@ impl Walker<'_> {
         if let Some(e) = self.field_default(expr) {
             return self.lower_at(e, d);
         }
-        match q.as_str() {
+        match q.as_ref() {
             "str" | "int" if args.len() == 1 => self.lower(&args[0], d),
             "urllib.parse.urljoin"
             | "urljoin"
@@ -941,11 +1120,12 @@ impl Walker<'_> {
     /// the default is `None` when it gives none (`Field(None, …)`, `Field(...)`).
     fn field_call<'e>(&self, value: &'e Expr) -> Option<Option<&'e Expr>> {
         let Expr::Call(c) = value else { return None };
-        let q = self.ctx.qualify(&dotted(&c.func)?);
-        let pydantic = matches!(q.as_str(), "pydantic.Field" | "pydantic.fields.Field");
+        let name = dotted(&c.func)?;
+        let q = self.ctx.qualify(&name);
+        let pydantic = matches!(q.as_ref(), "pydantic.Field" | "pydantic.fields.Field");
         if !pydantic
             && !matches!(
-                q.as_str(),
+                q.as_ref(),
                 "dataclasses.field" | "attr.ib" | "attr.attrib" | "attr.field" | "attrs.field"
             )
         {
@@ -1070,21 +1250,32 @@ impl Walker<'_> {
                 b.values.iter().any(|v| matches!(v, Expr::StringLiteral(_)))
                     && b.values.iter().any(|v| self.is_env_call(v))
             }
-            Expr::Call(c) if self.is_string_op(c) => true,
-            Expr::Call(c) => match &*c.func {
-                Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
-                _ => {
-                    self.is_env_call(expr)
-                        && c.arguments.args.len() + c.arguments.keywords.len() >= 2
-                }
-            },
+            Expr::Call(c) => {
+                let name = dotted(&c.func);
+                let q = name.as_deref().map(|n| self.ctx.qualify(n));
+                self.is_candidate_call(c, q.as_deref())
+            }
             _ => false,
         }
     }
 
+    /// [`Walker::is_candidate`] for a call whose callee is `q`, qualified.
+    fn is_candidate_call(&self, c: &ast::ExprCall, q: Option<&str>) -> bool {
+        if self.is_string_op(c, q) {
+            return true;
+        }
+        match &*c.func {
+            Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
+            _ => {
+                q.is_some_and(is_env_read)
+                    && c.arguments.args.len() + c.arguments.keywords.len() >= 2
+            }
+        }
+    }
+
     /// `urljoin(a, b)`, `posixpath.join(a, b)`, `"/".join([...])`, `s.replace("x", "y")`: string
-    /// operations that build an address from their arguments.
-    fn is_string_op(&self, c: &ast::ExprCall) -> bool {
+    /// operations that build an address from their arguments (the callee is `q`, qualified).
+    fn is_string_op(&self, c: &ast::ExprCall, q: Option<&str>) -> bool {
         if let Expr::Attribute(a) = &*c.func {
             let args = &c.arguments.args;
             match a.attr.as_str() {
@@ -1099,12 +1290,7 @@ impl Walker<'_> {
                 _ => {}
             }
         }
-        dotted(&c.func).is_some_and(|d| {
-            matches!(
-                self.ctx.qualify(&d).as_str(),
-                "urllib.parse.urljoin" | "urljoin" | "posixpath.join"
-            )
-        })
+        q.is_some_and(|q| matches!(q, "urllib.parse.urljoin" | "urljoin" | "posixpath.join"))
     }
 
     fn is_env_call(&self, expr: &Expr) -> bool {
@@ -1112,6 +1298,21 @@ impl Walker<'_> {
             Expr::Call(c) => dotted(&c.func).is_some_and(|d| is_env_read(&self.ctx.qualify(&d))),
             _ => false,
         }
+    }
+
+    /// Is `expr` not yet a candidate as a sink argument?
+    fn unrecorded(&self, expr: &Expr) -> bool {
+        self.sink_positions.is_empty() || !self.sink_positions.contains(&self.pos(expr))
+    }
+
+    /// Record a candidate found by the visit, and visit inside it.
+    fn candidate(&mut self, expr: &Expr) {
+        let lowered = self.lower(expr, 0);
+        self.add_candidate(expr, lowered, None, self.scope);
+        let saved = self.in_candidate;
+        self.in_candidate = true;
+        walk_expr(self, expr);
+        self.in_candidate = saved;
     }
 
     /// Record `expr`, already lowered, as a candidate.
@@ -1287,47 +1488,36 @@ impl Walker<'_> {
         }
     }
 
-    fn call(&mut self, c: &ast::ExprCall) {
-        let name = dotted(&c.func);
-        let q = name.as_deref().map(|n| self.ctx.qualify(n));
+    /// A call `name(…)` (`q` qualified): a use, a call site, a sink, a command run.
+    fn call(&mut self, c: &ast::ExprCall, name: Option<&str>, q: Option<&str>) {
         let args: Vec<&Expr> = c
             .arguments
             .args
             .iter()
             .chain(c.arguments.keywords.iter().map(|k| &k.value))
             .collect();
-        let root = name
-            .as_deref()
-            .and_then(|n| n.split('.').next())
-            .unwrap_or("");
-        let last = name
-            .as_deref()
-            .and_then(|n| n.rsplit('.').next())
-            .unwrap_or("");
+        let root = name.and_then(|n| n.split('.').next()).unwrap_or("");
+        let last = name.and_then(|n| n.rsplit('.').next()).unwrap_or("");
         // A helper is a function whose body sends the credential (whatever its name), or a
         // function of an imported token-helper module.
         let helper = self.ctx.cred.is_helper(last)
-            || (name.as_deref().is_some_and(|n| n.contains('.'))
-                && self.ctx.helper_imports.contains(root))
-            || (!name.as_deref().is_some_and(|n| n.contains('.'))
-                && self.ctx.helper_imports.contains(last));
+            || (name.is_some_and(|n| n.contains('.')) && self.ctx.helper_imports.contains(root))
+            || (!name.is_some_and(|n| n.contains('.')) && self.ctx.helper_imports.contains(last));
         // The object the request goes through carries the credential (a session or client whose
         // default headers hold it): `session.get(…)`, `self.session.post(…)`.
-        let owner = name
-            .as_deref()
-            .and_then(|n| n.rsplit_once('.'))
-            .map(|(o, _)| o);
-        let carried = owner.is_some_and(|o| {
-            self.ctx.cred.carries(o, self.rules)
-                || self
-                    .ctx
-                    .cred
-                    .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
-                || self
-                    .ctx
-                    .cred
-                    .carries(o.split('.').next().unwrap_or(o), self.rules)
-        });
+        let owner = name.and_then(|n| n.rsplit_once('.')).map(|(o, _)| o);
+        let carried = self.ctx.names_carry()
+            && owner.is_some_and(|o| {
+                self.ctx.cred.carries(o, self.rules)
+                    || self
+                        .ctx
+                        .cred
+                        .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
+                    || self
+                        .ctx
+                        .cred
+                        .carries(o.split('.').next().unwrap_or(o), self.rules)
+            });
         let credentialed = helper
             || carried
             // Credentials travel in keyword arguments (`headers=`, `cookies=`, `**kwargs`) or a dict
@@ -1336,13 +1526,12 @@ impl Walker<'_> {
             || c.arguments.args.iter().skip(1).chain(c.arguments.args.first().filter(|a| matches!(a, Expr::Dict(_))))
                 .any(|a| matches!(a, Expr::Dict(_) | Expr::Name(_) | Expr::Starred(_)) && has_credential(a, self.rules, self.ctx));
         let client = q
-            .as_deref()
             .and_then(|q| crate::rules::sinks().python_client(q))
             .map(str::to_string);
         let client = client.or_else(|| helper.then(|| last.to_string()));
         let names = args.iter().filter_map(|a| dotted(a)).collect();
         let target = self.assign_target.take();
-        self.sinks(c, name.as_deref(), q.as_deref(), target.as_deref());
+        self.sinks(c, name, q, target.as_deref());
         let auth = auth_scheme(c, self.ctx);
         self.facts.uses.push(Use {
             scope: self.scope,
@@ -1350,7 +1539,7 @@ impl Walker<'_> {
             credentialed,
             auth,
             names,
-            callees: name.iter().cloned().collect(),
+            callees: name.iter().map(|n| n.to_string()).collect(),
         });
         let id = self.facts.uses.len() - 1;
         // Calls of this file's functions, and of names imported from other modules (their
@@ -1363,10 +1552,7 @@ impl Walker<'_> {
                 .is_some_and(|full| full.contains('.'))
                 && !n.contains('.')
         };
-        if let Some(n) = name
-            .as_deref()
-            .filter(|n| self.calls_own_function(n) || imported(n))
-        {
+        if let Some(n) = name.filter(|n| self.calls_own_function(n) || imported(n)) {
             let site = CallSite {
                 callee: n.to_string(),
                 scope: self.scope,
@@ -1388,7 +1574,7 @@ impl Walker<'_> {
             self.facts.calls.push(site);
         }
 
-        if let Some(q) = &q {
+        if let Some(q) = q {
             if crate::rules::sinks().is_python_command(q) {
                 self.exec(c);
             }
@@ -1431,7 +1617,7 @@ impl Walker<'_> {
         self.consumer = Some(id);
         // Log and print messages are text, not uses of an address; a request made inside one
         // (`print(session.post(url).json())`) is a use again.
-        self.in_log = is_log_call(name.as_deref().unwrap_or(""));
+        self.in_log = is_log_call(name.unwrap_or(""));
         for a in c.arguments.args.iter() {
             self.visit_expr(a);
         }
@@ -1787,24 +1973,24 @@ fn is_log_call(name: &str) -> bool {
     if head.is_empty() {
         return matches!(last, "print" | "pprint");
     }
+    if !matches!(
+        last,
+        "debug"
+            | "info"
+            | "warning"
+            | "warn"
+            | "error"
+            | "exception"
+            | "critical"
+            | "fatal"
+            | "log"
+            | "echo"
+            | "print"
+    ) {
+        return false;
+    }
     let owner = head.rsplit('.').next().unwrap_or(head).to_ascii_lowercase();
-    let logger =
-        owner.contains("log") || owner == "warnings" || owner == "console" || owner == "click";
-    logger
-        && matches!(
-            last,
-            "debug"
-                | "info"
-                | "warning"
-                | "warn"
-                | "error"
-                | "exception"
-                | "critical"
-                | "fatal"
-                | "log"
-                | "echo"
-                | "print"
-        )
+    owner.contains("log") || owner == "warnings" || owner == "console" || owner == "click"
 }
 
 /// `Authorization: Bearer …` / `Basic …` in a call's arguments, or `auth=`: authentication that is
@@ -1827,30 +2013,30 @@ fn auth_of<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Context) -> Option<
             if self.0.is_some() {
                 return;
             }
-            if let Some(scheme) = dotted(expr).and_then(|d| self.1.auth_names.get(&d)) {
-                self.0 = Some(scheme.clone());
-                return;
+            if matches!(expr, Expr::Name(_) | Expr::Attribute(_)) && !self.1.auth_names.is_empty() {
+                if let Some(scheme) = dotted(expr).and_then(|d| self.1.auth_names.get(&d)) {
+                    self.0 = Some(scheme.clone());
+                    return;
+                }
             }
             let text = match expr {
-                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                Expr::StringLiteral(s) => Some(s.value.to_str()),
                 Expr::FString(f) => f.value.iter().next().map(|part| match part {
-                    ast::FStringPart::Literal(l) => l.value.to_string(),
-                    ast::FStringPart::FString(fs) => fs
-                        .elements
-                        .literals()
-                        .next()
-                        .map(|l| l.value.to_string())
-                        .unwrap_or_default(),
+                    ast::FStringPart::Literal(l) => &*l.value,
+                    ast::FStringPart::FString(fs) => {
+                        fs.elements.literals().next().map_or("", |l| &*l.value)
+                    }
                 }),
                 _ => None,
             };
-            match text.as_deref().map(str::trim_start) {
-                Some(t) if t.to_ascii_lowercase().starts_with("bearer ") => {
-                    self.0 = Some("bearer".into())
-                }
-                Some(t) if t.to_ascii_lowercase().starts_with("basic ") => {
-                    self.0 = Some("basic".into())
-                }
+            let starts = |t: &str, word: &str| {
+                t.as_bytes()
+                    .get(..word.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(word.as_bytes()))
+            };
+            match text.map(str::trim_start) {
+                Some(t) if starts(t, "bearer ") => self.0 = Some("bearer".into()),
+                Some(t) if starts(t, "basic ") => self.0 = Some("basic".into()),
                 _ => walk_expr(self, expr),
             }
         }
@@ -2054,19 +2240,19 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.depth -= 1;
             return;
         }
-        if !self.in_candidate
-            && !self.in_log
-            && self.is_candidate(expr)
-            && (self.sink_positions.is_empty() || !self.sink_positions.contains(&self.pos(expr)))
-        {
-            let lowered = self.lower(expr, 0);
-            self.add_candidate(expr, lowered, None, self.scope);
-            let saved = self.in_candidate;
-            self.in_candidate = true;
-            walk_expr(self, expr);
-            self.in_candidate = saved;
-        } else if let Expr::Call(c) = expr {
-            self.call(c);
+        let looked = !self.in_candidate && !self.in_log;
+        if let Expr::Call(c) = expr {
+            // The callee is named and qualified once, for the candidate test and the call.
+            let ctx = self.ctx;
+            let name = dotted(&c.func);
+            let q = name.as_deref().map(|n| ctx.qualify(n));
+            if looked && self.is_candidate_call(c, q.as_deref()) && self.unrecorded(expr) {
+                self.candidate(expr);
+            } else {
+                self.call(c, name.as_deref(), q.as_deref());
+            }
+        } else if looked && self.is_candidate(expr) && self.unrecorded(expr) {
+            self.candidate(expr);
         } else if let Expr::Named(n) = expr {
             self.assign(&n.target, &n.value);
         } else if let Some(generators) = comprehension_generators(expr) {
