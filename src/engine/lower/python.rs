@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
@@ -48,8 +49,10 @@ pub fn parse(source: &str) -> Parsed {
 pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let parsed = parse(source);
     let index = LineIndex::new(source);
+    let cred_names = CredentialNames::new(rules);
     let mut ctx = Context {
-        literal_credential: literals_mention_credential(&parsed.module.body, rules),
+        literal_credential: literals_mention_credential(&parsed.module.body, &cred_names),
+        cred_names,
         ..Context::default()
     };
     // To a fixed point, so that a name assigned from a credential name, and a helper that calls a
@@ -83,7 +86,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         depth: 0,
         current_fn: None,
         assign_target: None,
-        sink_positions: HashSet::new(),
+        sink_positions: FxHashSet::default(),
     };
     for stmt in &parsed.module.body {
         walker.visit_stmt(stmt);
@@ -100,28 +103,81 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     facts
 }
 
+/// The hash of the file-wide tables: their keys are short names of one file, looked up several
+/// times for every call and assignment, where the standard hash (built to resist chosen keys)
+/// costs more than the rest of the lookup. FxHash, as in rustc.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes(w.try_into().expect("eight bytes")));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
+type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+type FxHashSet<K> = HashSet<K, FxBuild>;
+
 /// File-wide context from the first pass.
 #[derive(Default)]
 struct Context {
     /// Local name → dotted module path (`requests` → `requests`, `urlopen` → `urllib.request.urlopen`).
-    imports: HashMap<String, String>,
+    imports: FxHashMap<String, String>,
     /// Variable → dotted constructor (`session` → `requests.Session`).
-    objects: HashMap<String, String>,
+    objects: FxHashMap<String, String>,
     /// What each name carries of an Access credential (decided in [`credential`]).
     cred: Holders,
     /// Local names of imported token-helper modules and their functions.
-    helper_imports: HashSet<String>,
+    helper_imports: FxHashSet<String>,
     /// Names whose value carries non-Access authentication (`bearer`, `basic`).
-    auth_names: HashMap<String, String>,
+    auth_names: FxHashMap<String, String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
-    config_vars: HashSet<String>,
+    config_vars: FxHashSet<String>,
     /// argparse destinations → default expression (if any).
-    cli_args: HashMap<String, Option<Expr>>,
+    cli_args: FxHashMap<String, Option<Expr>>,
     /// Names of the functions, methods and classes this file defines: calls to them are lowered
     /// with their arguments, so values flow through parameters and returns.
-    fn_names: HashSet<String>,
+    fn_names: FxHashSet<String>,
+    /// The credential header and cookie names of the rules.
+    cred_names: CredentialNames,
     /// Some string literal of the file names a credential header or cookie
-    /// ([`mentions_credential`]).
+    /// ([`CredentialNames::mentioned_in`]).
     literal_credential: bool,
 }
 
@@ -148,6 +204,14 @@ impl Context {
         } else {
             Cow::Owned(format!("{base}.{rest}"))
         }
+    }
+
+    /// [`RuleSet::credential_piece`], with literals that name no credential ruled out cheaply.
+    fn credential_piece(&self, s: &str, rules: &RuleSet) -> Option<String> {
+        self.cred_names
+            .mentioned_in(s)
+            .then(|| rules.credential_piece(s))
+            .flatten()
     }
 
     /// Can a name or a call of this file carry a credential piece (a name was given one, a helper
@@ -220,49 +284,68 @@ fn chain_ends(expr: &Expr) -> Option<(&str, &str)> {
     }
 }
 
-/// Could `s` be a credential piece ([`RuleSet::credential_piece`])? A header or cookie name occurs
-/// in every one, ASCII case aside: most literals are ruled out without being lower-cased.
-fn mentions_credential(s: &str, rules: &RuleSet) -> bool {
-    let hay = s.as_bytes();
-    rules
-        .credential_headers
-        .iter()
-        .chain(&rules.credential_cookies)
-        .any(|name| {
-            let name = name.as_bytes();
-            let Some(&first) = name.first() else {
-                return true;
-            };
-            hay.len() >= name.len()
-                && hay[..=hay.len() - name.len()]
-                    .iter()
-                    .enumerate()
-                    .any(|(i, b)| {
-                        b.eq_ignore_ascii_case(&first)
-                            && hay[i..i + name.len()].eq_ignore_ascii_case(name)
-                    })
-        })
+/// The credential header and cookie names of the rules, to rule out most literals
+/// ([`CredentialNames::mentioned_in`]) before [`RuleSet::credential_piece`] lower-cases them.
+#[derive(Default)]
+struct CredentialNames {
+    /// The names, ASCII lower-cased.
+    names: Vec<Vec<u8>>,
+    /// The bytes a name starts with, in either ASCII case: one bit per byte value.
+    first: [u64; 4],
+    /// Some name is empty (every string holds it).
+    empty: bool,
 }
 
-/// [`RuleSet::credential_piece`], with literals that name no credential ruled out cheaply.
-fn credential_piece(s: &str, rules: &RuleSet) -> Option<String> {
-    mentions_credential(s, rules)
-        .then(|| rules.credential_piece(s))
-        .flatten()
+impl CredentialNames {
+    fn new(rules: &RuleSet) -> CredentialNames {
+        let mut out = CredentialNames::default();
+        for name in rules
+            .credential_headers
+            .iter()
+            .chain(&rules.credential_cookies)
+        {
+            let name = name.as_bytes().to_ascii_lowercase();
+            match name.first() {
+                Some(&b) => {
+                    for b in [b, b.to_ascii_uppercase()] {
+                        out.first[usize::from(b >> 6)] |= 1 << (b & 63);
+                    }
+                }
+                None => out.empty = true,
+            }
+            out.names.push(name);
+        }
+        out
+    }
+
+    /// Does a credential header or cookie name occur in `s`, ASCII case aside? One occurs in every
+    /// credential piece ([`RuleSet::credential_piece`]).
+    fn mentioned_in(&self, s: &str) -> bool {
+        let hay = s.as_bytes();
+        self.empty
+            || hay.iter().enumerate().any(|(i, &b)| {
+                self.first[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+                    && self.names.iter().any(|name| {
+                        hay[i..]
+                            .get(..name.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(name))
+                    })
+            })
+    }
 }
 
 /// Does a string literal of these statements (or a literal part of an f- or t-string) name a
-/// credential header or cookie ([`mentions_credential`])?
-fn literals_mention_credential(body: &[Stmt], rules: &RuleSet) -> bool {
-    struct Literals<'r> {
-        rules: &'r RuleSet,
+/// credential header or cookie ([`CredentialNames::mentioned_in`])?
+fn literals_mention_credential(body: &[Stmt], names: &CredentialNames) -> bool {
+    struct Literals<'n> {
+        names: &'n CredentialNames,
         found: bool,
     }
     impl Literals<'_> {
         fn elements(&mut self, elements: &ast::InterpolatedStringElements) {
             self.found |= elements
                 .literals()
-                .any(|l| mentions_credential(&l.value, self.rules));
+                .any(|l| self.names.mentioned_in(&l.value));
         }
     }
     impl<'a> Visitor<'a> for Literals<'_> {
@@ -277,13 +360,13 @@ fn literals_mention_credential(body: &[Stmt], rules: &RuleSet) -> bool {
             }
             match expr {
                 Expr::StringLiteral(s) => {
-                    self.found = mentions_credential(s.value.to_str(), self.rules);
+                    self.found = self.names.mentioned_in(s.value.to_str());
                 }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
                         match part {
                             ast::FStringPart::Literal(l) => {
-                                self.found |= mentions_credential(&l.value, self.rules)
+                                self.found |= self.names.mentioned_in(&l.value)
                             }
                             ast::FStringPart::FString(fs) => self.elements(&fs.elements),
                         }
@@ -301,7 +384,7 @@ fn literals_mention_credential(body: &[Stmt], rules: &RuleSet) -> bool {
         }
     }
     let mut l = Literals {
-        rules,
+        names,
         found: false,
     };
     for stmt in body {
@@ -339,7 +422,9 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                 Expr::Dict(d) => {
                     for item in &d.items {
                         let key = item.key.as_ref().and_then(str_lit);
-                        if let Some(piece) = key.and_then(|k| credential_piece(k, self.rules)) {
+                        if let Some(piece) =
+                            key.and_then(|k| self.ctx.credential_piece(k, self.rules))
+                        {
                             if !is_empty_in(&item.value, self.ctx) {
                                 self.found.insert(piece);
                             }
@@ -354,7 +439,7 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                 }
                 Expr::StringLiteral(s) => {
                     self.found
-                        .extend(credential_piece(s.value.to_str(), self.rules));
+                        .extend(self.ctx.credential_piece(s.value.to_str(), self.rules));
                 }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
@@ -365,7 +450,7 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                             }
                         };
                         self.found
-                            .extend(lit.and_then(|l| credential_piece(l, self.rules)));
+                            .extend(lit.and_then(|l| self.ctx.credential_piece(l, self.rules)));
                     }
                     walk_expr(self, expr);
                 }
@@ -625,7 +710,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                             .args
                             .first()
                             .and_then(str_lit)
-                            .and_then(|k| credential_piece(k, self.rules))
+                            .and_then(|k| self.ctx.credential_piece(k, self.rules))
                         {
                             self.ctx.cred.remove_piece(&holder, piece);
                         }
@@ -692,7 +777,8 @@ impl PrePass<'_, '_> {
             // headers["CF-Access-Client-Id"] = …, session.headers["…"] = …
             Expr::Subscript(s) => {
                 let Some(d) = dotted(&s.value) else { return };
-                let piece = str_lit(&s.slice).and_then(|k| credential_piece(k, self.rules));
+                let piece =
+                    str_lit(&s.slice).and_then(|k| self.ctx.credential_piece(k, self.rules));
                 if let (Some(piece), false) = (piece, is_empty_in(value, self.ctx)) {
                     let holder = d
                         .strip_suffix(".headers")
@@ -761,7 +847,7 @@ struct Walker<'s> {
     /// The name the value being assigned is bound to (`client = httpx.Client(…)`).
     assign_target: Option<String>,
     /// Positions of sink arguments already recorded as candidates.
-    sink_positions: HashSet<Pos>,
+    sink_positions: FxHashSet<Pos>,
 }
 
 const MAX_DEPTH: usize = 200;
@@ -1082,7 +1168,7 @@ impl Walker<'_> {
             }
         }
         // A field's default (pydantic `Field("host:8443", …)`, dataclasses / attrs `default=`).
-        if let Some(e) = self.field_default(expr) {
+        if let Some(e) = self.field_call_of(c, &q).flatten() {
             return self.lower_at(e, d);
         }
         match q.as_ref() {
@@ -1110,22 +1196,22 @@ impl Walker<'_> {
         }
     }
 
-    /// The default of a field declaration: pydantic `Field("…")` / `Field(default=…)`,
-    /// dataclasses `field(default=…)`, attrs `attr.ib(default=…)`.
-    fn field_default<'e>(&self, value: &'e Expr) -> Option<&'e Expr> {
-        self.field_call(value).flatten()
-    }
-
     /// `Some(default)` when `value` declares a field (`Field(…)`, `field(…)`, `attr.ib(…)`);
     /// the default is `None` when it gives none (`Field(None, …)`, `Field(...)`).
     fn field_call<'e>(&self, value: &'e Expr) -> Option<Option<&'e Expr>> {
         let Expr::Call(c) = value else { return None };
         let name = dotted(&c.func)?;
-        let q = self.ctx.qualify(&name);
-        let pydantic = matches!(q.as_ref(), "pydantic.Field" | "pydantic.fields.Field");
+        self.field_call_of(c, &self.ctx.qualify(&name))
+    }
+
+    /// [`Walker::field_call`] for a call of `q`, qualified: the default of a field declaration,
+    /// pydantic `Field("…")` / `Field(default=…)`, dataclasses `field(default=…)`, attrs
+    /// `attr.ib(default=…)`.
+    fn field_call_of<'e>(&self, c: &'e ast::ExprCall, q: &str) -> Option<Option<&'e Expr>> {
+        let pydantic = matches!(q, "pydantic.Field" | "pydantic.fields.Field");
         if !pydantic
             && !matches!(
-                q.as_ref(),
+                q,
                 "dataclasses.field" | "attr.ib" | "attr.attrib" | "attr.field" | "attrs.field"
             )
         {
@@ -1386,17 +1472,17 @@ impl Walker<'_> {
             }
         }
         // `cfg = {"url": "http://…"}`: each key is bound as `cfg[url]` (nested: `cfg[a][b]`).
-        if let (Some(base), Expr::Dict(_)) = (dotted(target), value) {
-            self.bind_dict_keys(&base, value, 0);
+        if let Expr::Dict(_) = value {
+            if let Some(base) = dotted(target) {
+                self.bind_dict_keys(&base, value, 0);
+            }
         }
         let name = match target {
             Expr::Name(n) => Some((n.id.to_string(), self.scope)),
-            Expr::Attribute(_) => dotted(target).and_then(|d| {
-                let class_scope = self.class.as_ref().map(|(_, s)| *s);
-                match (d.split_once('.'), class_scope) {
-                    (Some(("self" | "cls", _)), Some(cs)) => Some((d, cs)),
-                    _ => None,
-                }
+            // `self.x = …` in a method: bound on the class.
+            Expr::Attribute(_) => self.class.as_ref().and_then(|&(_, cs)| {
+                let d = dotted(target)?;
+                matches!(d.split_once('.'), Some(("self" | "cls", _))).then_some((d, cs))
             }),
             _ => None,
         };
@@ -1411,12 +1497,17 @@ impl Walker<'_> {
         }
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
+        // The lowered value is kept past its binding only for a class field (bound on the class
+        // too) and a candidate.
+        let class_field = self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.');
+        let candidate = !self.in_candidate && self.is_candidate(value);
+        let kept = (class_field || candidate).then(|| lowered.clone());
         // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names;
         // `Class.url` too, for `client.url` on an instance made elsewhere in the file.
         let bound = if scope != self.scope {
-            StrExpr::Scoped(self.scope, Box::new(lowered.clone()))
+            StrExpr::Scoped(self.scope, Box::new(lowered))
         } else {
-            lowered.clone()
+            lowered
         };
         if scope != self.scope {
             if let Some(attr) = name.strip_prefix("self.") {
@@ -1426,7 +1517,8 @@ impl Walker<'_> {
             }
         }
         self.bind(scope, name.clone(), bound, pos);
-        if self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.') {
+        if let (true, Some(lowered)) = (class_field, &kept) {
+            let lowered = lowered.clone();
             let class = self.facts.scopes[scope].name.clone();
             let parent = self.facts.scopes[scope].parent.unwrap_or(0);
             self.bind(
@@ -1441,9 +1533,9 @@ impl Walker<'_> {
                 StrExpr::Ref(name.clone()),
                 pos,
             );
-            self.bind(parent, format!("{class}.{name}"), lowered.clone(), pos);
+            self.bind(parent, format!("{class}.{name}"), lowered, pos);
         }
-        if !self.in_candidate && self.is_candidate(value) {
+        if let Some(lowered) = kept.filter(|_| candidate) {
             let saved = (self.in_candidate, self.consumer);
             self.consumer = None;
             self.add_candidate(value, lowered, Some(name), scope);
@@ -1764,13 +1856,19 @@ impl Walker<'_> {
         let Some(first) = c.arguments.args.first() else {
             return;
         };
-        let words: Vec<String> = match first {
-            Expr::List(l) => l.elts.iter().map(|e| self.literal_word(e)).collect(),
-            Expr::Tuple(t) => t.elts.iter().map(|e| self.literal_word(e)).collect(),
-            other => match self.literal_text(other) {
-                Some(s) => s.split_whitespace().map(str::to_string).collect(),
-                None => return,
-            },
+        let words: Vec<String> = {
+            // The text of each word, as far as this file tells (one evaluator for all of them).
+            let evaluator = crate::engine::solve::Evaluator::new(&self.facts);
+            let text = |e: &Expr| {
+                evaluator
+                    .eval(&self.lower(e, 0), self.scope, self.pos(e))
+                    .display()
+            };
+            match first {
+                Expr::List(l) => l.elts.iter().map(text).collect(),
+                Expr::Tuple(t) => t.elts.iter().map(text).collect(),
+                other => text(other).split_whitespace().map(str::to_string).collect(),
+            }
         };
         // An HTTP command-line tool (`rules/sinks/http.toml` `[shell]`) run from code: a request.
         let program = words
@@ -1808,19 +1906,6 @@ impl Walker<'_> {
                 });
             }
         }
-    }
-
-    fn literal_text(&self, e: &Expr) -> Option<String> {
-        let v = crate::engine::solve::Evaluator::new(&self.facts).eval(
-            &self.lower(e, 0),
-            self.scope,
-            self.pos(e),
-        );
-        Some(v.display())
-    }
-
-    fn literal_word(&self, e: &Expr) -> String {
-        self.literal_text(e).unwrap_or_default()
     }
 
     /// Record the lines a statement covers; a compound statement covers its header only.
