@@ -190,7 +190,7 @@ impl Context {
             let mut prefix = dotted;
             while let Some((head, _)) = prefix.rsplit_once('.') {
                 if let Some(ctor) = self.objects.get(head) {
-                    return Cow::Owned(format!("{ctor}{}", &dotted[head.len()..]));
+                    return Cow::Owned(concat(ctor, "", &dotted[head.len()..]));
                 }
                 prefix = head;
             }
@@ -202,7 +202,7 @@ impl Context {
         if rest.is_empty() {
             Cow::Borrowed(base)
         } else {
-            Cow::Owned(format!("{base}.{rest}"))
+            Cow::Owned(concat(base, ".", rest))
         }
     }
 
@@ -225,6 +225,15 @@ impl Context {
     fn carries_nothing(&self) -> bool {
         !self.literal_credential && !self.names_carry()
     }
+}
+
+/// `a`, `b` and `c` joined, in one allocation.
+fn concat(a: &str, b: &str, c: &str) -> String {
+    let mut out = String::with_capacity(a.len() + b.len() + c.len());
+    out.push_str(a);
+    out.push_str(b);
+    out.push_str(c);
+    out
 }
 
 /// The keyword argument of a call named one of `names`.
@@ -1582,12 +1591,6 @@ impl Walker<'_> {
 
     /// A call `name(…)` (`q` qualified): a use, a call site, a sink, a command run.
     fn call(&mut self, c: &ast::ExprCall, name: Option<&str>, q: Option<&str>) {
-        let args: Vec<&Expr> = c
-            .arguments
-            .args
-            .iter()
-            .chain(c.arguments.keywords.iter().map(|k| &k.value))
-            .collect();
         let root = name.and_then(|n| n.split('.').next()).unwrap_or("");
         let last = name.and_then(|n| n.rsplit('.').next()).unwrap_or("");
         // A helper is a function whose body sends the credential (whatever its name), or a
@@ -1621,7 +1624,13 @@ impl Walker<'_> {
             .and_then(|q| crate::rules::sinks().python_client(q))
             .map(str::to_string);
         let client = client.or_else(|| helper.then(|| last.to_string()));
-        let names = args.iter().filter_map(|a| dotted(a)).collect();
+        let names = c
+            .arguments
+            .args
+            .iter()
+            .chain(c.arguments.keywords.iter().map(|k| &k.value))
+            .filter_map(dotted)
+            .collect();
         let target = self.assign_target.take();
         self.sinks(c, name, q, target.as_deref());
         let auth = auth_scheme(c, self.ctx);
