@@ -8,7 +8,9 @@
 //!
 //! The parser sits behind [`parse`] alone, so it can be swapped without touching the extraction.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
@@ -47,7 +49,12 @@ pub fn parse(source: &str) -> Parsed {
 pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     let parsed = parse(source);
     let index = LineIndex::new(source);
-    let mut ctx = Context::default();
+    let cred_names = CredentialNames::new(rules);
+    let mut ctx = Context {
+        literal_credential: literals_mention_credential(&parsed.module.body, &cred_names),
+        cred_names,
+        ..Context::default()
+    };
     // To a fixed point, so that a name assigned from a credential name, and a helper that calls a
     // helper defined further down, carry the credential too (bounded: each round can only add).
     for _ in 0..8 {
@@ -79,7 +86,7 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
         depth: 0,
         current_fn: None,
         assign_target: None,
-        sink_positions: HashSet::new(),
+        sink_positions: FxHashSet::default(),
     };
     for stmt in &parsed.module.body {
         walker.visit_stmt(stmt);
@@ -96,51 +103,137 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     facts
 }
 
+/// The hash of the file-wide tables: their keys are short names of one file, looked up several
+/// times for every call and assignment, where the standard hash (built to resist chosen keys)
+/// costs more than the rest of the lookup. FxHash, as in rustc.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes(w.try_into().expect("eight bytes")));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
+type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+type FxHashSet<K> = HashSet<K, FxBuild>;
+
 /// File-wide context from the first pass.
 #[derive(Default)]
 struct Context {
     /// Local name → dotted module path (`requests` → `requests`, `urlopen` → `urllib.request.urlopen`).
-    imports: HashMap<String, String>,
+    imports: FxHashMap<String, String>,
     /// Variable → dotted constructor (`session` → `requests.Session`).
-    objects: HashMap<String, String>,
+    objects: FxHashMap<String, String>,
     /// What each name carries of an Access credential (decided in [`credential`]).
     cred: Holders,
     /// Local names of imported token-helper modules and their functions.
-    helper_imports: HashSet<String>,
+    helper_imports: FxHashSet<String>,
     /// Names whose value carries non-Access authentication (`bearer`, `basic`).
-    auth_names: HashMap<String, String>,
+    auth_names: FxHashMap<String, String>,
     /// Variables holding a parsed JSON / TOML / YAML file (`cfg = json.load(f)`).
-    config_vars: HashSet<String>,
+    config_vars: FxHashSet<String>,
     /// argparse destinations → default expression (if any).
-    cli_args: HashMap<String, Option<Expr>>,
+    cli_args: FxHashMap<String, Option<Expr>>,
     /// Names of the functions, methods and classes this file defines: calls to them are lowered
     /// with their arguments, so values flow through parameters and returns.
-    fn_names: HashSet<String>,
+    fn_names: FxHashSet<String>,
+    /// The credential header and cookie names of the rules.
+    cred_names: CredentialNames,
+    /// Some string literal of the file names a credential header or cookie
+    /// ([`CredentialNames::mentioned_in`]).
+    literal_credential: bool,
 }
 
 impl Context {
-    /// `a.b.c` with the root import expanded (`req.get` → `requests.get`).
-    fn qualify(&self, dotted: &str) -> String {
+    /// `a.b.c` with the root import expanded (`req.get` → `requests.get`); borrowed when nothing
+    /// is expanded.
+    fn qualify<'a>(&'a self, dotted: &'a str) -> Cow<'a, str> {
         // `self.session.post` → the object `self.session` was made by `requests.Session`.
-        let mut prefix = dotted;
-        while let Some((head, _)) = prefix.rsplit_once('.') {
-            if let Some(ctor) = self.objects.get(head) {
-                return format!("{ctor}{}", &dotted[head.len()..]);
+        if !self.objects.is_empty() {
+            let mut prefix = dotted;
+            while let Some((head, _)) = prefix.rsplit_once('.') {
+                if let Some(ctor) = self.objects.get(head) {
+                    return Cow::Owned(concat(ctor, "", &dotted[head.len()..]));
+                }
+                prefix = head;
             }
-            prefix = head;
         }
         let (root, rest) = dotted.split_once('.').map_or((dotted, ""), |(r, s)| (r, s));
-        let base = self
-            .imports
-            .get(root)
-            .or_else(|| self.objects.get(root))
-            .map_or(root, |s| s.as_str());
+        let Some(base) = self.imports.get(root).or_else(|| self.objects.get(root)) else {
+            return Cow::Borrowed(dotted);
+        };
         if rest.is_empty() {
-            base.to_string()
+            Cow::Borrowed(base)
         } else {
-            format!("{base}.{rest}")
+            Cow::Owned(concat(base, ".", rest))
         }
     }
+
+    /// [`RuleSet::credential_piece`], with literals that name no credential ruled out cheaply.
+    fn credential_piece(&self, s: &str, rules: &RuleSet) -> Option<String> {
+        self.cred_names
+            .mentioned_in(s)
+            .then(|| rules.credential_piece(s))
+            .flatten()
+    }
+
+    /// Can a name or a call of this file carry a credential piece (a name was given one, a helper
+    /// module is imported)?
+    fn names_carry(&self) -> bool {
+        !self.helper_imports.is_empty() || self.cred.size() != (0, 0, 0)
+    }
+
+    /// Can no expression of this file carry a credential piece: no name carries one and no
+    /// string literal names one?
+    fn carries_nothing(&self) -> bool {
+        !self.literal_credential && !self.names_carry()
+    }
+}
+
+/// `a`, `b` and `c` joined, in one allocation.
+fn concat(a: &str, b: &str, c: &str) -> String {
+    let mut out = String::with_capacity(a.len() + b.len() + c.len());
+    out.push_str(a);
+    out.push_str(b);
+    out.push_str(c);
+    out
 }
 
 /// The keyword argument of a call named one of `names`.
@@ -153,11 +246,160 @@ fn keyword<'e>(c: &'e ast::ExprCall, names: &[&str]) -> Option<&'e ast::Keyword>
 
 /// `a.b.c` for a chain of names and attributes.
 fn dotted(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Name(n) => Some(n.id.to_string()),
-        Expr::Attribute(a) => dotted(&a.value).map(|d| format!("{d}.{}", a.attr.id)),
-        _ => None,
+    // Measured first, so that the name is built in one allocation.
+    let mut len = 0;
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::Name(n) => break len += n.id.len(),
+            Expr::Attribute(a) => {
+                len += a.attr.len() + 1;
+                cur = &a.value;
+            }
+            _ => return None,
+        }
     }
+    fn push(expr: &Expr, out: &mut String) {
+        match expr {
+            Expr::Name(n) => out.push_str(&n.id),
+            Expr::Attribute(a) => {
+                push(&a.value, out);
+                out.push('.');
+                out.push_str(&a.attr);
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(len);
+    push(expr, &mut out);
+    Some(out)
+}
+
+/// The first and last names of a chain of names and attributes (`a` and `c` of `a.b.c`), without
+/// building it.
+fn chain_ends(expr: &Expr) -> Option<(&str, &str)> {
+    let last = match expr {
+        Expr::Name(n) => return Some((n.id.as_str(), n.id.as_str())),
+        Expr::Attribute(a) => a.attr.as_str(),
+        _ => return None,
+    };
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::Name(n) => return Some((n.id.as_str(), last)),
+            Expr::Attribute(a) => cur = &a.value,
+            _ => return None,
+        }
+    }
+}
+
+/// The credential header and cookie names of the rules, to rule out most literals
+/// ([`CredentialNames::mentioned_in`]) before [`RuleSet::credential_piece`] lower-cases them.
+#[derive(Default)]
+struct CredentialNames {
+    /// The names, ASCII lower-cased.
+    names: Vec<Vec<u8>>,
+    /// The bytes a name starts with, in either ASCII case: one bit per byte value.
+    first: [u64; 4],
+    /// Some name is empty (every string holds it).
+    empty: bool,
+}
+
+impl CredentialNames {
+    fn new(rules: &RuleSet) -> CredentialNames {
+        let mut out = CredentialNames::default();
+        for name in rules
+            .credential_headers
+            .iter()
+            .chain(&rules.credential_cookies)
+        {
+            let name = name.as_bytes().to_ascii_lowercase();
+            match name.first() {
+                Some(&b) => {
+                    for b in [b, b.to_ascii_uppercase()] {
+                        out.first[usize::from(b >> 6)] |= 1 << (b & 63);
+                    }
+                }
+                None => out.empty = true,
+            }
+            out.names.push(name);
+        }
+        out
+    }
+
+    /// Does a credential header or cookie name occur in `s`, ASCII case aside? One occurs in every
+    /// credential piece ([`RuleSet::credential_piece`]).
+    fn mentioned_in(&self, s: &str) -> bool {
+        let hay = s.as_bytes();
+        self.empty
+            || hay.iter().enumerate().any(|(i, &b)| {
+                self.first[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+                    && self.names.iter().any(|name| {
+                        hay[i..]
+                            .get(..name.len())
+                            .is_some_and(|w| w.eq_ignore_ascii_case(name))
+                    })
+            })
+    }
+}
+
+/// Does a string literal of these statements (or a literal part of an f- or t-string) name a
+/// credential header or cookie ([`CredentialNames::mentioned_in`])?
+fn literals_mention_credential(body: &[Stmt], names: &CredentialNames) -> bool {
+    struct Literals<'n> {
+        names: &'n CredentialNames,
+        found: bool,
+    }
+    impl Literals<'_> {
+        fn elements(&mut self, elements: &ast::InterpolatedStringElements) {
+            self.found |= elements
+                .literals()
+                .any(|l| self.names.mentioned_in(&l.value));
+        }
+    }
+    impl<'a> Visitor<'a> for Literals<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if !self.found {
+                walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.found {
+                return;
+            }
+            match expr {
+                Expr::StringLiteral(s) => {
+                    self.found = self.names.mentioned_in(s.value.to_str());
+                }
+                Expr::FString(f) => {
+                    for part in f.value.iter() {
+                        match part {
+                            ast::FStringPart::Literal(l) => {
+                                self.found |= self.names.mentioned_in(&l.value)
+                            }
+                            ast::FStringPart::FString(fs) => self.elements(&fs.elements),
+                        }
+                    }
+                    walk_expr(self, expr);
+                }
+                Expr::TString(t) => {
+                    for ts in t.value.iter() {
+                        self.elements(&ts.elements);
+                    }
+                    walk_expr(self, expr);
+                }
+                _ => walk_expr(self, expr),
+            }
+        }
+    }
+    let mut l = Literals {
+        names,
+        found: false,
+    };
+    for stmt in body {
+        l.visit_stmt(stmt);
+    }
+    l.found
 }
 
 fn str_lit(expr: &Expr) -> Option<&str> {
@@ -179,6 +421,8 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
     struct Finder<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
+        /// [`Context::names_carry`]: names and calls are looked up only then.
+        names: bool,
         found: BTreeSet<String>,
     }
     impl<'a> Visitor<'a> for Finder<'_> {
@@ -187,7 +431,9 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                 Expr::Dict(d) => {
                     for item in &d.items {
                         let key = item.key.as_ref().and_then(str_lit);
-                        if let Some(piece) = key.and_then(|k| self.rules.credential_piece(k)) {
+                        if let Some(piece) =
+                            key.and_then(|k| self.ctx.credential_piece(k, self.rules))
+                        {
                             if !is_empty_in(&item.value, self.ctx) {
                                 self.found.insert(piece);
                             }
@@ -202,38 +448,34 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
                 }
                 Expr::StringLiteral(s) => {
                     self.found
-                        .extend(self.rules.credential_piece(s.value.to_str()));
+                        .extend(self.ctx.credential_piece(s.value.to_str(), self.rules));
                 }
                 Expr::FString(f) => {
                     for part in f.value.iter() {
                         let lit = match part {
-                            ast::FStringPart::Literal(l) => Some(l.value.to_string()),
+                            ast::FStringPart::Literal(l) => Some(&*l.value),
                             ast::FStringPart::FString(fs) => {
-                                fs.elements.literals().next().map(|l| l.value.to_string())
+                                fs.elements.literals().next().map(|l| &*l.value)
                             }
                         };
                         self.found
-                            .extend(lit.and_then(|l| self.rules.credential_piece(&l)));
+                            .extend(lit.and_then(|l| self.ctx.credential_piece(l, self.rules)));
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Name(n) => self.found.extend(self.ctx.cred.pieces_of(n.id.as_str())),
-                Expr::Attribute(a) => {
+                Expr::Name(n) if self.names => {
+                    self.found.extend(self.ctx.cred.pieces_of(n.id.as_str()))
+                }
+                Expr::Attribute(a) if self.names => {
                     self.found.extend(self.ctx.cred.pieces_of(a.attr.as_str()));
                     if let Some(d) = dotted(expr) {
                         self.found.extend(self.ctx.cred.pieces_of(&d));
                     }
                     walk_expr(self, expr);
                 }
-                Expr::Call(c) => {
-                    if let Some(d) = dotted(&c.func) {
-                        let last = d.rsplit('.').next().unwrap_or(&d);
-                        if self.ctx.cred.is_helper(last)
-                            || self
-                                .ctx
-                                .helper_imports
-                                .contains(d.split('.').next().unwrap_or(""))
-                        {
+                Expr::Call(c) if self.names => {
+                    if let Some((root, last)) = chain_ends(&c.func) {
+                        if self.ctx.cred.is_helper(last) || self.ctx.helper_imports.contains(root) {
                             self.found.insert("*".into());
                         }
                     }
@@ -243,9 +485,13 @@ fn credential_pieces(expr: &Expr, rules: &RuleSet, ctx: &Context) -> BTreeSet<St
             }
         }
     }
+    if ctx.carries_nothing() {
+        return BTreeSet::new();
+    }
     let mut f = Finder {
         rules,
         ctx,
+        names: ctx.names_carry(),
         found: BTreeSet::new(),
     };
     f.visit_expr(expr);
@@ -267,12 +513,16 @@ fn is_empty_in(e: &Expr, ctx: &Context) -> bool {
 }
 
 fn has_credential(expr: &Expr, rules: &RuleSet, ctx: &Context) -> bool {
-    credential::is_whole(&credential_pieces(expr, rules, ctx), rules)
+    let pieces = credential_pieces(expr, rules, ctx);
+    !pieces.is_empty() && credential::is_whole(&pieces, rules)
 }
 
 /// Does a function body send a whole Access credential (its pieces may be set apart:
 /// `headers["CF-Access-Client-Id"] = …; headers["CF-Access-Client-Secret"] = …`)?
 fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
+    if ctx.carries_nothing() {
+        return false;
+    }
     struct Body<'b> {
         rules: &'b RuleSet,
         ctx: &'b Context,
@@ -300,7 +550,7 @@ fn body_has_credential(body: &[Stmt], rules: &RuleSet, ctx: &Context) -> bool {
     for s in body {
         b.visit_stmt(s);
     }
-    credential::is_whole(&b.found, rules)
+    !b.found.is_empty() && credential::is_whole(&b.found, rules)
 }
 
 struct PrePass<'r, 'c> {
@@ -399,7 +649,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                 for item in &w.items {
                     if let (Expr::Call(c), Some(var)) = (&item.context_expr, &item.optional_vars) {
                         if let (Some(d), Expr::Name(n)) = (dotted(&c.func), &**var) {
-                            let q = self.ctx.qualify(&d);
+                            let q = self.ctx.qualify(&d).into_owned();
                             self.ctx.objects.insert(n.id.to_string(), q);
                             let pieces =
                                 credential_pieces(&item.context_expr, self.rules, self.ctx);
@@ -414,8 +664,18 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        // Only calls of these methods change what a name carries or declare an argument.
+        let changes = |last: &str| {
+            matches!(
+                last,
+                "update" | "set" | "setdefault" | "__setitem__" | "clear" | "pop"
+            ) || last.ends_with("add_argument")
+        };
         if let Expr::Call(c) = expr {
-            if let Some(d) = dotted(&c.func) {
+            let d = chain_ends(&c.func)
+                .filter(|(_, last)| changes(last))
+                .and_then(|_| dotted(&c.func));
+            if let Some(d) = d {
                 // session.headers.update({...}) / session.cookies.set(...)
                 let parts: Vec<&str> = d.split('.').collect();
                 let owner = parts[..parts.len() - 1].join(".");
@@ -459,7 +719,7 @@ impl<'a> Visitor<'a> for PrePass<'_, '_> {
                             .args
                             .first()
                             .and_then(str_lit)
-                            .and_then(|k| self.rules.credential_piece(k))
+                            .and_then(|k| self.ctx.credential_piece(k, self.rules))
                         {
                             self.ctx.cred.remove_piece(&holder, piece);
                         }
@@ -480,7 +740,7 @@ impl PrePass<'_, '_> {
     /// `config or Settings()`.
     fn ctor_of(&self, value: &Expr) -> Option<String> {
         match value {
-            Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d)),
+            Expr::Call(c) => dotted(&c.func).map(|d| self.ctx.qualify(&d).into_owned()),
             Expr::BoolOp(b) if b.op == ast::BoolOp::Or => {
                 b.values.last().and_then(|v| self.ctor_of(v))
             }
@@ -526,7 +786,8 @@ impl PrePass<'_, '_> {
             // headers["CF-Access-Client-Id"] = …, session.headers["…"] = …
             Expr::Subscript(s) => {
                 let Some(d) = dotted(&s.value) else { return };
-                let piece = str_lit(&s.slice).and_then(|k| self.rules.credential_piece(k));
+                let piece =
+                    str_lit(&s.slice).and_then(|k| self.ctx.credential_piece(k, self.rules));
                 if let (Some(piece), false) = (piece, is_empty_in(value, self.ctx)) {
                     let holder = d
                         .strip_suffix(".headers")
@@ -595,7 +856,7 @@ struct Walker<'s> {
     /// The name the value being assigned is bound to (`client = httpx.Client(…)`).
     assign_target: Option<String>,
     /// Positions of sink arguments already recorded as candidates.
-    sink_positions: HashSet<Pos>,
+    sink_positions: FxHashSet<Pos>,
 }
 
 const MAX_DEPTH: usize = 200;
@@ -610,8 +871,21 @@ impl Walker<'_> {
             .source
             .get(node.start().to_usize()..node.end().to_usize())
             .unwrap_or("?");
-        let text: String = text.chars().take(40).collect();
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        // The first 40 characters, runs of white space made one space and trimmed.
+        let mut out = String::with_capacity(text.len().min(40));
+        let mut space = false;
+        for c in text.chars().take(40) {
+            if c.is_whitespace() {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// Lower an expression into the string IR.
@@ -903,10 +1177,10 @@ impl Walker<'_> {
             }
         }
         // A field's default (pydantic `Field("host:8443", …)`, dataclasses / attrs `default=`).
-        if let Some(e) = self.field_default(expr) {
+        if let Some(e) = self.field_call_of(c, &q).flatten() {
             return self.lower_at(e, d);
         }
-        match q.as_str() {
+        match q.as_ref() {
             "str" | "int" if args.len() == 1 => self.lower(&args[0], d),
             "urllib.parse.urljoin"
             | "urljoin"
@@ -931,21 +1205,22 @@ impl Walker<'_> {
         }
     }
 
-    /// The default of a field declaration: pydantic `Field("…")` / `Field(default=…)`,
-    /// dataclasses `field(default=…)`, attrs `attr.ib(default=…)`.
-    fn field_default<'e>(&self, value: &'e Expr) -> Option<&'e Expr> {
-        self.field_call(value).flatten()
-    }
-
     /// `Some(default)` when `value` declares a field (`Field(…)`, `field(…)`, `attr.ib(…)`);
     /// the default is `None` when it gives none (`Field(None, …)`, `Field(...)`).
     fn field_call<'e>(&self, value: &'e Expr) -> Option<Option<&'e Expr>> {
         let Expr::Call(c) = value else { return None };
-        let q = self.ctx.qualify(&dotted(&c.func)?);
-        let pydantic = matches!(q.as_str(), "pydantic.Field" | "pydantic.fields.Field");
+        let name = dotted(&c.func)?;
+        self.field_call_of(c, &self.ctx.qualify(&name))
+    }
+
+    /// [`Walker::field_call`] for a call of `q`, qualified: the default of a field declaration,
+    /// pydantic `Field("…")` / `Field(default=…)`, dataclasses `field(default=…)`, attrs
+    /// `attr.ib(default=…)`.
+    fn field_call_of<'e>(&self, c: &'e ast::ExprCall, q: &str) -> Option<Option<&'e Expr>> {
+        let pydantic = matches!(q, "pydantic.Field" | "pydantic.fields.Field");
         if !pydantic
             && !matches!(
-                q.as_str(),
+                q,
                 "dataclasses.field" | "attr.ib" | "attr.attrib" | "attr.field" | "attrs.field"
             )
         {
@@ -1070,21 +1345,32 @@ impl Walker<'_> {
                 b.values.iter().any(|v| matches!(v, Expr::StringLiteral(_)))
                     && b.values.iter().any(|v| self.is_env_call(v))
             }
-            Expr::Call(c) if self.is_string_op(c) => true,
-            Expr::Call(c) => match &*c.func {
-                Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
-                _ => {
-                    self.is_env_call(expr)
-                        && c.arguments.args.len() + c.arguments.keywords.len() >= 2
-                }
-            },
+            Expr::Call(c) => {
+                let name = dotted(&c.func);
+                let q = name.as_deref().map(|n| self.ctx.qualify(n));
+                self.is_candidate_call(c, q.as_deref())
+            }
             _ => false,
         }
     }
 
+    /// [`Walker::is_candidate`] for a call whose callee is `q`, qualified.
+    fn is_candidate_call(&self, c: &ast::ExprCall, q: Option<&str>) -> bool {
+        if self.is_string_op(c, q) {
+            return true;
+        }
+        match &*c.func {
+            Expr::Attribute(a) if a.attr.as_str() == "format" => is_stringish(&a.value),
+            _ => {
+                q.is_some_and(is_env_read)
+                    && c.arguments.args.len() + c.arguments.keywords.len() >= 2
+            }
+        }
+    }
+
     /// `urljoin(a, b)`, `posixpath.join(a, b)`, `"/".join([...])`, `s.replace("x", "y")`: string
-    /// operations that build an address from their arguments.
-    fn is_string_op(&self, c: &ast::ExprCall) -> bool {
+    /// operations that build an address from their arguments (the callee is `q`, qualified).
+    fn is_string_op(&self, c: &ast::ExprCall, q: Option<&str>) -> bool {
         if let Expr::Attribute(a) = &*c.func {
             let args = &c.arguments.args;
             match a.attr.as_str() {
@@ -1099,12 +1385,7 @@ impl Walker<'_> {
                 _ => {}
             }
         }
-        dotted(&c.func).is_some_and(|d| {
-            matches!(
-                self.ctx.qualify(&d).as_str(),
-                "urllib.parse.urljoin" | "urljoin" | "posixpath.join"
-            )
-        })
+        q.is_some_and(|q| matches!(q, "urllib.parse.urljoin" | "urljoin" | "posixpath.join"))
     }
 
     fn is_env_call(&self, expr: &Expr) -> bool {
@@ -1112,6 +1393,21 @@ impl Walker<'_> {
             Expr::Call(c) => dotted(&c.func).is_some_and(|d| is_env_read(&self.ctx.qualify(&d))),
             _ => false,
         }
+    }
+
+    /// Is `expr` not yet a candidate as a sink argument?
+    fn unrecorded(&self, expr: &Expr) -> bool {
+        self.sink_positions.is_empty() || !self.sink_positions.contains(&self.pos(expr))
+    }
+
+    /// Record a candidate found by the visit, and visit inside it.
+    fn candidate(&mut self, expr: &Expr) {
+        let lowered = self.lower(expr, 0);
+        self.add_candidate(expr, lowered, None, self.scope);
+        let saved = self.in_candidate;
+        self.in_candidate = true;
+        walk_expr(self, expr);
+        self.in_candidate = saved;
     }
 
     /// Record `expr`, already lowered, as a candidate.
@@ -1185,17 +1481,17 @@ impl Walker<'_> {
             }
         }
         // `cfg = {"url": "http://…"}`: each key is bound as `cfg[url]` (nested: `cfg[a][b]`).
-        if let (Some(base), Expr::Dict(_)) = (dotted(target), value) {
-            self.bind_dict_keys(&base, value, 0);
+        if let Expr::Dict(_) = value {
+            if let Some(base) = dotted(target) {
+                self.bind_dict_keys(&base, value, 0);
+            }
         }
         let name = match target {
             Expr::Name(n) => Some((n.id.to_string(), self.scope)),
-            Expr::Attribute(_) => dotted(target).and_then(|d| {
-                let class_scope = self.class.as_ref().map(|(_, s)| *s);
-                match (d.split_once('.'), class_scope) {
-                    (Some(("self" | "cls", _)), Some(cs)) => Some((d, cs)),
-                    _ => None,
-                }
+            // `self.x = …` in a method: bound on the class.
+            Expr::Attribute(_) => self.class.as_ref().and_then(|&(_, cs)| {
+                let d = dotted(target)?;
+                matches!(d.split_once('.'), Some(("self" | "cls", _))).then_some((d, cs))
             }),
             _ => None,
         };
@@ -1210,12 +1506,17 @@ impl Walker<'_> {
         }
         let pos = self.pos(value);
         let lowered = self.lower(value, 0);
+        // The lowered value is kept past its binding only for a class field (bound on the class
+        // too) and a candidate.
+        let class_field = self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.');
+        let candidate = !self.in_candidate && self.is_candidate(value);
+        let kept = (class_field || candidate).then(|| lowered.clone());
         // `self.url = f"…"` in a method is bound on the class, evaluated with the method's names;
         // `Class.url` too, for `client.url` on an instance made elsewhere in the file.
         let bound = if scope != self.scope {
-            StrExpr::Scoped(self.scope, Box::new(lowered.clone()))
+            StrExpr::Scoped(self.scope, Box::new(lowered))
         } else {
-            lowered.clone()
+            lowered
         };
         if scope != self.scope {
             if let Some(attr) = name.strip_prefix("self.") {
@@ -1225,7 +1526,8 @@ impl Walker<'_> {
             }
         }
         self.bind(scope, name.clone(), bound, pos);
-        if self.facts.scopes[scope].kind == ScopeKind::Class && !name.contains('.') {
+        if let (true, Some(lowered)) = (class_field, &kept) {
+            let lowered = lowered.clone();
             let class = self.facts.scopes[scope].name.clone();
             let parent = self.facts.scopes[scope].parent.unwrap_or(0);
             self.bind(
@@ -1240,9 +1542,9 @@ impl Walker<'_> {
                 StrExpr::Ref(name.clone()),
                 pos,
             );
-            self.bind(parent, format!("{class}.{name}"), lowered.clone(), pos);
+            self.bind(parent, format!("{class}.{name}"), lowered, pos);
         }
-        if !self.in_candidate && self.is_candidate(value) {
+        if let Some(lowered) = kept.filter(|_| candidate) {
             let saved = (self.in_candidate, self.consumer);
             self.consumer = None;
             self.add_candidate(value, lowered, Some(name), scope);
@@ -1287,47 +1589,30 @@ impl Walker<'_> {
         }
     }
 
-    fn call(&mut self, c: &ast::ExprCall) {
-        let name = dotted(&c.func);
-        let q = name.as_deref().map(|n| self.ctx.qualify(n));
-        let args: Vec<&Expr> = c
-            .arguments
-            .args
-            .iter()
-            .chain(c.arguments.keywords.iter().map(|k| &k.value))
-            .collect();
-        let root = name
-            .as_deref()
-            .and_then(|n| n.split('.').next())
-            .unwrap_or("");
-        let last = name
-            .as_deref()
-            .and_then(|n| n.rsplit('.').next())
-            .unwrap_or("");
+    /// A call `name(…)` (`q` qualified): a use, a call site, a sink, a command run.
+    fn call(&mut self, c: &ast::ExprCall, name: Option<&str>, q: Option<&str>) {
+        let root = name.and_then(|n| n.split('.').next()).unwrap_or("");
+        let last = name.and_then(|n| n.rsplit('.').next()).unwrap_or("");
         // A helper is a function whose body sends the credential (whatever its name), or a
         // function of an imported token-helper module.
         let helper = self.ctx.cred.is_helper(last)
-            || (name.as_deref().is_some_and(|n| n.contains('.'))
-                && self.ctx.helper_imports.contains(root))
-            || (!name.as_deref().is_some_and(|n| n.contains('.'))
-                && self.ctx.helper_imports.contains(last));
+            || (name.is_some_and(|n| n.contains('.')) && self.ctx.helper_imports.contains(root))
+            || (!name.is_some_and(|n| n.contains('.')) && self.ctx.helper_imports.contains(last));
         // The object the request goes through carries the credential (a session or client whose
         // default headers hold it): `session.get(…)`, `self.session.post(…)`.
-        let owner = name
-            .as_deref()
-            .and_then(|n| n.rsplit_once('.'))
-            .map(|(o, _)| o);
-        let carried = owner.is_some_and(|o| {
-            self.ctx.cred.carries(o, self.rules)
-                || self
-                    .ctx
-                    .cred
-                    .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
-                || self
-                    .ctx
-                    .cred
-                    .carries(o.split('.').next().unwrap_or(o), self.rules)
-        });
+        let owner = name.and_then(|n| n.rsplit_once('.')).map(|(o, _)| o);
+        let carried = self.ctx.names_carry()
+            && owner.is_some_and(|o| {
+                self.ctx.cred.carries(o, self.rules)
+                    || self
+                        .ctx
+                        .cred
+                        .carries(o.rsplit('.').next().unwrap_or(o), self.rules)
+                    || self
+                        .ctx
+                        .cred
+                        .carries(o.split('.').next().unwrap_or(o), self.rules)
+            });
         let credentialed = helper
             || carried
             // Credentials travel in keyword arguments (`headers=`, `cookies=`, `**kwargs`) or a dict
@@ -1336,13 +1621,18 @@ impl Walker<'_> {
             || c.arguments.args.iter().skip(1).chain(c.arguments.args.first().filter(|a| matches!(a, Expr::Dict(_))))
                 .any(|a| matches!(a, Expr::Dict(_) | Expr::Name(_) | Expr::Starred(_)) && has_credential(a, self.rules, self.ctx));
         let client = q
-            .as_deref()
             .and_then(|q| crate::rules::sinks().python_client(q))
             .map(str::to_string);
         let client = client.or_else(|| helper.then(|| last.to_string()));
-        let names = args.iter().filter_map(|a| dotted(a)).collect();
+        let names = c
+            .arguments
+            .args
+            .iter()
+            .chain(c.arguments.keywords.iter().map(|k| &k.value))
+            .filter_map(dotted)
+            .collect();
         let target = self.assign_target.take();
-        self.sinks(c, name.as_deref(), q.as_deref(), target.as_deref());
+        self.sinks(c, name, q, target.as_deref());
         let auth = auth_scheme(c, self.ctx);
         self.facts.uses.push(Use {
             scope: self.scope,
@@ -1350,7 +1640,7 @@ impl Walker<'_> {
             credentialed,
             auth,
             names,
-            callees: name.iter().cloned().collect(),
+            callees: name.iter().map(|n| n.to_string()).collect(),
         });
         let id = self.facts.uses.len() - 1;
         // Calls of this file's functions, and of names imported from other modules (their
@@ -1363,10 +1653,7 @@ impl Walker<'_> {
                 .is_some_and(|full| full.contains('.'))
                 && !n.contains('.')
         };
-        if let Some(n) = name
-            .as_deref()
-            .filter(|n| self.calls_own_function(n) || imported(n))
-        {
+        if let Some(n) = name.filter(|n| self.calls_own_function(n) || imported(n)) {
             let site = CallSite {
                 callee: n.to_string(),
                 scope: self.scope,
@@ -1388,7 +1675,7 @@ impl Walker<'_> {
             self.facts.calls.push(site);
         }
 
-        if let Some(q) = &q {
+        if let Some(q) = q {
             if crate::rules::sinks().is_python_command(q) {
                 self.exec(c);
             }
@@ -1431,7 +1718,7 @@ impl Walker<'_> {
         self.consumer = Some(id);
         // Log and print messages are text, not uses of an address; a request made inside one
         // (`print(session.post(url).json())`) is a use again.
-        self.in_log = is_log_call(name.as_deref().unwrap_or(""));
+        self.in_log = is_log_call(name.unwrap_or(""));
         for a in c.arguments.args.iter() {
             self.visit_expr(a);
         }
@@ -1578,13 +1865,19 @@ impl Walker<'_> {
         let Some(first) = c.arguments.args.first() else {
             return;
         };
-        let words: Vec<String> = match first {
-            Expr::List(l) => l.elts.iter().map(|e| self.literal_word(e)).collect(),
-            Expr::Tuple(t) => t.elts.iter().map(|e| self.literal_word(e)).collect(),
-            other => match self.literal_text(other) {
-                Some(s) => s.split_whitespace().map(str::to_string).collect(),
-                None => return,
-            },
+        let words: Vec<String> = {
+            // The text of each word, as far as this file tells (one evaluator for all of them).
+            let evaluator = crate::engine::solve::Evaluator::new(&self.facts);
+            let text = |e: &Expr| {
+                evaluator
+                    .eval(&self.lower(e, 0), self.scope, self.pos(e))
+                    .display()
+            };
+            match first {
+                Expr::List(l) => l.elts.iter().map(text).collect(),
+                Expr::Tuple(t) => t.elts.iter().map(text).collect(),
+                other => text(other).split_whitespace().map(str::to_string).collect(),
+            }
         };
         // An HTTP command-line tool (`rules/sinks/http.toml` `[shell]`) run from code: a request.
         let program = words
@@ -1622,19 +1915,6 @@ impl Walker<'_> {
                 });
             }
         }
-    }
-
-    fn literal_text(&self, e: &Expr) -> Option<String> {
-        let v = crate::engine::solve::Evaluator::new(&self.facts).eval(
-            &self.lower(e, 0),
-            self.scope,
-            self.pos(e),
-        );
-        Some(v.display())
-    }
-
-    fn literal_word(&self, e: &Expr) -> String {
-        self.literal_text(e).unwrap_or_default()
     }
 
     /// Record the lines a statement covers; a compound statement covers its header only.
@@ -1787,24 +2067,24 @@ fn is_log_call(name: &str) -> bool {
     if head.is_empty() {
         return matches!(last, "print" | "pprint");
     }
+    if !matches!(
+        last,
+        "debug"
+            | "info"
+            | "warning"
+            | "warn"
+            | "error"
+            | "exception"
+            | "critical"
+            | "fatal"
+            | "log"
+            | "echo"
+            | "print"
+    ) {
+        return false;
+    }
     let owner = head.rsplit('.').next().unwrap_or(head).to_ascii_lowercase();
-    let logger =
-        owner.contains("log") || owner == "warnings" || owner == "console" || owner == "click";
-    logger
-        && matches!(
-            last,
-            "debug"
-                | "info"
-                | "warning"
-                | "warn"
-                | "error"
-                | "exception"
-                | "critical"
-                | "fatal"
-                | "log"
-                | "echo"
-                | "print"
-        )
+    owner.contains("log") || owner == "warnings" || owner == "console" || owner == "click"
 }
 
 /// `Authorization: Bearer …` / `Basic …` in a call's arguments, or `auth=`: authentication that is
@@ -1827,30 +2107,30 @@ fn auth_of<'e>(values: impl Iterator<Item = &'e Expr>, ctx: &Context) -> Option<
             if self.0.is_some() {
                 return;
             }
-            if let Some(scheme) = dotted(expr).and_then(|d| self.1.auth_names.get(&d)) {
-                self.0 = Some(scheme.clone());
-                return;
+            if matches!(expr, Expr::Name(_) | Expr::Attribute(_)) && !self.1.auth_names.is_empty() {
+                if let Some(scheme) = dotted(expr).and_then(|d| self.1.auth_names.get(&d)) {
+                    self.0 = Some(scheme.clone());
+                    return;
+                }
             }
             let text = match expr {
-                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                Expr::StringLiteral(s) => Some(s.value.to_str()),
                 Expr::FString(f) => f.value.iter().next().map(|part| match part {
-                    ast::FStringPart::Literal(l) => l.value.to_string(),
-                    ast::FStringPart::FString(fs) => fs
-                        .elements
-                        .literals()
-                        .next()
-                        .map(|l| l.value.to_string())
-                        .unwrap_or_default(),
+                    ast::FStringPart::Literal(l) => &*l.value,
+                    ast::FStringPart::FString(fs) => {
+                        fs.elements.literals().next().map_or("", |l| &*l.value)
+                    }
                 }),
                 _ => None,
             };
-            match text.as_deref().map(str::trim_start) {
-                Some(t) if t.to_ascii_lowercase().starts_with("bearer ") => {
-                    self.0 = Some("bearer".into())
-                }
-                Some(t) if t.to_ascii_lowercase().starts_with("basic ") => {
-                    self.0 = Some("basic".into())
-                }
+            let starts = |t: &str, word: &str| {
+                t.as_bytes()
+                    .get(..word.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(word.as_bytes()))
+            };
+            match text.map(str::trim_start) {
+                Some(t) if starts(t, "bearer ") => self.0 = Some("bearer".into()),
+                Some(t) if starts(t, "basic ") => self.0 = Some("basic".into()),
                 _ => walk_expr(self, expr),
             }
         }
@@ -2054,19 +2334,19 @@ impl<'a> Visitor<'a> for Walker<'_> {
             self.depth -= 1;
             return;
         }
-        if !self.in_candidate
-            && !self.in_log
-            && self.is_candidate(expr)
-            && (self.sink_positions.is_empty() || !self.sink_positions.contains(&self.pos(expr)))
-        {
-            let lowered = self.lower(expr, 0);
-            self.add_candidate(expr, lowered, None, self.scope);
-            let saved = self.in_candidate;
-            self.in_candidate = true;
-            walk_expr(self, expr);
-            self.in_candidate = saved;
-        } else if let Expr::Call(c) = expr {
-            self.call(c);
+        let looked = !self.in_candidate && !self.in_log;
+        if let Expr::Call(c) = expr {
+            // The callee is named and qualified once, for the candidate test and the call.
+            let ctx = self.ctx;
+            let name = dotted(&c.func);
+            let q = name.as_deref().map(|n| ctx.qualify(n));
+            if looked && self.is_candidate_call(c, q.as_deref()) && self.unrecorded(expr) {
+                self.candidate(expr);
+            } else {
+                self.call(c, name.as_deref(), q.as_deref());
+            }
+        } else if looked && self.is_candidate(expr) && self.unrecorded(expr) {
+            self.candidate(expr);
         } else if let Expr::Named(n) = expr {
             self.assign(&n.target, &n.value);
         } else if let Some(generators) = comprehension_generators(expr) {
