@@ -9,8 +9,11 @@
 //! The parser sits behind [`parse`] alone, so it can be swapped without touching the extraction.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeSet;
+
+// The file-wide tables are keyed by short names looked up for every call and assignment, where
+// the standard hash (built to resist chosen keys) costs more than the rest of the lookup.
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
@@ -102,57 +105,6 @@ pub fn extract(source: &str, rules: &RuleSet) -> FileFacts {
     }
     facts
 }
-
-/// The hash of the file-wide tables: their keys are short names of one file, looked up several
-/// times for every call and assignment, where the standard hash (built to resist chosen keys)
-/// costs more than the rest of the lookup. FxHash, as in rustc.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.add(u64::from_le_bytes(w.try_into().expect("eight bytes")));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut last = [0; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxBuild = BuildHasherDefault<FxHasher>;
-type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
-type FxHashSet<K> = HashSet<K, FxBuild>;
 
 /// File-wide context from the first pass.
 #[derive(Default)]
