@@ -850,12 +850,34 @@ fn start_pos(e: &Expr) -> Pos {
                 None => return pos_of(s.brace_token.span.open()),
             },
             Expr::Closure(c) => return pos_of(c.or1_token.span),
+            // Block-like expressions start where `span()` would find them, without printing them.
+            Expr::ForLoop(f) => return lead_pos(&f.attrs, f.label.as_ref(), f.for_token.span),
+            Expr::While(w) => return lead_pos(&w.attrs, w.label.as_ref(), w.while_token.span),
+            Expr::Loop(l) => return lead_pos(&l.attrs, l.label.as_ref(), l.loop_token.span),
+            Expr::Unsafe(u) => return lead_pos(&u.attrs, None, u.unsafe_token.span),
+            Expr::Async(a) => return lead_pos(&a.attrs, None, a.async_token.span),
+            Expr::TryBlock(t) => return lead_pos(&t.attrs, None, t.try_token.span),
+            Expr::Const(c) => return lead_pos(&c.attrs, None, c.const_token.span),
             // Small expressions only: `span()` walks the whole expression.
             _ => return pos_of(cur.span()),
         };
     }
     // A chain longer than we follow: its start is not worth a walk over all of it.
     Pos::default()
+}
+
+/// Where an expression printed as outer attributes, label and keyword first starts.
+fn lead_pos(attrs: &[syn::Attribute], label: Option<&syn::Label>, keyword: Span) -> Pos {
+    if let Some(attr) = attrs
+        .iter()
+        .find(|a| matches!(a.style, syn::AttrStyle::Outer))
+    {
+        return pos_of(attr.pound_token.span);
+    }
+    match label {
+        Some(l) => pos_of(l.name.apostrophe),
+        None => pos_of(keyword),
+    }
 }
 
 /// Identifiers captured inline by a format template: `{host}`, `{port:>5}`.
@@ -1248,8 +1270,8 @@ impl<'x, 'r> Walker<'x, 'r> {
         self.finish_statement(st);
     }
 
-    fn finish_statement(&mut self, st: StmtState) {
-        let mut pieces = st.pieces.clone();
+    fn finish_statement(&mut self, mut st: StmtState) {
+        let mut pieces = std::mem::take(&mut st.pieces);
         for n in &st.names {
             pieces.extend(self.cred_vars.pieces_of(n));
         }
@@ -1290,7 +1312,7 @@ impl<'x, 'r> Walker<'x, 'r> {
             }
         }
         let idx = self.ex.facts.uses.len();
-        for (callee, pos, args) in st.calls.iter().cloned() {
+        for (callee, pos, args) in std::mem::take(&mut st.calls) {
             self.ex.facts.calls.push(CallSite {
                 callee,
                 scope: self.scope,
@@ -1320,9 +1342,12 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     /// The client library a statement uses.
     fn client(&self, st: &StmtState) -> Option<String> {
-        let first = |p: &Vec<String>| p.first().map(String::as_str).unwrap_or("").to_string();
         let sinks = crate::rules::sinks();
-        if let Some(client) = st.paths.iter().find_map(|p| sinks.rust_crate(&first(p))) {
+        if let Some(client) = st
+            .paths
+            .iter()
+            .find_map(|p| sinks.rust_crate(p.first().map_or("", String::as_str)))
+        {
             return Some(client.to_string());
         }
         if let Some(client) = st
@@ -1683,12 +1708,21 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     /// A `Command::new(..)` chain (or a chain on a variable holding one): collect its arguments.
     fn detect_command(&mut self, e: &Expr) {
+        let candidate = match chain_base(e) {
+            Expr::Call(c) => is_command_new(c),
+            Expr::Path(_) => !self.cmds.is_empty(),
+            _ => false,
+        };
+        if !candidate {
+            return;
+        }
         let (base, calls) = method_chain(e);
         let mut args = Vec::new();
         for m in &calls {
-            match m.method.to_string().as_str() {
-                "arg" => args.push(m.args.first().and_then(lit_of)),
-                "args" => match m.args.first().map(strip) {
+            if m.method == "arg" {
+                args.push(m.args.first().and_then(lit_of));
+            } else if m.method == "args" {
+                match m.args.first().map(strip) {
                     Some(Expr::Array(a)) => args.extend(a.elems.iter().map(lit_of)),
                     Some(Expr::Macro(mm)) if macro_name(&mm.mac) == "vec" => {
                         match macro_args(&mm.mac).as_ref() {
@@ -1697,8 +1731,7 @@ impl<'x, 'r> Walker<'x, 'r> {
                         }
                     }
                     _ => args.push(None),
-                },
-                _ => {}
+                }
             }
         }
         match base {
@@ -1901,6 +1934,21 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 }
 
+/// The base of [`method_chain`], without the calls.
+fn chain_base(e: &Expr) -> &Expr {
+    let mut cur = e;
+    for _ in 0..MAX_DEPTH {
+        cur = match cur {
+            Expr::MethodCall(m) => &m.receiver,
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Paren(p) => &p.expr,
+            _ => break,
+        };
+    }
+    cur
+}
+
 /// `base.m1(..).m2(..)?` → (base, [m1, m2]), looking through `?` and `.await`.
 fn method_chain(e: &Expr) -> (&Expr, Vec<&ExprMethodCall>) {
     let mut calls = Vec::new();
@@ -1934,8 +1982,8 @@ fn mutated_var(e: &Expr) -> Option<String> {
         "set",
     ];
     let (base, calls) = method_chain(e);
-    let first = calls.first()?.method.to_string();
-    if !MUTATORS.contains(&first.as_str()) {
+    let first = &calls.first()?.method;
+    if !MUTATORS.iter().any(|m| first == m) {
         return None;
     }
     match base {
@@ -1948,8 +1996,9 @@ fn is_command_new(c: &ExprCall) -> bool {
     let Expr::Path(p) = &*c.func else {
         return false;
     };
-    let segs = path_segments(&p.path);
-    segs.len() >= 2 && segs[segs.len() - 2] == "Command" && segs[segs.len() - 1] == "new"
+    let segs = &p.path.segments;
+    let n = segs.len();
+    n >= 2 && segs[n - 2].ident == "Command" && segs[n - 1].ident == "new"
 }
 
 fn lit_of(e: &Expr) -> Option<String> {
