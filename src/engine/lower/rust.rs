@@ -1458,7 +1458,7 @@ impl<'x, 'r> Walker<'x, 'r> {
                     self.ex.facts.aliases.extend(aliases);
                 }
                 // `let mut cmd = Command::new("docker")…`: later `cmd.arg(..)` statements add to it.
-                let (base, _) = method_chain(expr);
+                let (base, _) = chain_first(expr);
                 if let Expr::Call(c) = base {
                     if is_command_new(c) {
                         let p = start_pos(base);
@@ -1708,7 +1708,7 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     /// A `Command::new(..)` chain (or a chain on a variable holding one): collect its arguments.
     fn detect_command(&mut self, e: &Expr) {
-        let candidate = match chain_base(e) {
+        let candidate = match chain_first(e).0 {
             Expr::Call(c) => is_command_new(c),
             Expr::Path(_) => !self.cmds.is_empty(),
             _ => false,
@@ -1844,8 +1844,7 @@ impl<'x, 'r> Walker<'x, 'r> {
                         self.st.calls.push((name.clone(), start_pos(e), args));
                     }
                     if let Some(last) = segs.last() {
-                        let last = last.clone();
-                        self.note_called(&last);
+                        self.note_called(last);
                     }
                     self.st.paths.push(segs);
                 } else {
@@ -1934,19 +1933,23 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 }
 
-/// The base of [`method_chain`], without the calls.
-fn chain_base(e: &Expr) -> &Expr {
+/// The base of [`method_chain`] and its first call, without collecting the others.
+fn chain_first(e: &Expr) -> (&Expr, Option<&ExprMethodCall>) {
+    let mut first = None;
     let mut cur = e;
     for _ in 0..MAX_DEPTH {
         cur = match cur {
-            Expr::MethodCall(m) => &m.receiver,
+            Expr::MethodCall(m) => {
+                first = Some(m);
+                &m.receiver
+            }
             Expr::Try(t) => &t.expr,
             Expr::Await(a) => &a.base,
             Expr::Paren(p) => &p.expr,
             _ => break,
         };
     }
-    cur
+    (cur, first)
 }
 
 /// `base.m1(..).m2(..)?` → (base, [m1, m2]), looking through `?` and `.await`.
@@ -1981,8 +1984,8 @@ fn mutated_var(e: &Expr) -> Option<String> {
         "entry",
         "set",
     ];
-    let (base, calls) = method_chain(e);
-    let first = &calls.first()?.method;
+    let (base, first) = chain_first(e);
+    let first = &first?.method;
     if !MUTATORS.iter().any(|m| first == m) {
         return None;
     }

@@ -3,37 +3,35 @@
 //! Spans count lines from 1 (split at `\n`) and columns in characters from the line's start, in
 //! the text given to the lexer (after [`super::strip_preamble`]).
 
+use std::cell::OnceCell;
+
 use proc_macro2::{LineColumn, Span};
 
-/// A file's text with where its lines start.
+/// A file's text with where its lines start (found when first asked).
 pub(super) struct SourceText<'s> {
     text: &'s str,
-    /// Byte offset of each line's start.
-    lines: Vec<usize>,
-    /// All ASCII: a column is a byte count.
-    ascii: bool,
+    /// Byte offset of each line's start, and whether the text is all ASCII (a column is then a
+    /// byte count).
+    lines: OnceCell<(Vec<usize>, bool)>,
 }
 
 impl<'s> SourceText<'s> {
     pub(super) fn new(text: &'s str) -> Self {
-        let mut lines = vec![0];
-        lines.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         SourceText {
             text,
-            lines,
-            ascii: text.is_ascii(),
+            lines: OnceCell::new(),
         }
     }
 
     fn offset(&self, at: LineColumn) -> Option<usize> {
-        let start = *self.lines.get(at.line.checked_sub(1)?)?;
+        let (lines, ascii) = self.lines.get_or_init(|| {
+            let mut lines = vec![0];
+            lines.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+            (lines, self.text.is_ascii())
+        });
+        let start = *lines.get(at.line.checked_sub(1)?)?;
         let line = self.text.get(start..)?;
-        if self.ascii {
+        if *ascii {
             return (at.column <= line.len()).then_some(start + at.column);
         }
         match line.char_indices().nth(at.column) {
