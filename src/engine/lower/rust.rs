@@ -10,10 +10,15 @@
 //! Nothing here panics on input: recursion is bounded, and files nested too deeply for the parser
 //! are refused before parsing.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
+mod prepass;
+mod source;
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use proc_macro2::{Span, TokenStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -28,19 +33,13 @@ use crate::engine::ir::{
     ScopeKind, StrExpr, Use,
 };
 use crate::rules::RuleSet;
+use prepass::Needles;
+use source::SourceText;
 
 /// Recursion bound for our own walks over the AST.
 const MAX_DEPTH: u32 = 200;
-/// Files whose brackets nest deeper than this are refused (the parser recurses on them).
-const MAX_NESTING: usize = 128;
-/// Files with a run of more tokens than this between separators are refused (deep operator chains).
-const MAX_RUN: usize = 6000;
 /// Stack of the helper thread (reserved, touched only as deep as the parse goes).
 const WORKER_STACK: usize = 256 * 1024 * 1024;
-/// Keywords that start an item or statement: a run of tokens ends before them.
-const RUN_BREAKERS: &[&str] = &[
-    "fn", "struct", "enum", "impl", "trait", "mod", "use", "let", "const", "static", "type",
-];
 
 /// Macros whose arguments are messages or logging, never an address that is used.
 #[rustfmt::skip]
@@ -87,25 +86,23 @@ pub fn extract(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
 /// [`extract`] on the current thread.
 fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
     proc_macro2::extra::invalidate_current_thread_spans();
+    let _macro_args = MacroArgsCache::start();
     let content = strip_preamble(source);
+    let needles = Needles::new(rules);
     // A lexing error is reported below by the parser, with its position.
-    let tokens = content.parse::<TokenStream>().ok();
-    if let Some(tokens) = &tokens {
-        if let Some((span, what)) = too_complex(tokens) {
-            return Err(format!("{}: {what}", pos_text(span)));
+    let (file, cred_fns) = match content.parse::<TokenStream>() {
+        Ok(tokens) => parse_checked(tokens, rules, &needles)?,
+        Err(_) => {
+            let file =
+                syn::parse_file(source).map_err(|e| format!("{}: {e}", pos_text(e.span())))?;
+            (file, HashSet::new())
         }
-    }
-    let parsed = match &tokens {
-        Some(t) => syn::parse2::<syn::File>(t.clone()),
-        None => syn::parse_file(source),
-    };
-    let file = parsed.map_err(|e| format!("{}: {e}", pos_text(e.span())))?;
-    let cred_fns = match &tokens {
-        Some(t) => credential_fns(t, rules),
-        None => HashSet::new(),
     };
     let mut ex = Extractor {
         rules,
+        needles,
+        text: SourceText::new(&content),
+        lit_buf: String::new(),
         facts: FileFacts::new(),
         cred_fns,
         cred_fields: Holders::default(),
@@ -137,6 +134,29 @@ fn extract_here(source: &str, rules: &RuleSet) -> Result<FileFacts, String> {
     ex.facts.credential_fns = ex.cred_fns.iter().cloned().collect();
     ex.facts.credential_fns.sort();
     Ok(ex.facts)
+}
+
+/// Parse the file's tokens, after the pre-pass over them (in the parser's own token buffer): the
+/// file, or `line:column: message` when it is too complex to analyse or does not parse; with the
+/// functions that hold a whole credential.
+fn parse_checked(
+    tokens: TokenStream,
+    rules: &RuleSet,
+    needles: &Needles,
+) -> Result<(syn::File, HashSet<String>), String> {
+    use syn::parse::Parser;
+    let mut prepassed = Ok(HashSet::new());
+    let parsed = (|input: syn::parse::ParseStream| {
+        prepassed = prepass::prepass(input.cursor(), rules, needles);
+        match &prepassed {
+            Ok(_) => input.parse::<syn::File>(),
+            Err((span, what)) => Err(syn::Error::new(*span, what)),
+        }
+    })
+    .parse2(tokens);
+    let cred_fns = prepassed.map_err(|(span, what)| format!("{}: {what}", pos_text(span)))?;
+    let file = parsed.map_err(|e| format!("{}: {e}", pos_text(e.span())))?;
+    Ok((file, cred_fns))
 }
 
 /// clap / structopt fields: `#[arg(long, env = "COMFY_URL", default_value = "http://…")] url: String`
@@ -349,136 +369,6 @@ fn pos_text(span: Span) -> String {
     format!("{}:{}", p.line, p.column)
 }
 
-/// Nesting deeper than the parser can take, or an operator chain longer than the AST walks can.
-fn too_complex(tokens: &TokenStream) -> Option<(Span, &'static str)> {
-    let mut stack = vec![tokens.clone().into_iter()];
-    // Tokens since the last separator at each open level; `total` is their sum along the path.
-    let mut runs = vec![0usize];
-    let mut total = 0usize;
-    let mut prev_eq = false;
-    while let Some(iter) = stack.last_mut() {
-        let Some(tt) = iter.next() else {
-            stack.pop();
-            total -= runs.pop().unwrap_or(0);
-            continue;
-        };
-        // Literals alone nest nothing: long tables of them (`'a'..='z' | …`) are fine.
-        let weight = usize::from(!matches!(tt, TokenTree::Literal(_)));
-        *runs.last_mut()? += weight;
-        total += weight;
-        if total > MAX_RUN {
-            return Some((tt.span(), "expression too long to analyse"));
-        }
-        let after_eq = std::mem::replace(&mut prev_eq, false);
-        let ends_run = match &tt {
-            TokenTree::Group(g) => {
-                if stack.len() >= MAX_NESTING {
-                    return Some((g.span(), "brackets nested too deeply to analyse"));
-                }
-                stack.push(g.stream().into_iter());
-                runs.push(0);
-                false
-            }
-            // `;`, `,`, `=>`, `#[…]` and item keywords end a run.
-            TokenTree::Punct(p) => match p.as_char() {
-                ';' | ',' | '#' => true,
-                '>' => after_eq,
-                '=' => {
-                    prev_eq = p.spacing() == proc_macro2::Spacing::Joint;
-                    false
-                }
-                _ => false,
-            },
-            TokenTree::Ident(id) => RUN_BREAKERS.iter().any(|k| id == k),
-            TokenTree::Literal(_) => false,
-        };
-        if ends_run {
-            total -= runs.last_mut().map(std::mem::take).unwrap_or(0);
-        }
-    }
-    None
-}
-
-/// The string value of a literal token, if it is a string literal.
-fn token_str(lit: &proc_macro2::Literal) -> Option<String> {
-    match Lit::new(lit.clone()) {
-        Lit::Str(s) => Some(s.value()),
-        _ => None,
-    }
-}
-
-/// Functions (by name) whose body holds a whole Access credential (both headers of a pair, the
-/// token header or the cookie), or calls one that does.
-fn credential_fns(tokens: &TokenStream, rules: &RuleSet) -> HashSet<String> {
-    // (name, body) of every `fn name … { body }` at any nesting level.
-    let mut bodies: Vec<(String, TokenStream)> = Vec::new();
-    let mut work = vec![tokens.clone()];
-    while let Some(ts) = work.pop() {
-        let toks: Vec<TokenTree> = ts.into_iter().collect();
-        for (i, tt) in toks.iter().enumerate() {
-            match tt {
-                TokenTree::Group(g) => work.push(g.stream()),
-                TokenTree::Ident(id) if id == "fn" => {
-                    let Some(TokenTree::Ident(name)) = toks.get(i + 1) else {
-                        continue;
-                    };
-                    for t in toks.iter().skip(i + 2) {
-                        match t {
-                            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
-                                bodies.push((name.to_string(), g.stream()));
-                                break;
-                            }
-                            TokenTree::Punct(p) if p.as_char() == ';' => break,
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    // For each body: does it hold a credential literal, and which names does it call?
-    let mut facts: Vec<(String, bool, HashSet<String>)> = Vec::new();
-    for (name, body) in bodies {
-        let mut pieces = Pieces::new();
-        let mut calls = HashSet::new();
-        let mut work = vec![body];
-        while let Some(ts) = work.pop() {
-            let toks: Vec<TokenTree> = ts.into_iter().collect();
-            for (i, tt) in toks.iter().enumerate() {
-                match tt {
-                    TokenTree::Group(g) => work.push(g.stream()),
-                    TokenTree::Literal(l) => {
-                        pieces.extend(token_str(l).and_then(|s| rules.credential_piece(&s)));
-                    }
-                    TokenTree::Ident(id) => {
-                        if let Some(TokenTree::Group(g)) = toks.get(i + 1) {
-                            if g.delimiter() == Delimiter::Parenthesis {
-                                calls.insert(id.to_string());
-                            }
-                        }
-                    }
-                    TokenTree::Punct(_) => {}
-                }
-            }
-        }
-        facts.push((name, credential::is_whole(&pieces, rules), calls));
-    }
-    let mut out: HashSet<String> = facts.iter().filter(|f| f.1).map(|f| f.0.clone()).collect();
-    loop {
-        let before = out.len();
-        for (name, _, calls) in &facts {
-            if !out.contains(name) && calls.iter().any(|c| out.contains(c)) {
-                out.insert(name.clone());
-            }
-        }
-        if out.len() == before {
-            break;
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // Lowering expressions to StrExpr (pure, bounded)
 // ---------------------------------------------------------------------------------------------
@@ -506,11 +396,45 @@ fn macro_pos(mac: &Macro) -> Pos {
 }
 
 /// The comma-separated expressions of a macro's arguments, if they parse as such.
-fn macro_args(mac: &Macro) -> Option<Punctuated<Expr, syn::Token![,]>> {
+type MacroArgs = Option<Punctuated<Expr, syn::Token![,]>>;
+
+thread_local! {
+    /// The arguments of the file's macros by where their brackets open (`line`, `column`): each
+    /// macro is parsed once, however often it is lowered and walked. Only valid for one file.
+    static MACRO_ARGS: RefCell<HashMap<(usize, usize), Rc<MacroArgs>>> = RefCell::default();
+}
+
+/// Empties [`MACRO_ARGS`] when a file's lowering starts and when it ends (or unwinds).
+struct MacroArgsCache;
+
+impl MacroArgsCache {
+    fn start() -> Self {
+        MACRO_ARGS.with(|m| m.borrow_mut().clear());
+        MacroArgsCache
+    }
+}
+
+impl Drop for MacroArgsCache {
+    fn drop(&mut self) {
+        MACRO_ARGS.with(|m| m.borrow_mut().clear());
+    }
+}
+
+/// The arguments of `mac` ([`MacroArgs`]), parsed once per file.
+fn macro_args(mac: &Macro) -> Rc<MacroArgs> {
     use syn::parse::Parser;
-    Punctuated::<Expr, syn::Token![,]>::parse_terminated
-        .parse2(mac.tokens.clone())
-        .ok()
+    let at = mac.delimiter.span().open().start();
+    let key = (at.line, at.column);
+    if let Some(args) = MACRO_ARGS.with(|m| m.borrow().get(&key).cloned()) {
+        return args;
+    }
+    let args = Rc::new(
+        Punctuated::<Expr, syn::Token![,]>::parse_terminated
+            .parse2(mac.tokens.clone())
+            .ok(),
+    );
+    MACRO_ARGS.with(|m| m.borrow_mut().insert(key, Rc::clone(&args)));
+    args
 }
 
 fn is_format_macro(name: &str) -> bool {
@@ -628,17 +552,20 @@ fn lower(e: &Expr, depth: u32) -> StrExpr {
 
 fn lower_macro(mac: &Macro, depth: u32) -> StrExpr {
     let name = macro_name(mac);
-    let args = || {
-        macro_args(mac)
-            .map(|a| a.into_iter().collect::<Vec<Expr>>())
-            .unwrap_or_default()
-    };
     match name.as_str() {
-        "format" | "format_args" => format_from(&args(), 0, depth),
-        "write" | "writeln" => format_from(&args(), 1, depth),
-        "concat" => StrExpr::Concat(args().iter().map(|a| lower(a, depth + 1)).collect()),
+        "format" | "format_args" => format_from(&expr_list(&macro_args(mac)), 0, depth),
+        "write" | "writeln" => format_from(&expr_list(&macro_args(mac)), 1, depth),
+        "concat" => StrExpr::Concat(
+            expr_list(&macro_args(mac))
+                .iter()
+                .map(|a| lower(a, depth + 1))
+                .collect(),
+        ),
         "env" | "option_env" => {
-            let name = match args().first().map(|a| lower(a, depth + 1)) {
+            let name = match expr_list(&macro_args(mac))
+                .first()
+                .map(|a| lower(a, depth + 1))
+            {
                 Some(StrExpr::Lit(s)) => s,
                 _ => "?".to_string(),
             };
@@ -652,8 +579,15 @@ fn lower_macro(mac: &Macro, depth: u32) -> StrExpr {
     }
 }
 
+/// The expressions of parsed macro arguments (none when they did not parse).
+fn expr_list(args: &MacroArgs) -> Vec<&Expr> {
+    args.as_ref()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
 /// `format!(template, positional…, name = value…)`, the template at `skip`.
-fn format_from(args: &[Expr], skip: usize, depth: u32) -> StrExpr {
+fn format_from(args: &[&Expr], skip: usize, depth: u32) -> StrExpr {
     let Some(tpl) = args.get(skip) else {
         return unknown("format");
     };
@@ -808,11 +742,18 @@ fn strip(e: &Expr) -> &Expr {
             Expr::Reference(r) => &r.expr,
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => &u.expr,
             Expr::Try(t) => &t.expr,
-            Expr::MethodCall(m) if TRANSPARENT_METHODS.contains(&m.method.to_string().as_str()) => {
-                &m.receiver
-            }
+            Expr::MethodCall(m) if TRANSPARENT_METHODS.iter().any(|t| m.method == t) => &m.receiver,
             Expr::Call(c) => {
                 let Expr::Path(p) = &*c.func else { return cur };
+                let looked_through = ["new", "from", "parse", "from_static", "Some"];
+                if !p
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|l| looked_through.iter().any(|n| l.ident == n))
+                {
+                    return cur;
+                }
                 let segs = path_segments(&p.path);
                 let n = segs.len();
                 let last = segs.last().map(String::as_str).unwrap_or("");
@@ -845,10 +786,9 @@ fn candidate_core(e: &Expr) -> Option<&Expr> {
         Expr::Lit(l) => matches!(l.lit, Lit::Str(_)),
         Expr::Macro(m) => is_format_macro(&macro_name(&m.mac)),
         Expr::MethodCall(m)
-            if matches!(
-                m.method.to_string().as_str(),
-                "unwrap_or" | "unwrap_or_else" | "unwrap_or_default"
-            ) =>
+            if ["unwrap_or", "unwrap_or_else", "unwrap_or_default"]
+                .iter()
+                .any(|n| m.method == n) =>
         {
             matches!(lower(core, 0), StrExpr::Input { default: Some(d), .. } if is_stringish(&d))
         }
@@ -910,12 +850,34 @@ fn start_pos(e: &Expr) -> Pos {
                 None => return pos_of(s.brace_token.span.open()),
             },
             Expr::Closure(c) => return pos_of(c.or1_token.span),
+            // Block-like expressions start where `span()` would find them, without printing them.
+            Expr::ForLoop(f) => return lead_pos(&f.attrs, f.label.as_ref(), f.for_token.span),
+            Expr::While(w) => return lead_pos(&w.attrs, w.label.as_ref(), w.while_token.span),
+            Expr::Loop(l) => return lead_pos(&l.attrs, l.label.as_ref(), l.loop_token.span),
+            Expr::Unsafe(u) => return lead_pos(&u.attrs, None, u.unsafe_token.span),
+            Expr::Async(a) => return lead_pos(&a.attrs, None, a.async_token.span),
+            Expr::TryBlock(t) => return lead_pos(&t.attrs, None, t.try_token.span),
+            Expr::Const(c) => return lead_pos(&c.attrs, None, c.const_token.span),
             // Small expressions only: `span()` walks the whole expression.
             _ => return pos_of(cur.span()),
         };
     }
     // A chain longer than we follow: its start is not worth a walk over all of it.
     Pos::default()
+}
+
+/// Where an expression printed as outer attributes, label and keyword first starts.
+fn lead_pos(attrs: &[syn::Attribute], label: Option<&syn::Label>, keyword: Span) -> Pos {
+    if let Some(attr) = attrs
+        .iter()
+        .find(|a| matches!(a.style, syn::AttrStyle::Outer))
+    {
+        return pos_of(attr.pound_token.span);
+    }
+    match label {
+        Some(l) => pos_of(l.name.apostrophe),
+        None => pos_of(keyword),
+    }
 }
 
 /// Identifiers captured inline by a format template: `{host}`, `{port:>5}`.
@@ -994,6 +956,11 @@ impl syn::parse::Parse for LazyStatics {
 
 struct Extractor<'r> {
     rules: &'r RuleSet,
+    needles: Needles,
+    /// The text the spans point into.
+    text: SourceText<'r>,
+    /// Scratch space for a literal's text.
+    lit_buf: String,
     facts: FileFacts,
     cred_fns: HashSet<String>,
     /// Fields (`self.http`) given a credential in a struct literal.
@@ -1303,8 +1270,8 @@ impl<'x, 'r> Walker<'x, 'r> {
         self.finish_statement(st);
     }
 
-    fn finish_statement(&mut self, st: StmtState) {
-        let mut pieces = st.pieces.clone();
+    fn finish_statement(&mut self, mut st: StmtState) {
+        let mut pieces = std::mem::take(&mut st.pieces);
         for n in &st.names {
             pieces.extend(self.cred_vars.pieces_of(n));
         }
@@ -1345,7 +1312,7 @@ impl<'x, 'r> Walker<'x, 'r> {
             }
         }
         let idx = self.ex.facts.uses.len();
-        for (callee, pos, args) in st.calls.iter().cloned() {
+        for (callee, pos, args) in std::mem::take(&mut st.calls) {
             self.ex.facts.calls.push(CallSite {
                 callee,
                 scope: self.scope,
@@ -1375,9 +1342,12 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     /// The client library a statement uses.
     fn client(&self, st: &StmtState) -> Option<String> {
-        let first = |p: &Vec<String>| p.first().map(String::as_str).unwrap_or("").to_string();
         let sinks = crate::rules::sinks();
-        if let Some(client) = st.paths.iter().find_map(|p| sinks.rust_crate(&first(p))) {
+        if let Some(client) = st
+            .paths
+            .iter()
+            .find_map(|p| sinks.rust_crate(p.first().map_or("", String::as_str)))
+        {
             return Some(client.to_string());
         }
         if let Some(client) = st
@@ -1488,7 +1458,7 @@ impl<'x, 'r> Walker<'x, 'r> {
                     self.ex.facts.aliases.extend(aliases);
                 }
                 // `let mut cmd = Command::new("docker")…`: later `cmd.arg(..)` statements add to it.
-                let (base, _) = method_chain(expr);
+                let (base, _) = chain_first(expr);
                 if let Expr::Call(c) = base {
                     if is_command_new(c) {
                         let p = start_pos(base);
@@ -1625,11 +1595,13 @@ impl<'x, 'r> Walker<'x, 'r> {
         struct Collect<'w, 'x, 'r> {
             w: &'w Walker<'x, 'r>,
             out: Pieces,
+            buf: String,
         }
         impl<'ast> Visit<'ast> for Collect<'_, '_, '_> {
             fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+                let ex = &self.w.ex;
                 self.out
-                    .extend(self.w.ex.rules.credential_piece(&s.value()));
+                    .extend(ex.needles.piece(&s.token(), &mut self.buf, ex.rules));
             }
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 if let Some(id) = p.path.get_ident() {
@@ -1652,6 +1624,7 @@ impl<'x, 'r> Walker<'x, 'r> {
         let mut c = Collect {
             w: self,
             out: Pieces::new(),
+            buf: String::new(),
         };
         c.visit_expr(e);
         c.out
@@ -1704,15 +1677,19 @@ impl<'x, 'r> Walker<'x, 'r> {
         let name = macro_name(mac);
         if SKIPPED_MACROS.contains(&name.as_str()) {
             // A message is not sent anywhere, but a call in it still passes its arguments on
-            // (`println!("{}", api::history(&http, &server, &id).await?)`).
-            if let Some(args) = macro_args(mac) {
-                for a in &args {
-                    self.module_calls_in(a);
+            // (`println!("{}", api::history(&http, &server, &id).await?)`): a path of two
+            // segments or more, so a `::` in the macro's text.
+            if self.ex.text.may_contain(mac.delimiter.span().join(), "::") {
+                if let Some(args) = macro_args(mac).as_ref() {
+                    for a in args {
+                        self.module_calls_in(a);
+                    }
                 }
             }
             return;
         }
-        let Some(args) = macro_args(mac) else { return };
+        let args = macro_args(mac);
+        let Some(args) = args.as_ref() else { return };
         if is_format_macro(&name) {
             let tpl_at = usize::from(matches!(name.as_str(), "write" | "writeln"));
             if let Some(Expr::Lit(l)) = args.iter().nth(tpl_at) {
@@ -1731,22 +1708,30 @@ impl<'x, 'r> Walker<'x, 'r> {
 
     /// A `Command::new(..)` chain (or a chain on a variable holding one): collect its arguments.
     fn detect_command(&mut self, e: &Expr) {
+        let candidate = match chain_first(e).0 {
+            Expr::Call(c) => is_command_new(c),
+            Expr::Path(_) => !self.cmds.is_empty(),
+            _ => false,
+        };
+        if !candidate {
+            return;
+        }
         let (base, calls) = method_chain(e);
         let mut args = Vec::new();
         for m in &calls {
-            match m.method.to_string().as_str() {
-                "arg" => args.push(m.args.first().and_then(lit_of)),
-                "args" => match m.args.first().map(strip) {
+            if m.method == "arg" {
+                args.push(m.args.first().and_then(lit_of));
+            } else if m.method == "args" {
+                match m.args.first().map(strip) {
                     Some(Expr::Array(a)) => args.extend(a.elems.iter().map(lit_of)),
                     Some(Expr::Macro(mm)) if macro_name(&mm.mac) == "vec" => {
-                        match macro_args(&mm.mac) {
+                        match macro_args(&mm.mac).as_ref() {
                             Some(items) => args.extend(items.iter().map(lit_of)),
                             None => args.push(None),
                         }
                     }
                     _ => args.push(None),
-                },
-                _ => {}
+                }
             }
         }
         match base {
@@ -1812,9 +1797,9 @@ impl<'x, 'r> Walker<'x, 'r> {
         match e {
             Expr::Lit(l) => {
                 if let Lit::Str(s) = &l.lit {
-                    self.st
-                        .pieces
-                        .extend(self.ex.rules.credential_piece(&s.value()));
+                    let ex = &mut *self.ex;
+                    let piece = ex.needles.piece(&s.token(), &mut ex.lit_buf, ex.rules);
+                    self.st.pieces.extend(piece);
                 }
             }
             Expr::Path(p) => {
@@ -1859,8 +1844,7 @@ impl<'x, 'r> Walker<'x, 'r> {
                         self.st.calls.push((name.clone(), start_pos(e), args));
                     }
                     if let Some(last) = segs.last() {
-                        let last = last.clone();
-                        self.note_called(&last);
+                        self.note_called(last);
                     }
                     self.st.paths.push(segs);
                 } else {
@@ -1949,6 +1933,25 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 }
 
+/// The base of [`method_chain`] and its first call, without collecting the others.
+fn chain_first(e: &Expr) -> (&Expr, Option<&ExprMethodCall>) {
+    let mut first = None;
+    let mut cur = e;
+    for _ in 0..MAX_DEPTH {
+        cur = match cur {
+            Expr::MethodCall(m) => {
+                first = Some(m);
+                &m.receiver
+            }
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Paren(p) => &p.expr,
+            _ => break,
+        };
+    }
+    (cur, first)
+}
+
 /// `base.m1(..).m2(..)?` → (base, [m1, m2]), looking through `?` and `.await`.
 fn method_chain(e: &Expr) -> (&Expr, Vec<&ExprMethodCall>) {
     let mut calls = Vec::new();
@@ -1981,9 +1984,9 @@ fn mutated_var(e: &Expr) -> Option<String> {
         "entry",
         "set",
     ];
-    let (base, calls) = method_chain(e);
-    let first = calls.first()?.method.to_string();
-    if !MUTATORS.contains(&first.as_str()) {
+    let (base, first) = chain_first(e);
+    let first = &first?.method;
+    if !MUTATORS.iter().any(|m| first == m) {
         return None;
     }
     match base {
@@ -1996,8 +1999,9 @@ fn is_command_new(c: &ExprCall) -> bool {
     let Expr::Path(p) = &*c.func else {
         return false;
     };
-    let segs = path_segments(&p.path);
-    segs.len() >= 2 && segs[segs.len() - 2] == "Command" && segs[segs.len() - 1] == "new"
+    let segs = &p.path.segments;
+    let n = segs.len();
+    n >= 2 && segs[n - 2].ident == "Command" && segs[n - 1].ident == "new"
 }
 
 fn lit_of(e: &Expr) -> Option<String> {
