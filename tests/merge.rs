@@ -292,3 +292,23 @@ fn the_org_workflow_runs_these_commands() {
     );
     assert!(workflow.contains("matrix:"));
 }
+
+/// A repository without a commit yet: no commit in the metadata, but the repository's name (its
+/// top level) even when a subdirectory is scanned.
+#[test]
+fn a_repository_without_commits_names_its_top_level() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("service-repo");
+    let sub = repo.join("clients");
+    copy_dir(&Path::new(ROOT).join("fixtures").join("audit-demo"), &sub);
+    if git(&repo, &["init", "-q"]).is_none() {
+        return; // git is not installed: the metadata falls back to the path (tested above)
+    }
+    let out = cmd(&sub)
+        .args(["scan", ".", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert!(json["meta"]["commit"].is_null(), "{}", json["meta"]);
+    assert_eq!(json["meta"]["repository"], "service-repo", "{}", json["meta"]);
+}

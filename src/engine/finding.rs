@@ -182,22 +182,27 @@ impl Meta {
         } else {
             first.clone()
         };
-        let git = |args: &[&str]| -> Option<String> {
-            let out = crate::git::command(&dir)
-                .args(args)
-                .stderr(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
-            (out.status.success() && !s.is_empty()).then_some(s)
-        };
+        // One `git rev-parse` for both: the top level on the first line, then the commit (a
+        // repository without commits prints the top level and fails on `HEAD`).
         let (commit, toplevel) = if no_vcs {
             (None, None)
         } else {
-            (
-                git(&["rev-parse", "HEAD"]),
-                git(&["rev-parse", "--show-toplevel"]),
-            )
+            crate::git::command(&dir)
+                .args(["rev-parse", "--show-toplevel", "HEAD"])
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .and_then(|out| {
+                    let text = String::from_utf8(out.stdout).ok()?;
+                    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+                    let toplevel = lines.next().map(str::to_string);
+                    let commit = lines
+                        .next()
+                        .filter(|_| out.status.success())
+                        .map(str::to_string);
+                    Some((commit, toplevel))
+                })
+                .unwrap_or((None, None))
         };
         let basename = |p: &std::path::Path| {
             let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());

@@ -113,6 +113,11 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
         .filter(|f| wanted(f))
         .map(|f| f.display.clone())
         .collect();
+    // Git is asked for the commit while the files are scanned.
+    let meta = {
+        let (paths, digest) = (opts.paths.clone(), rules.digest());
+        std::thread::Builder::new().spawn(move || Meta::for_scan(&paths, digest))
+    };
     let prefilter = Prefilter::new(rules);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -311,7 +316,10 @@ fn scan_inner(opts: &ScanOptions, rules: &RuleSet) -> Result<Report, Error> {
     }
     let report = Report::new(findings, diagnostics, reported.len())
         .with_context(context)
-        .with_meta(Meta::for_scan(&opts.paths, rules.digest()));
+        .with_meta(match meta.map(std::thread::JoinHandle::join) {
+            Ok(Ok(meta)) => meta,
+            _ => Meta::for_scan(&opts.paths, rules.digest()),
+        });
     merge.end(0);
     Ok(report)
 }
