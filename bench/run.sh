@@ -410,7 +410,7 @@ busy="$(ps -eo comm= | grep -cE '^(rustc|cargo|cc1|ld|clang)' || true)"
 } >"$WORK/machine.env"
 python3 bench/report.py --work "$WORK" --corpus "$CORPUS" --results "$RESULTS" --out BENCHMARKS.md
 # The committed results name no machine paths.
-python3 bench/scrub.py "CORPUS=$CORPUS" "WORK=$WORK" "SEMGREP_VENV=$SEMGREP_VENV" "REPO=$(pwd)" -- \
+python3 bench/scrub.py "CORPUS=$CORPUS" "WORK=$WORK" "SEMGREP_VENV=$SEMGREP_VENV" "RUFF_VENV=$RUFF_VENV" "REPO=$(pwd)" -- \
     BENCHMARKS.md "$RESULTS"/*.json
 python3 bench/plot.py "$RESULTS/scaling.csv" "$RESULTS/scaling.svg" 2>/dev/null ||
     note "no scaling data: scaling.svg not written"
