@@ -310,5 +310,9 @@ fn a_repository_without_commits_names_its_top_level() {
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert!(json["meta"]["commit"].is_null(), "{}", json["meta"]);
-    assert_eq!(json["meta"]["repository"], "service-repo", "{}", json["meta"]);
+    assert_eq!(
+        json["meta"]["repository"], "service-repo",
+        "{}",
+        json["meta"]
+    );
 }
