@@ -19,7 +19,7 @@ use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, Operator, Stmt};
 use ruff_text_size::Ranged;
 
-use crate::engine::credential::{self, Holders};
+use crate::engine::credential::{self, CredentialNames, Holders};
 use crate::engine::ir::{
     Binding, CallSite, Candidate, ExecSite, FileFacts, FormatStyle, FunctionDef, Import, InputKind,
     Pos, ScopeKind, SinkKind, StrExpr, Use,
@@ -242,56 +242,6 @@ fn chain_ends(expr: &Expr) -> Option<(&str, &str)> {
             Expr::Attribute(a) => cur = &a.value,
             _ => return None,
         }
-    }
-}
-
-/// The credential header and cookie names of the rules, to rule out most literals
-/// ([`CredentialNames::mentioned_in`]) before [`RuleSet::credential_piece`] lower-cases them.
-#[derive(Default)]
-struct CredentialNames {
-    /// The names, ASCII lower-cased.
-    names: Vec<Vec<u8>>,
-    /// The bytes a name starts with, in either ASCII case: one bit per byte value.
-    first: [u64; 4],
-    /// Some name is empty (every string holds it).
-    empty: bool,
-}
-
-impl CredentialNames {
-    fn new(rules: &RuleSet) -> CredentialNames {
-        let mut out = CredentialNames::default();
-        for name in rules
-            .credential_headers
-            .iter()
-            .chain(&rules.credential_cookies)
-        {
-            let name = name.as_bytes().to_ascii_lowercase();
-            match name.first() {
-                Some(&b) => {
-                    for b in [b, b.to_ascii_uppercase()] {
-                        out.first[usize::from(b >> 6)] |= 1 << (b & 63);
-                    }
-                }
-                None => out.empty = true,
-            }
-            out.names.push(name);
-        }
-        out
-    }
-
-    /// Does a credential header or cookie name occur in `s`, ASCII case aside? One occurs in every
-    /// credential piece ([`RuleSet::credential_piece`]).
-    fn mentioned_in(&self, s: &str) -> bool {
-        let hay = s.as_bytes();
-        self.empty
-            || hay.iter().enumerate().any(|(i, &b)| {
-                self.first[usize::from(b >> 6)] & (1 << (b & 63)) != 0
-                    && self.names.iter().any(|name| {
-                        hay[i..]
-                            .get(..name.len())
-                            .is_some_and(|w| w.eq_ignore_ascii_case(name))
-                    })
-            })
     }
 }
 

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use proc_macro2::{Delimiter, Span, TokenTree};
 use syn::buffer::Cursor;
 
+use crate::engine::credential::CredentialNames;
 use crate::engine::credential::{self, Pieces};
 use crate::rules::RuleSet;
 
@@ -28,30 +29,20 @@ const RUN_BREAKERS: &[&str] = &[
     "fn", "struct", "enum", "impl", "trait", "mod", "use", "let", "const", "static", "type",
 ];
 
-/// The lower-cased credential header and cookie names of the rules: a literal whose text contains
-/// none of them (and no escape) names no credential piece, and is not unescaped.
-pub(super) struct Needles(Vec<Vec<u8>>);
+/// The credential header and cookie names of the rules: a literal whose text contains none of them
+/// (and no escape) names no credential piece, and is not unescaped.
+pub(super) struct Needles(CredentialNames);
 
 impl Needles {
     pub(super) fn new(rules: &RuleSet) -> Self {
-        let names = rules
-            .credential_headers
-            .iter()
-            .chain(&rules.credential_cookies);
-        Needles(names.map(|n| n.as_bytes().to_vec()).collect())
+        Needles(CredentialNames::new(rules))
     }
 
     /// Could the literal written as `raw` (quotes, prefix and suffix included) have a value that
     /// names a credential piece? `false` only when it certainly has not: its value is then a part
     /// of `raw` (no `\` escape, no `\r\n` turned into `\n`) that contains no name.
     pub(super) fn may_name(&self, raw: &str) -> bool {
-        let raw = raw.as_bytes();
-        raw.contains(&b'\\')
-            || raw.contains(&b'\r')
-            || self
-                .0
-                .iter()
-                .any(|n| n.is_empty() || raw.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+        raw.contains(['\\', '\r']) || self.0.mentioned_in(raw)
     }
 
     /// The credential piece a literal token names (see [`RuleSet::credential_piece`]).
